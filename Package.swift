@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "nurture",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "nurture", targets: ["nurture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+    ],
+    targets: [
+        // Domain core: pure types and decisions; time is always an input, no I/O.
+        .target(name: "NurtureCore"),
+        // Authoring: YAML loading and validation with source locations, template rendering.
+        .target(
+            name: "NurtureAuthoring",
+            dependencies: [
+                "NurtureCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Ink", package: "Ink"),
+            ]
+        ),
+        // Store: SQLite through GRDB; only domain types cross its boundary.
+        .target(
+            name: "NurtureStore",
+            dependencies: [
+                "NurtureCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The command-line interface: every subcommand of `nurture`.
+        .target(
+            name: "NurtureCLI",
+            dependencies: [
+                "NurtureCore",
+                "NurtureAuthoring",
+                "NurtureStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "nurture", dependencies: ["NurtureCLI"]),
+        .testTarget(name: "NurtureCoreTests", dependencies: ["NurtureCore"]),
+        .testTarget(name: "NurtureAuthoringTests", dependencies: ["NurtureAuthoring"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore"]),
+        .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

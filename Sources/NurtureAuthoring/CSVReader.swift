@@ -1,0 +1,94 @@
+import Foundation
+
+/// RFC 4180 CSV over raw bytes: quoted fields, doubled quotes, CRLF or LF, newlines inside quotes.
+/// Each record carries the line it starts on, so errors can name it; bytes are checked as UTF-8 per field.
+public struct CSVReader: Sendable {
+    public struct Record: Sendable {
+        /// 1-based physical line where the record starts.
+        public var line: Int
+        public var fields: [String]
+    }
+
+    public enum RecordError: Error, Sendable {
+        case invalidUTF8(line: Int, column: Int)
+        case unterminatedQuote(line: Int)
+    }
+
+    let bytes: [UInt8]
+    let delimiter: UInt8
+    public private(set) var offset: Int
+    private var line = 1
+
+    public init(data: Data, delimiter: UInt8 = UInt8(ascii: ",")) {
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        self.bytes = bytes
+        self.delimiter = delimiter
+        self.offset = 0
+    }
+
+    public var byteCount: Int { bytes.count }
+
+    /// The next record, nil at the end; a bad record is returned as an error and reading goes on after it.
+    public mutating func next() -> Result<Record, RecordError>? {
+        // Skip blank lines between records.
+        while offset < bytes.count, bytes[offset] == 0x0A || bytes[offset] == 0x0D {
+            if bytes[offset] == 0x0A { line += 1 }
+            offset += 1
+        }
+        guard offset < bytes.count else { return nil }
+        let startLine = line
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var badUTF8: Int?
+        func finish() {
+            if let s = String(validating: field, as: UTF8.self) {
+                fields.append(s)
+            } else {
+                if badUTF8 == nil { badUTF8 = fields.count + 1 }
+                fields.append("")
+            }
+            field.removeAll(keepingCapacity: true)
+        }
+        var quoted = false, wasQuoted = false
+        while offset < bytes.count {
+            let b = bytes[offset]
+            if quoted {
+                if b == 0x22 {
+                    if offset + 1 < bytes.count, bytes[offset + 1] == 0x22 {
+                        field.append(0x22)
+                        offset += 2
+                        continue
+                    }
+                    quoted = false
+                } else {
+                    if b == 0x0A { line += 1 }
+                    field.append(b)
+                }
+                offset += 1
+                continue
+            }
+            switch b {
+            case 0x22 where field.isEmpty && !wasQuoted:
+                quoted = true
+                wasQuoted = true
+            case delimiter:
+                finish()
+                wasQuoted = false
+            case 0x0D where offset + 1 < bytes.count && bytes[offset + 1] == 0x0A:
+                break
+            case 0x0A:
+                offset += 1
+                line += 1
+                finish()
+                return badUTF8.map { .failure(.invalidUTF8(line: startLine, column: $0)) } ?? .success(Record(line: startLine, fields: fields))
+            default:
+                field.append(b)
+            }
+            offset += 1
+        }
+        if quoted { return .failure(.unterminatedQuote(line: startLine)) }
+        finish()
+        return badUTF8.map { .failure(.invalidUTF8(line: startLine, column: $0)) } ?? .success(Record(line: startLine, fields: fields))
+    }
+}

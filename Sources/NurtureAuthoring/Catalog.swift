@@ -1,0 +1,143 @@
+import Foundation
+import NurtureCore
+
+/// Config, sequences, templates and layouts loaded together and cross-checked: what `validate`, `preview`,
+/// `simulate` and the daemon all run on, so they agree.
+public struct Catalog: Sendable {
+    public var config: NurtureConfig
+    /// Sorted by id.
+    public var sequences: [LoadedSequence]
+    public var templates: [String: EmailTemplate]
+    public var layout: Layout
+
+    public var renderer: TemplateRenderer { TemplateRenderer(layout: layout) }
+
+    public func sequence(_ id: String) -> NurtureSequence? { sequences.first { $0.sequence.id == id }?.sequence }
+
+    /// Sequences a new lead of this persona enters automatically.
+    public func sequences(forPersona persona: String) -> [NurtureSequence] {
+        sequences.map(\.sequence).filter { $0.persona == persona }
+    }
+
+    public var personas: Set<String> { Set(sequences.map(\.sequence.persona)) }
+
+    /// The variables a lead brings to a template, plus the engine's own.
+    public func variables(for lead: Lead, sequence: NurtureSequence, unsubscribeURL: String) -> [String: String] {
+        var v = lead.fields
+        v["email"] = lead.email.value
+        v["persona"] = lead.persona
+        v["locale"] = lead.locale ?? config.defaultLocale
+        v["timezone"] = lead.timeZone ?? config.defaultTimeZone
+        let sender = sequence.sender ?? config.sender
+        v["sender_name"] = sender.name
+        v["sender_email"] = sender.email
+        v["postal_address"] = config.postalAddress
+        v["unsubscribe_url"] = unsubscribeURL
+        return v
+    }
+}
+
+/// Loads and cross-checks a catalog, reporting every problem it finds.
+public enum CatalogLoader {
+    /// - Parameter sequenceFiles: files to load instead of the config's sequences folder (for `validate PATH…`).
+    public static func load(config: NurtureConfig, sequenceFiles: [String]? = nil, sink: DiagnosticSink) -> Catalog? {
+        let before = sink.items.count
+        let files = sequenceFiles ?? sequenceFilesIn(config.sequencesDirectory, sink: sink, config: config)
+        let known = config.knownLeadFields
+        let loaded = files.compactMap { SequenceLoader.load(path: $0, knownFields: known, sink: sink) }
+        checkSequences(loaded, sink: sink)
+        checkThresholds(config, sequences: loaded, sink: sink)
+
+        let layout = TemplateLoader.loadLayout(directory: config.templatesDirectory, sink: sink)
+        var names = Set(sequenceFiles == nil ? TemplateLoader.allNames(in: config.templatesDirectory) : [])
+        var templates: [String: EmailTemplate] = [:]
+        for seq in loaded {
+            for step in seq.sequence.steps where !step.template.isEmpty {
+                let file = TemplateLoader.path(of: step.template, in: config.templatesDirectory)
+                if FileManager.default.fileExists(atPath: file) {
+                    names.insert(step.template)
+                } else {
+                    let p = seq.templatePositions[step.id] ?? .start
+                    sink.error(seq.file, p.line, p.column, "unknown template '\(step.template)': \(file) does not exist")
+                }
+            }
+        }
+        for name in names.sorted() {
+            if let t = TemplateLoader.load(name: name, directory: config.templatesDirectory, sink: sink) { templates[name] = t }
+        }
+        if let layout { checkTemplates(templates.values, layout: layout, config: config, sink: sink) }
+
+        guard !sink.items[before...].contains(where: { $0.severity == .error }), let layout else { return nil }
+        return Catalog(config: config, sequences: loaded.sorted { $0.sequence.id < $1.sequence.id }, templates: templates, layout: layout)
+    }
+
+    /// `*.yaml` / `*.yml` directly in the folder, sorted so diagnostics come in a stable order.
+    public static func sequenceFilesIn(_ directory: String, sink: DiagnosticSink, config: NurtureConfig) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            sink.error(config.file ?? directory, 1, 1, "cannot read the sequences folder \(directory)")
+            return []
+        }
+        return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
+            .map { URL(fileURLWithPath: directory).appendingPathComponent($0).path }
+    }
+
+    /// Ids unique across files; no two sequences may enroll the same lead automatically.
+    static func checkSequences(_ loaded: [LoadedSequence], sink: DiagnosticSink) {
+        var ids: [String: LoadedSequence] = [:]
+        for (i, seq) in loaded.enumerated() {
+            let s = seq.sequence
+            if let first = ids[s.id] {
+                sink.error(seq.file, seq.idPosition.line, seq.idPosition.column,
+                           "duplicate sequence id '\(s.id)' (also in \(first.file):\(first.idPosition.line))")
+            } else {
+                ids[s.id] = seq
+            }
+            for other in loaded[..<i] where other.sequence.persona == s.persona && other.sequence.entry.overlaps(s.entry) {
+                sink.error(seq.file, seq.personaPosition.line, seq.personaPosition.column,
+                           "sequences '\(other.sequence.id)' (\(other.file):\(other.personaPosition.line)) and '\(s.id)' would both enroll the same '\(s.persona)' lead; tell them apart with 'entry.match'")
+            }
+        }
+    }
+
+    static func checkThresholds(_ config: NurtureConfig, sequences: [LoadedSequence], sink: DiagnosticSink) {
+        let ids = Set(sequences.map(\.sequence.id))
+        for t in config.scoring.thresholds {
+            if let target = t.enroll, !ids.contains(target) {
+                sink.error(config.file ?? "", 1, 1, "scoring threshold at \(t.at) enrolls into unknown sequence '\(target)'")
+            }
+        }
+    }
+
+    /// Every variable known; every email carries an unsubscribe link and the postal address in both parts.
+    static func checkTemplates(_ templates: some Sequence<EmailTemplate>, layout: Layout, config: NurtureConfig, sink: DiagnosticSink) {
+        let allowed = config.knownLeadFields.union(NurtureConfig.builtInVariables)
+        let layoutAllowed = allowed.union(NurtureConfig.layoutVariables)
+        func checkUses(_ uses: [MustacheTag], file: String, allowed: Set<String>) {
+            for tag in uses where tag.kind != .comment && tag.kind != .close {
+                // `.` is the current section value, which is itself a checked variable.
+                if tag.name == "." || allowed.contains(tag.root) { continue }
+                sink.error(file, tag.position.line, tag.position.column,
+                           "unknown variable '\(tag.name)': neither built in nor a lead field declared in the config's 'fields'")
+            }
+        }
+        checkUses(layout.htmlUses, file: layout.htmlFile, allowed: layoutAllowed)
+        checkUses(layout.textUses, file: layout.textFile, allowed: layoutAllowed)
+        for (file, uses) in [(layout.htmlFile, layout.htmlUses), (layout.textFile, layout.textUses)]
+        where !uses.contains(where: { $0.root == "postal_address" }) {
+            sink.error(file, 1, 1, "the layout never shows the sender's postal address: add {{postal_address}}")
+        }
+        if config.postalAddress.isEmpty {
+            sink.error(config.file ?? "", 1, 1, "missing postal address: set 'sender.postal_address'")
+        }
+        let layoutHTMLUnsub = layout.htmlUses.contains { $0.root == "unsubscribe_url" }
+        let layoutTextUnsub = layout.textUses.contains { $0.root == "unsubscribe_url" }
+        for t in templates.sorted(by: { $0.name < $1.name }) {
+            checkUses(t.uses, file: t.file, allowed: allowed)
+            let own = t.uses.contains { $0.root == "unsubscribe_url" }
+            if !own && !(layoutHTMLUnsub && layoutTextUnsub) {
+                let missing = layoutHTMLUnsub ? TemplateLoader.textLayoutName : TemplateLoader.htmlLayoutName
+                sink.error(t.file, 1, 1, "no unsubscribe link: neither this template nor \(missing) uses {{unsubscribe_url}}")
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import Yams
+import NurtureCore
+
+/// Loads `nurture.yaml`: every key is known, typed and located; relative paths resolve against the file's folder.
+public enum ConfigLoader {
+    static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
+                          "transport", "sender", "throttle", "scoring", "secrets"]
+
+    /// Returns the config, or nil when it has errors (reported to `sink`).
+    public static func load(path: String, sink: DiagnosticSink) -> NurtureConfig? {
+        guard let text = YAMLSource.readText(path, sink: sink),
+              let root = YAMLSource.parse(text, path: path, sink: sink) else { return nil }
+        let before = sink.items.count
+        let reader = NodeReader(file: path, sink: sink)
+        let config = read(root, reader: reader, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let failed = sink.items[before...].contains { $0.severity == .error }
+        return failed ? nil : config
+    }
+
+    static func read(_ root: Node, reader r: NodeReader, baseDirectory: String) -> NurtureConfig? {
+        guard let top = r.mapping(root, "the config", allowed: topKeys) else { return nil }
+        func path(_ key: String, _ fallback: String) -> String {
+            let value = top[key].flatMap { r.singleLine($0.value, "'\(key)'") } ?? fallback
+            return resolve(value, against: baseDirectory)
+        }
+        var config = NurtureConfig(
+            file: r.file,
+            database: path("database", "var/nurture.sqlite"),
+            sequencesDirectory: path("sequences", "sequences"),
+            templatesDirectory: path("templates", "templates"),
+            defaultTimeZone: top["timezone"].flatMap { r.timeZone($0.value, "'timezone'") } ?? "UTC",
+            defaultLocale: top["locale"].flatMap { r.singleLine($0.value, "'locale'") } ?? "en",
+            fields: [],
+            http: .init(listen: "127.0.0.1:8080", publicURL: "http://localhost:8080"),
+            transport: .file(directory: resolve("var/outbox", against: baseDirectory)),
+            sender: SenderIdentity(name: "", email: ""),
+            postalAddress: "",
+            bounceDomain: nil,
+            throttle: ThrottlePolicy(),
+            scoring: ScoringRules(),
+            secrets: .init()
+        )
+        if let node = top["fields"]?.value, let items = r.list(node, "'fields'") {
+            for item in items {
+                guard let name = r.singleLine(item, "a field name") else { continue }
+                if !Identifier.isName(name) {
+                    r.error(item, "field name '\(name)' must be lowercase letters, digits and underscores")
+                } else if NurtureConfig.builtInLeadFields.contains(name) || NurtureConfig.builtInVariables.contains(name) {
+                    r.error(item, "field '\(name)' is built in; do not declare it")
+                } else if config.fields.contains(name) {
+                    r.error(item, "field '\(name)' is declared twice")
+                } else {
+                    config.fields.append(name)
+                }
+            }
+        }
+        if let http = top["http"] { readHTTP(http.value, into: &config, reader: r) }
+        if let transport = top["transport"] { readTransport(transport.value, into: &config, reader: r, base: baseDirectory) }
+        readSender(top["sender"], root: root, into: &config, reader: r)
+        if let throttle = top["throttle"] { readThrottle(throttle.value, into: &config, reader: r) }
+        if let scoring = top["scoring"] { readScoring(scoring.value, into: &config, reader: r) }
+        if let secrets = top["secrets"] { readSecrets(secrets.value, into: &config, reader: r, base: baseDirectory) }
+        return config
+    }
+
+    /// Absolute paths stay; relative ones are taken from the config file's folder.
+    static func resolve(_ path: String, against base: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    static func readHTTP(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
+        guard let m = r.mapping(node, "'http'", allowed: ["listen", "public_url"]) else { return }
+        if let n = m["listen"]?.value, let listen = r.singleLine(n, "'http.listen'") {
+            if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) {
+                config.http.listen = listen
+            } else {
+                r.error(n, "'http.listen' must be HOST:PORT, e.g. 127.0.0.1:8080")
+            }
+        }
+        if let n = m["public_url"]?.value, let url = r.singleLine(n, "'http.public_url'") {
+            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.query == nil {
+                config.http.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            } else {
+                r.error(n, "'http.public_url' must be an http(s) URL such as https://mail.example.com")
+            }
+        }
+    }
+
+    static func readTransport(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader, base: String) {
+        guard let url = r.singleLine(node, "'transport'") else { return }
+        if url.hasPrefix("file://") {
+            let path = String(url.dropFirst("file://".count))
+            guard !path.isEmpty else { return r.error(node, "'transport' file:// URL needs a folder, e.g. file://var/outbox") }
+            config.transport = .file(directory: resolve(path, against: base))
+        } else if url.hasPrefix("smtp://") || url.hasPrefix("smtps://") {
+            guard let parsed = URL(string: url), let host = parsed.host, !host.isEmpty else {
+                return r.error(node, "'transport' SMTP URL must name a host, e.g. smtp://mail.example.com:587")
+            }
+            guard parsed.user == nil, parsed.password == nil else {
+                return r.error(node, "'transport' must not carry credentials; put the password in secrets.smtp_password_file")
+            }
+            config.transport = .smtp(url: url)
+        } else {
+            r.error(node, "'transport' must be file://FOLDER, smtp://HOST[:PORT] or smtps://HOST[:PORT]")
+        }
+    }
+
+    static func readSender(_ entry: (key: Node, value: Node)?, root: Node, into config: inout NurtureConfig, reader r: NodeReader) {
+        guard let entry else {
+            r.error(root, "the config has no 'sender': name, email and postal_address are required (every email must show a postal address)")
+            return
+        }
+        guard let m = r.mapping(entry.value, "'sender'", allowed: ["name", "email", "reply_to", "postal_address", "bounce_domain"],
+                                required: ["name", "email"]) else { return }
+        if let n = m["name"]?.value, let name = r.singleLine(n, "'sender.name'") { config.sender.name = name }
+        if let n = m["email"]?.value, let email = address(n, "'sender.email'", reader: r) { config.sender.email = email }
+        if let n = m["reply_to"]?.value, let email = address(n, "'sender.reply_to'", reader: r) { config.sender.replyTo = email }
+        if let n = m["postal_address"]?.value, let postal = r.string(n, "'sender.postal_address'") {
+            config.postalAddress = postal.trimmingCharacters(in: .whitespacesAndNewlines)
+            if config.postalAddress.isEmpty { r.error(n, "'sender.postal_address' is empty") }
+        } else if m["postal_address"] == nil {
+            r.error(entry.key, "'sender' has no postal_address: every email must show the sender's postal address")
+        }
+        if let n = m["bounce_domain"]?.value, let domain = r.singleLine(n, "'sender.bounce_domain'") {
+            if (try? EmailAddress(validating: "bounces@\(domain)")) != nil {
+                config.bounceDomain = domain.lowercased()
+            } else {
+                r.error(n, "'sender.bounce_domain' must be a host name")
+            }
+        }
+    }
+
+    /// A plain mailbox address (never a display-name form: names have their own keys).
+    static func address(_ node: Node, _ what: String, reader r: NodeReader) -> String? {
+        guard let text = r.singleLine(node, what) else { return nil }
+        do {
+            return try EmailAddress(validating: text).value
+        } catch {
+            r.error(node, "\(what): \(error)")
+            return nil
+        }
+    }
+
+    static func readThrottle(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
+        guard let m = r.mapping(node, "'throttle'", allowed: ["min_gap", "max", "rate", "domain_rate", "domain_concurrency",
+                                                               "sunset_after", "stale_after"]) else { return }
+        var t = config.throttle
+        if let n = m["min_gap"]?.value, let v = r.timeSpan(n, "'throttle.min_gap'") { t.minGap = v }
+        if let n = m["max"]?.value, let text = r.singleLine(n, "'throttle.max'") {
+            let parts = text.split(separator: " ").filter { !$0.isEmpty }
+            if parts.count == 3, parts[1] == "per", let count = Int(parts[0]), count > 0,
+               let window = TimeSpan(parsing: String(parts[2])), window.seconds > 0 {
+                t.maxCount = count
+                t.maxWindow = window
+            } else {
+                r.error(n, "'throttle.max' must read like '3 per 7d'")
+            }
+        }
+        if let n = m["rate"]?.value, let v = rate(n, "'throttle.rate'", reader: r) { t.globalRate = v }
+        if let n = m["domain_rate"]?.value, let v = rate(n, "'throttle.domain_rate'", reader: r) { t.domainRate = v }
+        if let n = m["domain_concurrency"]?.value, let v = r.int(n, "'throttle.domain_concurrency'", range: 1...64) { t.domainConcurrency = v }
+        if let n = m["sunset_after"]?.value, let v = r.int(n, "'throttle.sunset_after'", range: 1...1_000) { t.sunsetAfter = v }
+        if let n = m["stale_after"]?.value, let v = r.timeSpan(n, "'throttle.stale_after'") { t.staleAfter = v }
+        config.throttle = t
+    }
+
+    /// `20/s`, `600/m`, `5000/h`, returned per second.
+    static func rate(_ node: Node, _ what: String, reader r: NodeReader) -> Double? {
+        guard let text = r.singleLine(node, what) else { return nil }
+        let parts = text.split(separator: "/")
+        let units: [Substring: Double] = ["s": 1, "m": 60, "h": 3_600]
+        guard parts.count == 2, let n = Double(parts[0]), n > 0, n.isFinite, let unit = units[parts[1]] else {
+            r.error(node, "\(what) must read like '20/s', '600/m' or '5000/h'")
+            return nil
+        }
+        return n / unit
+    }
+
+    static func readScoring(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
+        guard let m = r.mapping(node, "'scoring'", allowed: ["points", "half_life", "thresholds"]) else { return }
+        var s = config.scoring
+        if let n = m["points"]?.value, let entries = r.freeMapping(n, "'scoring.points'") {
+            for (name, keyNode, value) in entries {
+                guard Identifier.isName(name) else {
+                    r.error(keyNode, "event name '\(name)' must be lowercase letters, digits and underscores")
+                    continue
+                }
+                if let points = r.number(value, "points for '\(name)'") { s.points[name] = points }
+            }
+        }
+        if let n = m["half_life"]?.value {
+            if n.scalar?.string == "none" { s.halfLife = nil } else if let v = r.timeSpan(n, "'scoring.half_life'") {
+                if v.seconds == 0 { r.error(n, "'scoring.half_life' must be longer than zero (or 'none')") } else { s.halfLife = v }
+            }
+        }
+        if let n = m["thresholds"]?.value, let items = r.list(n, "'scoring.thresholds'") {
+            s.thresholds = items.compactMap { threshold($0, reader: r) }.sorted { $0.at < $1.at }
+        }
+        config.scoring = s
+    }
+
+    static func threshold(_ node: Node, reader r: NodeReader) -> ScoreThreshold? {
+        guard let m = r.mapping(node, "a threshold", allowed: ["at", "stage", "handoff", "enroll", "hysteresis"], required: ["at"]),
+              let atNode = m["at"]?.value, let at = r.number(atNode, "'at'") else { return nil }
+        var t = ScoreThreshold(at: at)
+        if let n = m["stage"]?.value, let name = r.singleLine(n, "'stage'") {
+            if let stage = LifecycleStage(rawValue: name) { t.stage = stage } else {
+                r.error(n, "unknown stage '\(name)'; expected one of: \(LifecycleStage.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        if let n = m["handoff"]?.value, let v = r.bool(n, "'handoff'") { t.handoff = v }
+        if let n = m["enroll"]?.value, let id = r.singleLine(n, "'enroll'") { t.enroll = id }
+        if let n = m["hysteresis"]?.value, let v = r.number(n, "'hysteresis'") {
+            if v < 0 { r.error(n, "'hysteresis' cannot be negative") } else { t.hysteresis = v }
+        }
+        if t.stage == nil, !t.handoff, t.enroll == nil {
+            r.error(node, "a threshold must set a 'stage', 'handoff: true' or 'enroll: SEQUENCE'")
+        }
+        return t
+    }
+
+    static func readSecrets(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader, base: String) {
+        guard let m = r.mapping(node, "'secrets'", allowed: ["token_key_file", "smtp_password_file", "api_token_file"]) else { return }
+        func file(_ key: String) -> String? {
+            m[key].flatMap { r.singleLine($0.value, "'secrets.\(key)'") }.map { resolve($0, against: base) }
+        }
+        config.secrets = .init(tokenKey: file("token_key_file"), smtpPassword: file("smtp_password_file"), apiToken: file("api_token_file"))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import NurtureCore
+
+/// Everything `nurture.yaml` says, with relative paths already resolved.
+public struct NurtureConfig: Sendable {
+    /// The file it came from, if any; nil for built-in defaults.
+    public var file: String?
+    public var database: String
+    public var sequencesDirectory: String
+    public var templatesDirectory: String
+    public var defaultTimeZone: String
+    public var defaultLocale: String
+    /// Custom lead fields templates and entry gates may name, beyond the built-in ones.
+    public var fields: [String]
+    public var http: HTTPSettings
+    public var transport: TransportSettings
+    public var sender: SenderIdentity
+    /// Printed in every email's footer (CAN-SPAM, LCEN).
+    public var postalAddress: String
+    /// Domain for VERP envelope senders (`bounces+ID@domain`); nil uses the sender's own domain.
+    public var bounceDomain: String?
+    public var throttle: ThrottlePolicy
+    public var scoring: ScoringRules
+    public var secrets: SecretFiles
+
+    public struct HTTPSettings: Sendable, Hashable {
+        public var listen: String
+        public var publicURL: String
+    }
+
+    public enum TransportSettings: Sendable, Hashable {
+        /// One `.eml` per message in a folder: the embedded default.
+        case file(directory: String)
+        /// `smtp://` or `smtps://` URL of a relay.
+        case smtp(url: String)
+    }
+
+    /// Paths of files holding secrets, so systemd credentials can supply them; the secrets are never in config.
+    public struct SecretFiles: Sendable, Hashable {
+        public var tokenKey: String?
+        public var smtpPassword: String?
+        public var apiToken: String?
+    }
+
+    /// Built-in lead fields every template may use.
+    public static let builtInLeadFields = ["email", "persona", "locale", "timezone"]
+    /// Variables the engine provides to every template.
+    public static let builtInVariables = ["unsubscribe_url", "sender_name", "sender_email", "postal_address"]
+    /// Extra variables only layouts receive.
+    public static let layoutVariables = ["content", "subject", "preheader"]
+
+    public var knownLeadFields: Set<String> { Set(Self.builtInLeadFields + fields) }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Yams
+import NurtureCore
+
+/// A sequence together with where its parts were written, so cross-file checks can point at the right line.
+public struct LoadedSequence: Sendable {
+    public var sequence: NurtureSequence
+    public var file: String
+    public var idPosition: SourcePosition
+    public var personaPosition: SourcePosition
+    /// Where each step's `template:` value is, for unknown-template errors.
+    public var templatePositions: [String: SourcePosition]
+    /// Zone used for leads that have none (the window's `timezone`, else the config's).
+    public var fallbackTimeZone: String?
+}
+
+/// Loads one sequence file and checks everything that can be checked inside that file.
+public enum SequenceLoader {
+    static let topKeys = ["id", "persona", "name", "priority", "sender", "entry", "window", "steps", "exit"]
+
+    public static func load(path: String, knownFields: Set<String>, sink: DiagnosticSink) -> LoadedSequence? {
+        guard let text = YAMLSource.readText(path, sink: sink),
+              let root = YAMLSource.parse(text, path: path, sink: sink) else { return nil }
+        let before = sink.items.count
+        let loaded = read(root, reader: NodeReader(file: path, sink: sink), knownFields: knownFields)
+        return sink.items[before...].contains { $0.severity == .error } ? nil : loaded
+    }
+
+    static func read(_ root: Node, reader r: NodeReader, knownFields: Set<String>) -> LoadedSequence? {
+        guard let top = r.mapping(root, "a sequence", allowed: topKeys, required: ["id", "persona", "steps"]) else { return nil }
+        var seq = NurtureSequence(id: "", persona: "", name: "", steps: [])
+        var loaded = LoadedSequence(sequence: seq, file: r.file, idPosition: .start, personaPosition: .start, templatePositions: [:])
+        if let (_, n) = top["id"], let id = r.singleLine(n, "'id'") {
+            if Identifier.isStepID(id) { seq.id = id } else { r.error(n, "sequence id '\(id)' must be lowercase letters, digits and dashes") }
+            loaded.idPosition = r.position(n)
+        }
+        if let (_, n) = top["persona"], let persona = r.singleLine(n, "'persona'") {
+            if Identifier.isName(persona) { seq.persona = persona } else { r.error(n, "persona '\(persona)' must be lowercase letters, digits and underscores") }
+            loaded.personaPosition = r.position(n)
+        }
+        seq.name = top["name"].flatMap { r.singleLine($0.value, "'name'") } ?? seq.id
+        if let (_, n) = top["priority"], let p = r.int(n, "'priority'", range: -1_000...1_000) { seq.priority = p }
+        if let (_, n) = top["sender"] { seq.sender = sender(n, reader: r) }
+        if let (_, n) = top["entry"] { seq.entry = entry(n, reader: r, knownFields: knownFields) }
+        if let (_, n) = top["window"] { (seq.window, loaded.fallbackTimeZone) = window(n, reader: r) }
+        if let (_, n) = top["steps"] { (seq.steps, loaded.templatePositions) = steps(n, reader: r) }
+        if let (_, n) = top["exit"] { seq.exits = exits(n, reader: r) }
+        loaded.sequence = seq
+        return loaded
+    }
+
+    static func sender(_ node: Node, reader r: NodeReader) -> SenderIdentity? {
+        guard let m = r.mapping(node, "'sender'", allowed: ["name", "email", "reply_to"], required: ["name", "email"]),
+              let name = m["name"].flatMap({ r.singleLine($0.value, "'sender.name'") }),
+              let email = m["email"].flatMap({ ConfigLoader.address($0.value, "'sender.email'", reader: r) }) else { return nil }
+        let replyTo = m["reply_to"].flatMap { ConfigLoader.address($0.value, "'sender.reply_to'", reader: r) }
+        return SenderIdentity(name: name, email: email, replyTo: replyTo)
+    }
+
+    static func entry(_ node: Node, reader r: NodeReader, knownFields: Set<String>) -> EntryGate {
+        var gate = EntryGate()
+        guard let m = r.mapping(node, "'entry'", allowed: ["require", "consent", "min_score", "match"]) else { return gate }
+        if let (_, n) = m["require"], let items = r.list(n, "'entry.require'") {
+            gate.require = []
+            for item in items {
+                guard let field = r.singleLine(item, "a required field") else { continue }
+                if !knownFields.contains(field) {
+                    r.error(item, "required field '\(field)' is neither built in nor declared in the config's 'fields'")
+                } else if !gate.require.contains(field) {
+                    gate.require.append(field)
+                }
+            }
+        }
+        if let (_, n) = m["consent"], let consent = r.singleLine(n, "'entry.consent'"), consent != "required" {
+            r.error(n, "'entry.consent' can only be 'required': Nurture never mails a lead without consent")
+        }
+        if let (_, n) = m["min_score"], let v = r.number(n, "'entry.min_score'") { gate.minScore = v }
+        if let (_, n) = m["match"], let entries = r.freeMapping(n, "'entry.match'") {
+            for (field, keyNode, value) in entries {
+                guard knownFields.contains(field) else {
+                    r.error(keyNode, "'entry.match' field '\(field)' is neither built in nor declared in the config's 'fields'")
+                    continue
+                }
+                if let v = r.singleLine(value, "'entry.match.\(field)'") { gate.match[field] = v }
+            }
+        }
+        return gate
+    }
+
+    static func window(_ node: Node, reader r: NodeReader) -> (SendWindow, String?) {
+        var window = SendWindow.always
+        guard let m = r.mapping(node, "'window'", allowed: ["days", "hours", "timezone"]) else { return (window, nil) }
+        if let (_, n) = m["days"], let items = r.list(n, "'window.days'") {
+            var days = Set<Weekday>()
+            for item in items {
+                guard let name = r.singleLine(item, "a day") else { continue }
+                if let day = Weekday(rawValue: name.lowercased()) {
+                    if !days.insert(day).inserted { r.error(item, "day '\(name)' is listed twice") }
+                } else {
+                    r.error(item, "bad window: unknown day '\(name)'; use mon, tue, wed, thu, fri, sat, sun")
+                }
+            }
+            if items.isEmpty { r.error(n, "bad window: 'days' is empty, so nothing could ever be sent") }
+            window.days = days
+        }
+        if let (_, n) = m["hours"], let text = r.singleLine(n, "'window.hours'") {
+            if let (start, end) = SendWindow.parseHours(text) {
+                window.startMinute = start
+                window.endMinute = end
+            } else {
+                r.error(n, "bad window: hours '\(text)' must read like 09:00-17:30, with the start before the end")
+            }
+        }
+        let zone = m["timezone"].flatMap { r.timeZone($0.value, "'window.timezone'") }
+        return (window, zone)
+    }
+
+    static func steps(_ node: Node, reader r: NodeReader) -> ([Step], [String: SourcePosition]) {
+        guard let items = r.list(node, "'steps'") else { return ([], [:]) }
+        if items.isEmpty { r.error(node, "'steps' is empty: a sequence needs at least one step") }
+        var steps: [Step] = []
+        var positions: [String: SourcePosition] = [:]
+        var seen: [String: SourcePosition] = [:]
+        // Conditions are checked after all ids are known, to tell "later" from "missing".
+        var pending: [(stepIndex: Int, node: Node, skip: Bool)] = []
+        for item in items {
+            guard let m = r.mapping(item, "a step", allowed: ["id", "after", "template", "skip_if", "only_if"],
+                                    required: ["id", "after", "template"]),
+                  let idNode = m["id"]?.value, let id = r.singleLine(idNode, "step 'id'") else { continue }
+            guard Identifier.isStepID(id) else {
+                r.error(idNode, "step id '\(id)' must be lowercase letters, digits and dashes")
+                continue
+            }
+            if let first = seen[id] {
+                r.error(idNode, "duplicate step id '\(id)' (first defined at line \(first.line))")
+                continue
+            }
+            seen[id] = r.position(idNode)
+            let after = m["after"].flatMap { r.timeSpan($0.value, "'after'") } ?? .zero
+            var template = ""
+            if let n = m["template"]?.value, let t = r.singleLine(n, "'template'") {
+                if TemplateLoader.isValidName(t) {
+                    template = t
+                    positions[id] = r.position(n)
+                } else {
+                    r.error(n, "template name '\(t)' must be a path under templates/ without '.md' (letters, digits, '-', '_', '/')")
+                }
+            }
+            steps.append(Step(id: id, after: after, template: template))
+            if let n = m["skip_if"]?.value { pending.append((steps.count - 1, n, true)) }
+            if let n = m["only_if"]?.value { pending.append((steps.count - 1, n, false)) }
+        }
+        for (index, node, skip) in pending {
+            guard let conditions = r.list(node, skip ? "'skip_if'" : "'only_if'", scalarIsList: true) else { continue }
+            for c in conditions {
+                guard let text = r.singleLine(c, "a condition") else { continue }
+                guard let condition = Condition(parsing: text) else {
+                    r.error(c, "bad condition '\(text)': write clicked(STEP) or opened(STEP)")
+                    continue
+                }
+                let target = steps.firstIndex { $0.id == condition.stepID }
+                if target == nil {
+                    r.error(c, "condition '\(text)' names step '\(condition.stepID)', which does not exist in this sequence")
+                } else if target! >= index {
+                    r.error(c, "condition '\(text)' names step '\(condition.stepID)', which does not come before step '\(steps[index].id)'")
+                } else if skip {
+                    steps[index].skipIf.append(condition)
+                } else {
+                    steps[index].onlyIf.append(condition)
+                }
+            }
+        }
+        return (steps, positions)
+    }
+
+    static func exits(_ node: Node, reader r: NodeReader) -> [ExitRule] {
+        guard let items = r.list(node, "'exit'") else { return [] }
+        var rules: [ExitRule] = []
+        for item in items {
+            guard let m = r.mapping(item, "an exit rule", allowed: ["on", "when", "then"]) else { continue }
+            var action = ExitRule.Action.exit
+            if let (_, n) = m["then"], let text = r.singleLine(n, "'then'") {
+                if let a = ExitRule.Action(rawValue: text) { action = a } else { r.error(n, "'then' must be 'exit' or 'handoff'") }
+            }
+            switch (m["on"], m["when"]) {
+            case let ((_, n)?, nil):
+                guard let name = r.singleLine(n, "'on'") else { continue }
+                if Identifier.isName(name) {
+                    rules.append(ExitRule(trigger: .event(name), action: action))
+                } else {
+                    r.error(n, "event name '\(name)' must be lowercase letters, digits and underscores")
+                }
+            case let (nil, (_, n)?):
+                guard let text = r.singleLine(n, "'when'") else { continue }
+                if let threshold = ScoreExpression.parseAtLeast(text) {
+                    rules.append(ExitRule(trigger: .scoreAtLeast(threshold), action: action))
+                } else {
+                    r.error(n, "bad rule '\(text)': write 'score >= N'")
+                }
+            default:
+                r.error(item, "an exit rule needs exactly one of 'on: EVENT' or 'when: score >= N'")
+            }
+        }
+        return rules
+    }
+}

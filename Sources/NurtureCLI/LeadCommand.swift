@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `nurture lead …`: adding, importing and inspecting leads.
+struct LeadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lead",
+        abstract: "Add, import and inspect leads.",
+        subcommands: [LeadAddCommand.self, LeadImportCommand.self, LeadShowCommand.self]
+    )
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import NurtureCore
+
+/// `nurture lead show`: everything Nurture knows about a lead, and why.
+struct LeadShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a lead: fields, consent, stage, score and its reasons, enrollments and recent events."
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "Email address.") var email: String
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() throws {
+        let catalog = try options.loadCatalog()
+        let address: EmailAddress
+        do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(error)") }
+        let store = try options.openStore(catalog)
+        guard let stored = try store.lead(address) else {
+            Terminal.error("no lead \(address)")
+            throw ExitCode(1)
+        }
+        if json {
+            print(try LeadReport(stored, defaultTimeZone: catalog.config.defaultTimeZone).json())
+        } else {
+            print(LeadReport(stored, defaultTimeZone: catalog.config.defaultTimeZone).text())
+        }
+    }
+}
+
+/// The lead as shown to operators, in one shape for both text and JSON output.
+struct LeadReport: Encodable {
+    struct ConsentReport: Encodable { var source: String; var at: String; var text: String?; var ip: String? }
+    struct EnrollmentReport: Encodable {
+        var sequence: String; var state: String; var nextStep: String?; var enrolledAt: String; var endedAt: String?; var endReason: String?
+    }
+    struct EventReport: Encodable { var type: String; var sequence: String?; var step: String?; var machine: Bool; var at: String }
+    struct LedgerReport: Encodable { var at: String; var delta: Double; var scoreAfter: Double; var cause: String }
+
+    var email: String
+    var persona: String
+    var stage: String
+    var score: Double
+    var timezone: String
+    var timezoneIsDefault: Bool
+    var locale: String?
+    var fields: [String: String]
+    var consent: ConsentReport
+    var recontactAfter: String?
+    var createdAt: String
+    var updatedAt: String
+    var enrollments: [EnrollmentReport]
+    var events: [EventReport]
+    var ledger: [LedgerReport]
+
+    init(_ s: StoredLead, defaultTimeZone: String) {
+        let iso = DateText.iso
+        let lead = s.lead
+        email = lead.email.value
+        persona = lead.persona
+        stage = lead.stage.rawValue
+        score = lead.score
+        timezone = lead.timeZone ?? defaultTimeZone
+        timezoneIsDefault = lead.timeZone == nil
+        locale = lead.locale
+        fields = lead.fields
+        consent = ConsentReport(source: lead.consent.source, at: iso(lead.consent.at), text: lead.consent.text, ip: lead.consent.ip)
+        recontactAfter = lead.recontactAfter.map(iso)
+        createdAt = iso(s.createdAt)
+        updatedAt = iso(s.updatedAt)
+        enrollments = s.enrollments.map {
+            EnrollmentReport(sequence: $0.sequenceID, state: $0.state, nextStep: $0.nextStep, enrolledAt: iso($0.enrolledAt),
+                             endedAt: $0.endedAt.map(iso), endReason: $0.endReason)
+        }
+        events = s.events.map { EventReport(type: $0.type, sequence: $0.sequenceID, step: $0.stepID, machine: $0.machine, at: iso($0.at)) }
+        ledger = s.ledger.map { LedgerReport(at: iso($0.at), delta: $0.delta, scoreAfter: $0.scoreAfter, cause: $0.cause) }
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    func text() -> String {
+        var out = [email]
+        func row(_ label: String, _ value: String) { out.append("  " + label.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
+        row("persona", persona)
+        row("stage", stage)
+        row("score", String(format: "%.1f", score))
+        row("time zone", timezone + (timezoneIsDefault ? " (default)" : ""))
+        row("locale", locale ?? "(default)")
+        row("fields", fields.isEmpty ? "(none)" : fields.keys.sorted().map { "\($0)=\(fields[$0]!)" }.joined(separator: ", "))
+        var consentLine = "\(consent.source) at \(consent.at)"
+        if let ip = consent.ip { consentLine += " from \(ip)" }
+        row("consent", consentLine)
+        if let text = consent.text { row("", "\"\(text)\"") }
+        row("recontact", recontactAfter ?? "(not set)")
+        row("created", createdAt)
+        row("updated", updatedAt)
+        out.append("enrollments:" + (enrollments.isEmpty ? " none" : ""))
+        for e in enrollments {
+            var line = "  \(e.sequence): \(e.state)"
+            if let next = e.nextStep { line += ", next step \(next)" }
+            line += ", enrolled \(e.enrolledAt)"
+            if let end = e.endedAt { line += ", ended \(end)" + (e.endReason.map { " (\($0))" } ?? "") }
+            out.append(line)
+        }
+        out.append("score ledger (latest first):" + (ledger.isEmpty ? " none" : ""))
+        for l in ledger {
+            out.append("  \(l.at)  \(l.delta >= 0 ? "+" : "")\(String(format: "%.1f", l.delta)) → \(String(format: "%.1f", l.scoreAfter))  \(l.cause)")
+        }
+        out.append("recent events (latest first):" + (events.isEmpty ? " none" : ""))
+        for e in events {
+            let place = [e.sequence, e.step].compactMap { $0 }.joined(separator: "/")
+            out.append("  \(e.at)  \(e.type)\(e.machine ? " (machine)" : "")\(place.isEmpty ? "" : "  \(place)")")
+        }
+        return out.joined(separator: "\n")
+    }
+}

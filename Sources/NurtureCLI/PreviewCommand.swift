@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import NurtureAuthoring
+import NurtureCore
+
+/// `nurture preview`: renders one step for a sample lead exactly as it would be sent.
+struct PreviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "Render a sequence step for a lead and print its subject, text and HTML parts.",
+        discussion: """
+            Example:
+              nurture preview cto-whitepaper whitepaper --lead-json '{"email":"ada@example.com","first_name":"Ada"}'
+            """
+    )
+
+    enum Part: String, ExpressibleByArgument, CaseIterable { case all, subject, text, html }
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "Sequence id.") var sequence: String
+    @Argument(help: "Step id.") var step: String
+    @Option(help: "The lead as a JSON object of field names to text values.") var leadJSON: String = "{}"
+    @Option(help: "What to print: all, subject, text or html.") var part: Part = .all
+
+    func run() throws {
+        let catalog = try options.loadCatalog()
+        guard let seq = catalog.sequence(sequence) else {
+            throw ValidationError("unknown sequence '\(sequence)'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
+        }
+        guard let st = seq.step(step), let template = catalog.templates[st.template] else {
+            throw ValidationError("sequence '\(sequence)' has no step '\(step)'; steps: \(seq.steps.map(\.id).joined(separator: ", "))")
+        }
+        let input = try LeadJSON.parse(leadJSON, defaultPersona: seq.persona)
+        let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: nil, defaultTimeZone: catalog.config.defaultTimeZone)
+        let lead: Lead
+        do { lead = try rules.lead(from: input, now: Date(), requireConsent: false) } catch { throw ValidationError("lead: \(error)") }
+        let unsubscribe = catalog.config.http.publicURL + "/u/preview"
+        let email = catalog.renderer.render(template, variables: catalog.variables(for: lead, sequence: seq, unsubscribeURL: unsubscribe))
+        switch part {
+        case .subject: print(email.subject)
+        case .text: print(email.text)
+        case .html: print(email.html)
+        case .all:
+            print("Subject: \(email.subject)")
+            if !email.preheader.isEmpty { print("Preheader: \(email.preheader)") }
+            print("\n--- text/plain ---\n\(email.text)\n\n--- text/html ---\n\(email.html)")
+        }
+    }
+}
+
+/// A lead given as JSON on the command line (`--lead-json`): string values only, like a CSV row.
+enum LeadJSON {
+    static func parse(_ text: String, defaultPersona: String?) throws -> LeadInput {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw ValidationError("--lead-json must be a JSON object such as '{\"email\":\"ada@example.com\",\"first_name\":\"Ada\"}'")
+        }
+        var strings: [String: String] = [:]
+        for (key, value) in object {
+            switch value {
+            case let s as String: strings[key] = s
+            case let n as NSNumber: strings[key] = n.stringValue
+            default: throw ValidationError("--lead-json: '\(key)' must be a text value")
+            }
+        }
+        var input = LeadInput(email: strings.removeValue(forKey: "email") ?? "preview@example.com",
+                              persona: strings.removeValue(forKey: "persona") ?? defaultPersona ?? "")
+        input.timeZone = strings.removeValue(forKey: "timezone")
+        input.locale = strings.removeValue(forKey: "locale")
+        input.recontactAfter = strings.removeValue(forKey: "recontact_after")
+        input.consentSource = strings.removeValue(forKey: "consent_source")
+        input.fields = strings
+        return input
+    }
+}

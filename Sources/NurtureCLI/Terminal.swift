@@ -1,0 +1,19 @@
+import Foundation
+import NurtureAuthoring
+
+/// Output helpers: results on stdout, diagnostics and progress on stderr.
+enum Terminal {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+
+    static func stderr(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func report(_ sink: DiagnosticSink) {
+        for d in sink.sorted { stderr("\(d)\n") }
+    }
+
+    static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// What the lead-facing commands need from storage; owned here so SQLite and a later PostgreSQL store both fit.
+public protocol LeadStore: Sendable {
+    /// Creates or updates leads in one transaction; engine-owned state (stage, score) is never overwritten.
+    func upsert(_ leads: [Lead], now: Date) throws -> [UpsertOutcome]
+    func lead(_ email: EmailAddress) throws -> StoredLead?
+    func isSuppressed(_ email: EmailAddress) throws -> Bool
+}
+
+public enum UpsertOutcome: String, Sendable, Hashable {
+    case inserted, updated, unchanged
+    /// On the suppression list (unsubscribed, bounced, erased): never stored again.
+    case suppressed
+}
+
+/// A lead as stored, with what the engine knows about it.
+public struct StoredLead: Sendable, Hashable {
+    public var id: Int64
+    public var lead: Lead
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var enrollments: [EnrollmentSummary]
+    public var events: [EventSummary]
+    public var ledger: [LedgerEntry]
+
+    public init(id: Int64, lead: Lead, createdAt: Date, updatedAt: Date,
+                enrollments: [EnrollmentSummary] = [], events: [EventSummary] = [], ledger: [LedgerEntry] = []) {
+        self.id = id
+        self.lead = lead
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.enrollments = enrollments
+        self.events = events
+        self.ledger = ledger
+    }
+}
+
+public struct EnrollmentSummary: Sendable, Hashable {
+    public var sequenceID: String
+    public var state: String
+    public var nextStep: String?
+    public var enrolledAt: Date
+    public var endedAt: Date?
+    public var endReason: String?
+
+    public init(sequenceID: String, state: String, nextStep: String?, enrolledAt: Date, endedAt: Date?, endReason: String?) {
+        self.sequenceID = sequenceID
+        self.state = state
+        self.nextStep = nextStep
+        self.enrolledAt = enrolledAt
+        self.endedAt = endedAt
+        self.endReason = endReason
+    }
+}
+
+public struct EventSummary: Sendable, Hashable {
+    public var type: String
+    public var sequenceID: String?
+    public var stepID: String?
+    public var machine: Bool
+    public var at: Date
+
+    public init(type: String, sequenceID: String?, stepID: String?, machine: Bool, at: Date) {
+        self.type = type
+        self.sequenceID = sequenceID
+        self.stepID = stepID
+        self.machine = machine
+        self.at = at
+    }
+}
+
+/// One score change and why it happened, so `lead show` can explain a score.
+public struct LedgerEntry: Sendable, Hashable {
+    public var at: Date
+    public var delta: Double
+    public var scoreAfter: Double
+    public var cause: String
+
+    public init(at: Date, delta: Double, scoreAfter: Double, cause: String) {
+        self.at = at
+        self.delta = delta
+        self.scoreAfter = scoreAfter
+        self.cause = cause
+    }
+}

@@ -1,0 +1,104 @@
+/// A persona's nurture sequence as authored: who may enter, when mail may go out, the steps, and what ends it.
+public struct NurtureSequence: Hashable, Sendable {
+    public var id: String
+    public var persona: String
+    public var name: String
+    /// Higher wins when two sequences compete for the same lead's next slot.
+    public var priority: Int
+    public var sender: SenderIdentity?
+    public var entry: EntryGate
+    public var window: SendWindow
+    public var steps: [Step]
+    public var exits: [ExitRule]
+
+    public init(id: String, persona: String, name: String, priority: Int = 0, sender: SenderIdentity? = nil,
+                entry: EntryGate = EntryGate(), window: SendWindow = .always, steps: [Step], exits: [ExitRule] = []) {
+        self.id = id
+        self.persona = persona
+        self.name = name
+        self.priority = priority
+        self.sender = sender
+        self.entry = entry
+        self.window = window
+        self.steps = steps
+        self.exits = exits
+    }
+
+    public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+}
+
+/// One content step: which template to send, how long after the previous step, and under which conditions.
+public struct Step: Hashable, Sendable {
+    public var id: String
+    /// Counted from the previous step's actual send (the first step: from enrollment).
+    public var after: TimeSpan
+    public var template: String
+    /// Skip the step if any of these holds.
+    public var skipIf: [Condition]
+    /// Send the step only if one of these holds (empty: always).
+    public var onlyIf: [Condition]
+
+    public init(id: String, after: TimeSpan, template: String, skipIf: [Condition] = [], onlyIf: [Condition] = []) {
+        self.id = id
+        self.after = after
+        self.template = template
+        self.skipIf = skipIf
+        self.onlyIf = onlyIf
+    }
+}
+
+/// Who may enter a sequence: the seeds' point that nurturing only works on qualified leads.
+public struct EntryGate: Hashable, Sendable {
+    /// Lead fields that must be present and non-empty.
+    public var require: [String]
+    /// Minimum score to enter, if any.
+    public var minScore: Double?
+    /// Equality filters on lead fields; two sequences of one persona must differ on one of them.
+    public var match: [String: String]
+
+    public init(require: [String] = ["email"], minScore: Double? = nil, match: [String: String] = [:]) {
+        self.require = require
+        self.minScore = minScore
+        self.match = match
+    }
+
+    /// True when some lead could pass both gates (their filters never contradict each other).
+    public func overlaps(_ other: EntryGate) -> Bool {
+        for (field, value) in match {
+            if let theirs = other.match[field], theirs != value { return false }
+        }
+        return true
+    }
+}
+
+/// What ends an enrollment: a named event or a score threshold, and whether the lead then goes to sales.
+public struct ExitRule: Hashable, Sendable {
+    public enum Trigger: Hashable, Sendable {
+        case event(String)
+        case scoreAtLeast(Double)
+    }
+    public enum Action: String, Hashable, Sendable {
+        case exit
+        case handoff
+    }
+    public var trigger: Trigger
+    public var action: Action
+
+    public init(trigger: Trigger, action: Action = .exit) {
+        self.trigger = trigger
+        self.action = action
+    }
+}
+
+/// A From identity; sequences may override the configured one.
+public struct SenderIdentity: Hashable, Sendable {
+    public var name: String
+    public var email: String
+    public var replyTo: String?
+
+    public init(name: String, email: String, replyTo: String? = nil) {
+        self.name = name
+        self.email = email
+        self.replyTo = replyTo
+    }
+}

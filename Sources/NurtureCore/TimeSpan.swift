@@ -1,0 +1,47 @@
+/// A length of time written the way authors write it (`0m`, `3h`, `2d`, `1w`, `1d12h`), kept in seconds.
+public struct TimeSpan: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var seconds: Int64
+
+    public init(seconds: Int64) { self.seconds = seconds }
+
+    public static func minutes(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 60) }
+    public static func hours(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 3_600) }
+    public static func days(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 86_400) }
+    public static let zero = TimeSpan(seconds: 0)
+
+    /// Parses `<n><unit>` groups (units s, m, h, d, w); returns nil on anything else.
+    public init?(parsing text: String) {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
+        var total: Int64 = 0
+        var digits = ""
+        var sawGroup = false
+        for ch in text {
+            if ch.isASCII, ch.isNumber {
+                digits.append(ch)
+                guard digits.count <= 9 else { return nil }
+            } else if let factor = units[ch], let n = Int64(digits) {
+                total += n * factor
+                digits = ""
+                sawGroup = true
+            } else {
+                return nil
+            }
+        }
+        guard sawGroup, digits.isEmpty else { return nil }
+        self.seconds = total
+    }
+
+    public static func < (a: TimeSpan, b: TimeSpan) -> Bool { a.seconds < b.seconds }
+
+    /// Canonical form, largest units first (`1d12h`), so output is stable across runs.
+    public var description: String {
+        if seconds == 0 { return "0m" }
+        var rest = seconds
+        var out = ""
+        for (unit, size) in [("w", Int64(604_800)), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] where rest >= size {
+            out += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        return out
+    }
+}

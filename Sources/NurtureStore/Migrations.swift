@@ -1,0 +1,96 @@
+import GRDB
+
+/// The schema, as an append-only list of named migrations: never edit a shipped one, add the next.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-leads-outbox-events") { db in
+            try db.execute(sql: """
+                CREATE TABLE lead (
+                    id INTEGER PRIMARY KEY,
+                    email TEXT NOT NULL,
+                    email_key TEXT NOT NULL UNIQUE,      -- lowercased address: uniqueness and suppression
+                    persona TEXT NOT NULL,
+                    timezone TEXT,
+                    locale TEXT,
+                    fields TEXT NOT NULL DEFAULT '{}',   -- JSON object of declared custom fields
+                    consent_source TEXT NOT NULL,
+                    consent_at INTEGER NOT NULL,         -- times are Unix milliseconds
+                    consent_text TEXT,
+                    consent_ip TEXT,
+                    stage TEXT NOT NULL DEFAULT 'lead',
+                    score REAL NOT NULL DEFAULT 0,
+                    score_at INTEGER,
+                    recontact_after INTEGER,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX lead_persona ON lead(persona);
+
+                CREATE TABLE enrollment (
+                    id INTEGER PRIMARY KEY,
+                    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+                    sequence_id TEXT NOT NULL,
+                    state TEXT NOT NULL,                 -- active | completed | exited
+                    next_step TEXT,
+                    enrolled_at INTEGER NOT NULL,
+                    last_sent_at INTEGER,
+                    ended_at INTEGER,
+                    end_reason TEXT,
+                    UNIQUE (lead_id, sequence_id)
+                ) STRICT;
+
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    enrollment_id INTEGER NOT NULL REFERENCES enrollment(id) ON DELETE CASCADE,
+                    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+                    sequence_id TEXT NOT NULL,
+                    step_id TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL UNIQUE, -- enrollment + step: a step is never queued twice
+                    message_id TEXT NOT NULL,
+                    status TEXT NOT NULL,                 -- scheduled|sending|sent|deferred|failed|cancelled|skipped
+                    due_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    server_reply TEXT,
+                    sent_at INTEGER,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX outbox_due ON outbox(due_at) WHERE status IN ('scheduled', 'deferred');
+                CREATE INDEX outbox_lead ON outbox(lead_id);
+
+                CREATE TABLE event (
+                    id INTEGER PRIMARY KEY,
+                    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+                    outbox_id INTEGER REFERENCES outbox(id) ON DELETE SET NULL,
+                    sequence_id TEXT,
+                    step_id TEXT,
+                    type TEXT NOT NULL,                   -- sent, open, click, unsubscribe, bounce, or a custom name
+                    machine INTEGER NOT NULL DEFAULT 0,   -- likely a prefetch or scanner, not a person
+                    occurred_at INTEGER NOT NULL,
+                    data TEXT
+                ) STRICT;
+                CREATE INDEX event_lead ON event(lead_id, occurred_at);
+
+                CREATE TABLE score_ledger (
+                    id INTEGER PRIMARY KEY,
+                    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+                    at INTEGER NOT NULL,
+                    delta REAL NOT NULL,
+                    score_after REAL NOT NULL,
+                    cause TEXT NOT NULL,
+                    event_id INTEGER REFERENCES event(id) ON DELETE SET NULL
+                ) STRICT;
+                CREATE INDEX score_ledger_lead ON score_ledger(lead_id, at);
+
+                CREATE TABLE suppression (
+                    email_key TEXT PRIMARY KEY,
+                    reason TEXT NOT NULL,                 -- unsubscribed | bounced | complained | erased
+                    created_at INTEGER NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+}

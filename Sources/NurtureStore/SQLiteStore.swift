@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import NurtureCore
+
+/// Nurture's embedded store: one SQLite file in WAL mode, synchronous=FULL so consent and suppression survive power loss.
+public final class SQLiteStore: LeadStore, Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    public enum OpenError: Error, CustomStringConvertible {
+        case cannotCreateFolder(String, String)
+        case cannotOpen(String, String)
+
+        public var description: String {
+            switch self {
+            case let .cannotCreateFolder(dir, why): "cannot create folder \(dir) for the database: \(why)"
+            case let .cannotOpen(path, why): "cannot open database \(path): \(why)"
+            }
+        }
+    }
+
+    /// Opens (creating if needed) and migrates the database.
+    public init(path: String) throws {
+        self.path = path
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw OpenError.cannotCreateFolder(folder, error.localizedDescription)
+        }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // DatabasePool sets NORMAL when it enables WAL; durability of consent needs FULL on the writer.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw OpenError.cannotOpen(path, "\(error)")
+        }
+    }
+
+    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
+
+    public func upsert(_ leads: [Lead], now: Date) throws -> [UpsertOutcome] {
+        let nowMillis = Self.millis(now)
+        return try pool.write { db in
+            let exists = try db.cachedStatement(sql: SQL.leadExists)
+            let suppressed = try db.cachedStatement(sql: SQL.isSuppressed)
+            let upsert = try db.cachedStatement(sql: SQL.upsertLead)
+            var outcomes: [UpsertOutcome] = []
+            outcomes.reserveCapacity(leads.count)
+            for lead in leads {
+                let key = lead.email.key
+                if try Bool.fetchOne(suppressed, arguments: [key]) == true {
+                    outcomes.append(.suppressed)
+                    continue
+                }
+                let existed = try Bool.fetchOne(exists, arguments: [key]) == true
+                try upsert.execute(arguments: [
+                    "email": lead.email.value, "key": key, "persona": lead.persona,
+                    "timezone": lead.timeZone, "locale": lead.locale, "fields": JSONText.object(lead.fields),
+                    "consent_source": lead.consent.source, "consent_at": Self.millis(lead.consent.at),
+                    "consent_text": lead.consent.text, "consent_ip": lead.consent.ip,
+                    "recontact_after": lead.recontactAfter.map(Self.millis), "now": nowMillis,
+                ])
+                outcomes.append(!existed ? .inserted : (db.changesCount > 0 ? .updated : .unchanged))
+            }
+            return outcomes
+        }
+    }
+
+    public func isSuppressed(_ email: EmailAddress) throws -> Bool {
+        try pool.read { db in try Bool.fetchOne(db, sql: SQL.isSuppressed, arguments: [email.key]) == true }
+    }
+
+    public func lead(_ email: EmailAddress) throws -> StoredLead? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: SQL.leadByKey, arguments: [email.key]) else { return nil }
+            let id: Int64 = row["id"]
+            let stored = try EmailAddress(validating: row["email"])
+            let lead = Lead(
+                email: stored, persona: row["persona"], timeZone: row["timezone"], locale: row["locale"],
+                fields: JSONText.decodeObject(row["fields"]),
+                consent: Consent(source: row["consent_source"], at: Self.date(row["consent_at"]),
+                                 text: row["consent_text"], ip: row["consent_ip"]),
+                stage: LifecycleStage(rawValue: row["stage"]) ?? .lead, score: row["score"],
+                recontactAfter: (row["recontact_after"] as Int64?).map(Self.date))
+            let enrollments = try Row.fetchAll(db, sql: SQL.enrollmentsOfLead, arguments: [id]).map { r in
+                EnrollmentSummary(sequenceID: r["sequence_id"], state: r["state"], nextStep: r["next_step"],
+                                  enrolledAt: Self.date(r["enrolled_at"]), endedAt: (r["ended_at"] as Int64?).map(Self.date),
+                                  endReason: r["end_reason"])
+            }
+            let events = try Row.fetchAll(db, sql: SQL.recentEventsOfLead, arguments: [id, 50]).map { r in
+                EventSummary(type: r["type"], sequenceID: r["sequence_id"], stepID: r["step_id"],
+                             machine: r["machine"] as Int64 != 0, at: Self.date(r["occurred_at"]))
+            }
+            let ledger = try Row.fetchAll(db, sql: SQL.ledgerOfLead, arguments: [id, 50]).map { r in
+                LedgerEntry(at: Self.date(r["at"]), delta: r["delta"], scoreAfter: r["score_after"], cause: r["cause"])
+            }
+            return StoredLead(id: id, lead: lead, createdAt: Self.date(row["created_at"]), updatedAt: Self.date(row["updated_at"]),
+                              enrollments: enrollments, events: events, ledger: ledger)
+        }
+    }
+
+    /// The `PRAGMA synchronous` level the writer runs with (2 = FULL), for tests and `nurture doctor`-style checks.
+    public func writerSynchronousLevel() throws -> Int {
+        try pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func journalMode() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+}

@@ -1,0 +1,3 @@
+import NurtureCLI
+
+await NurtureCommand.start()
