@@ -49,7 +49,7 @@ let package = Package(
         ),
         .executableTarget(name: "nurture", dependencies: ["NurtureCLI"]),
         .testTarget(name: "NurtureCoreTests", dependencies: ["NurtureCore"]),
-        .testTarget(name: "NurtureAuthoringTests", dependencies: ["NurtureAuthoring"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NurtureAuthoringTests", dependencies: ["NurtureAuthoring"], exclude: ["Fixtures"]),
         .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore"]),
         .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore"]),
     ],

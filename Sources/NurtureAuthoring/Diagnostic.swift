@@ -18,6 +18,15 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
 
     /// `file:line:column: error: message`
     public var description: String { "\(file):\(line):\(column): \(severity.rawValue): \(message)" }
+
+    /// The same diagnostic with its path shown relative to `directory` when inside it, as compilers print them.
+    public func relative(to directory: String) -> Diagnostic {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        guard file.hasPrefix(prefix) else { return self }
+        var d = self
+        d.file = String(file.dropFirst(prefix.count))
+        return d
+    }
 }
 
 /// Collects diagnostics while loaders keep going, so one run reports every problem rather than the first.

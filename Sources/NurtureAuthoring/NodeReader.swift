@@ -3,12 +3,11 @@ import NurtureCore
 
 /// Reads typed values out of a YAML tree, reporting wrong types and unknown keys at their source position.
 ///
-/// Every accessor returns nil after reporting, so loaders keep going and one run shows every problem.
+/// Trees are size-checked by `YAMLSource.parse` first. Every accessor returns nil after reporting, so loaders keep going and one run shows every problem.
 public final class NodeReader {
     public let file: String
     public let sink: DiagnosticSink
     private let lineOffset: Int
-    private var visited = 0
 
     public init(file: String, sink: DiagnosticSink, lineOffset: Int = 0) {
         self.file = file
@@ -28,15 +27,6 @@ public final class NodeReader {
         sink.warning(file, p.line, p.column, message)
     }
 
-    /// Counts nodes so aliases cannot make a small file expand without bound.
-    private func visit(_ node: Node) -> Bool {
-        visited += 1
-        if visited == YAMLSource.maxNodes + 1 {
-            error(node, "file expands to more than \(YAMLSource.maxNodes) YAML nodes (too many aliases?)")
-        }
-        return visited <= YAMLSource.maxNodes
-    }
-
     private func kind(_ node: Node) -> String {
         switch node {
         case .scalar(let s): s.string.isEmpty || node.null != nil ? "nothing" : "a value ('\(s.string.prefix(40))')"
@@ -48,14 +38,12 @@ public final class NodeReader {
 
     /// A mapping with only the allowed keys; reports unknown and missing keys.
     public func mapping(_ node: Node, _ what: String, allowed: [String], required: [String] = []) -> [String: (key: Node, value: Node)]? {
-        guard visit(node) else { return nil }
         guard case .mapping(let map) = node else {
             error(node, "\(what) must be a mapping, found \(kind(node))")
             return nil
         }
         var out: [String: (key: Node, value: Node)] = [:]
         for (key, value) in map {
-            guard visit(key) else { return nil }
             guard case .scalar(let scalar) = key else {
                 error(key, "keys in \(what) must be plain names")
                 continue
@@ -74,14 +62,12 @@ public final class NodeReader {
 
     /// A mapping of free-form names (e.g. scoring points, match filters) to nodes.
     public func freeMapping(_ node: Node, _ what: String) -> [(key: String, keyNode: Node, value: Node)]? {
-        guard visit(node) else { return nil }
         guard case .mapping(let map) = node else {
             error(node, "\(what) must be a mapping, found \(kind(node))")
             return nil
         }
         var out: [(String, Node, Node)] = []
         for (key, value) in map {
-            guard visit(key), visit(value) else { return nil }
             guard case .scalar(let scalar) = key else {
                 error(key, "keys in \(what) must be plain names")
                 continue
@@ -93,7 +79,6 @@ public final class NodeReader {
 
     /// A non-empty scalar.
     public func string(_ node: Node, _ what: String) -> String? {
-        guard visit(node) else { return nil }
         guard case .scalar(let s) = node, node.null == nil, !s.string.isEmpty else {
             error(node, "\(what) must be a text value, found \(kind(node))")
             return nil
@@ -108,7 +93,7 @@ public final class NodeReader {
     /// A scalar that must not contain a line break (names, ids, header text).
     public func singleLine(_ node: Node, _ what: String) -> String? {
         guard let s = string(node, what) else { return nil }
-        if s.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\t" }) {
+        if s.contains(where: { $0.isNewline || $0 == "\t" }) {
             error(node, "\(what) must fit on one line")
             return nil
         }
@@ -116,7 +101,6 @@ public final class NodeReader {
     }
 
     public func int(_ node: Node, _ what: String, range: ClosedRange<Int>? = nil) -> Int? {
-        guard visit(node) else { return nil }
         guard case .scalar(let s) = node, let value = Int(s.string) else {
             error(node, "\(what) must be a whole number, found \(kind(node))")
             return nil
@@ -129,7 +113,6 @@ public final class NodeReader {
     }
 
     public func number(_ node: Node, _ what: String) -> Double? {
-        guard visit(node) else { return nil }
         guard case .scalar(let s) = node, let value = Double(s.string), value.isFinite else {
             error(node, "\(what) must be a number, found \(kind(node))")
             return nil
@@ -138,7 +121,6 @@ public final class NodeReader {
     }
 
     public func bool(_ node: Node, _ what: String) -> Bool? {
-        guard visit(node) else { return nil }
         switch node.scalar?.string.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -150,10 +132,8 @@ public final class NodeReader {
 
     /// A list; a single scalar is accepted as a list of one when `scalarIsList` (e.g. `skip_if: clicked(x)`).
     public func list(_ node: Node, _ what: String, scalarIsList: Bool = false) -> [Node]? {
-        guard visit(node) else { return nil }
         switch node {
         case .sequence(let seq):
-            for item in seq { guard visit(item) else { return nil } }
             return Array(seq)
         case .scalar where scalarIsList && node.null == nil:
             return [node]

@@ -42,7 +42,7 @@ public enum TemplateLoader {
 
     /// Splits front matter from body, checks both, and compiles the subject, text and HTML forms.
     static func parse(_ text: String, name: String, file: String, sink: DiagnosticSink) -> EmailTemplate? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.first == "---", let close = lines.dropFirst().firstIndex(of: "---") else {
             sink.error(file, 1, 1, "a template starts with front matter: a '---' line, 'subject: …', then another '---' line")
             return nil

@@ -33,7 +33,8 @@ public struct TemplateRenderer: Sendable {
 
     /// Header text must be one line whatever the data held.
     static func oneLine(_ s: String) -> String {
-        s.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" }).joined(separator: " ")
+        // Characters, not bytes: "\r\n" is one Character, so test the property rather than comparing to "\n".
+        s.split(whereSeparator: { $0.isNewline || $0 == "\t" }).joined(separator: " ")
             .trimmingCharacters(in: .whitespaces)
     }
 }

@@ -27,7 +27,8 @@ public enum YAMLSource {
             sink.error(path, 1, 1, "cannot read file")
             return nil
         }
-        return decode(data, path: path, sink: sink)
+        // One line-ending convention for every later step ("\r\n" is a single Character in Swift).
+        return decode(data, path: path, sink: sink)?.replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     /// Decodes UTF-8, naming the line and column of the first invalid byte.
@@ -50,9 +51,14 @@ public enum YAMLSource {
     public static func parse(_ text: String, path: String, lineOffset: Int = 0, sink: DiagnosticSink) -> Node? {
         _ = configureLibYAML
         do {
-            return try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
+            let root = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
+            guard expandsWithinBudget(root) else {
+                sink.error(path, 1 + lineOffset, 1, "file expands to more than \(maxNodes) YAML nodes once aliases are resolved (alias bomb?)")
+                return nil
+            }
+            return root
         } catch let error as YamlError {
-            let (position, message) = describe(error)
+            let (position, message) = describe(error, text: text)
             sink.error(path, position.line + lineOffset, position.column, message)
         } catch {
             sink.error(path, 1 + lineOffset, 1, "cannot parse YAML: \(error)")
@@ -60,7 +66,39 @@ public enum YAMLSource {
         return nil
     }
 
-    static func describe(_ error: YamlError) -> (SourcePosition, String) {
+    /// Libyaml reports a duplicate key at its first use; editors want the second, so look for the same key at the same indentation.
+    static func secondOccurrence(of key: String, after first: SourcePosition, in text: String) -> SourcePosition? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard first.line - 1 < lines.count else { return nil }
+        let indent = String(repeating: " ", count: first.column - 1)
+        for index in first.line..<lines.count {
+            let line = lines[index]
+            if line.hasPrefix(indent + key + ":") || line.hasPrefix(indent + "\"" + key + "\":") {
+                return SourcePosition(line: index + 1, column: first.column)
+            }
+        }
+        return nil
+    }
+
+    /// Walks the tree with aliases expanded, giving up after `maxNodes`: cheap for real files, bounded for bombs.
+    static func expandsWithinBudget(_ root: Node) -> Bool {
+        var stack = [root]
+        var count = 0
+        while let node = stack.popLast() {
+            count += 1
+            if count > maxNodes { return false }
+            switch node {
+            case .mapping(let m):
+                for (k, v) in m { stack.append(k); stack.append(v) }
+            case .sequence(let s):
+                stack.append(contentsOf: s)
+            default: break
+            }
+        }
+        return true
+    }
+
+    static func describe(_ error: YamlError, text: String) -> (SourcePosition, String) {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):
@@ -72,7 +110,10 @@ public enum YAMLSource {
             }
             return (SourcePosition(mark), message)
         case let .duplicatedKeysInMapping(duplicates, context):
-            return (SourcePosition(context.mark), "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in mapping")
+            let first = SourcePosition(context.mark)
+            let key = duplicates.first ?? ""
+            let repeated = secondOccurrence(of: key, after: first, in: text) ?? first
+            return (repeated, "duplicate key '\(key)' (first at line \(first.line))")
         case let .reader(problem, _, _, _):
             return (.start, "cannot read YAML: \(problem)")
         default:

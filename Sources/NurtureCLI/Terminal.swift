@@ -12,7 +12,13 @@ enum Terminal {
     }
 
     static func report(_ sink: DiagnosticSink) {
-        for d in sink.sorted { stderr("\(d)\n") }
+        for d in displayed(sink) { stderr("\(d)\n") }
+    }
+
+    /// Sorted, with paths relative to the working directory.
+    static func displayed(_ sink: DiagnosticSink) -> [Diagnostic] {
+        let cwd = FileManager.default.currentDirectoryPath
+        return sink.sorted.map { $0.relative(to: cwd) }
     }
 
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }

@@ -22,7 +22,7 @@ struct ValidateCommand: ParsableCommand {
             let files = paths.isEmpty ? nil : expand(paths, sink: sink, config: config)
             _ = CatalogLoader.load(config: config, sequenceFiles: files, sink: sink)
         }
-        for d in sink.sorted { print(d) }
+        for d in Terminal.displayed(sink) { print(d) }
         if sink.hasErrors { throw ExitCode(1) }
     }
 
