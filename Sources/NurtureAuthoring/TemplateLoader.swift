@@ -41,7 +41,8 @@ public enum TemplateLoader {
     }
 
     /// Splits front matter from body, checks both, and compiles the subject, text and HTML forms.
-    static func parse(_ text: String, name: String, file: String, sink: DiagnosticSink) -> EmailTemplate? {
+    static func parse(_ raw: String, name: String, file: String, sink: DiagnosticSink) -> EmailTemplate? {
+        let text = raw.replacingOccurrences(of: "\r\n", with: "\n")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.first == "---", let close = lines.dropFirst().firstIndex(of: "---") else {
             sink.error(file, 1, 1, "a template starts with front matter: a '---' line, 'subject: …', then another '---' line")

@@ -31,12 +31,10 @@ public final class SQLiteStore: LeadStore, Sendable {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            // DatabasePool sets NORMAL when it enables WAL; durability of consent needs FULL on the writer.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // DatabasePool sets NORMAL when it enables WAL; consent and suppression must survive power loss: FULL on the writer.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Migrations.migrator.migrate(pool)
         } catch {
             throw OpenError.cannotOpen(path, "\(error)")
@@ -71,6 +69,13 @@ public final class SQLiteStore: LeadStore, Sendable {
                 outcomes.append(!existed ? .inserted : (db.changesCount > 0 ? .updated : .unchanged))
             }
             return outcomes
+        }
+    }
+
+    /// Puts an address on the suppression list; idempotent, and committed with synchronous=FULL before returning.
+    public func suppress(_ email: EmailAddress, reason: String, now: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: SQL.suppress, arguments: [email.key, reason, Self.millis(now)])
         }
     }
 

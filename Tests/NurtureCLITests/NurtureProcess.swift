@@ -1,0 +1,62 @@
+import Foundation
+
+/// Runs the real `nurture` binary, as a user would, in a scratch folder with its own config and database.
+struct NurtureProcess {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// `$NURTURE_BIN`, else the debug build; tests fail (not skip) if it was not built.
+    static var binary: String {
+        if let env = ProcessInfo.processInfo.environment["NURTURE_BIN"], !env.isEmpty { return env }
+        return repository + "/.build/debug/nurture"
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    let directory: String
+
+    /// A scratch folder with `nurture.yaml` = the shipped example, pointed at the shipped sequences and templates.
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var config = try String(contentsOfFile: Self.repository + "/nurture.example.yaml", encoding: .utf8)
+        config = config.replacingOccurrences(of: "\nsequences: sequences\n", with: "\nsequences: \(Self.repository)/sequences\n")
+        config = config.replacingOccurrences(of: "\ntemplates: templates\n", with: "\ntemplates: \(Self.repository)/templates\n")
+        try config.write(toFile: directory + "/nurture.yaml", atomically: true, encoding: .utf8)
+    }
+
+    func path(_ name: String) -> String { directory + "/" + name }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path(name)))
+    }
+
+    /// Runs `nurture ARGS` in the scratch folder (so ./nurture.yaml is discovered) and waits for it.
+    @discardableResult
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "\(Self.binary) is missing: run 'swift build' first"])
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NURTURE_CONFIG")
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = path(".stdout-\(UUID().uuidString)"), err = path(".stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    }
+}
