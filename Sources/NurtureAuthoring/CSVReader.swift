@@ -14,23 +14,26 @@ public struct CSVReader: Sendable {
         case unterminatedQuote(line: Int)
     }
 
-    let bytes: [UInt8]
+    /// Kept as given (memory-mapped for files), never copied: a 1 GB import should not need 2 GB.
+    let data: Data
     let delimiter: UInt8
     public private(set) var offset: Int
     private var line = 1
 
     public init(data: Data, delimiter: UInt8 = UInt8(ascii: ",")) {
-        var bytes = [UInt8](data)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        self.bytes = bytes
+        self.data = data
         self.delimiter = delimiter
-        self.offset = 0
+        self.offset = data.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     }
 
-    public var byteCount: Int { bytes.count }
+    public var byteCount: Int { data.count }
 
     /// The next record, nil at the end; a bad record is returned as an error and reading goes on after it.
     public mutating func next() -> Result<Record, RecordError>? {
+        data.withUnsafeBytes { raw in next(in: raw.bindMemory(to: UInt8.self)) }
+    }
+
+    private mutating func next(in bytes: UnsafeBufferPointer<UInt8>) -> Result<Record, RecordError>? {
         // Skip blank lines between records.
         while offset < bytes.count, bytes[offset] == 0x0A || bytes[offset] == 0x0D {
             if bytes[offset] == 0x0A { line += 1 }
@@ -42,7 +45,7 @@ public struct CSVReader: Sendable {
         var field: [UInt8] = []
         var badUTF8: Int?
         func finish() {
-            if let s = String(validating: field, as: UTF8.self) {
+            if let s = String(validating: field, as: UTF8.self) {  // one check per field: malformed bytes never crash
                 fields.append(s)
             } else {
                 if badUTF8 == nil { badUTF8 = fields.count + 1 }

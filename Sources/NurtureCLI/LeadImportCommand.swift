@@ -35,7 +35,7 @@ struct LeadImportCommand: ParsableCommand {
     func run() throws {
         let catalog = try options.loadCatalog()
         let separator = try delimiterByte()
-        guard let data = FileManager.default.contents(atPath: file) else {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) else {
             Terminal.error("cannot read \(file)")
             throw ExitCode(1)
         }

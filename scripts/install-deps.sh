@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Nurture needs that are missing; does nothing when all are present.
+# Usage: scripts/install-deps.sh [build|test]
+set -euo pipefail
+
+build=(libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata)
+test=()
+case "${1:-build}" in
+  build) wanted=("${build[@]}") ;;
+  test) wanted=("${build[@]}" "${test[@]}") ;;
+  *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then
+  echo "Swift 6 is required: install it from swift.org (expected at /opt/swift or on PATH)" >&2
+  exit 1
+fi
