@@ -1,0 +1,87 @@
+import Foundation
+
+/// Everything the dispatch decision for one due send depends on; gathered by the caller, decided here without I/O.
+public struct DispatchInput: Sendable {
+    public var now: Date
+    public var dueAt: Date
+    public var sequence: NurtureSequence
+    public var stepID: String
+    public var leadSuppressed: Bool
+    public var leadScore: Double
+    /// Custom events recorded for the lead since it entered this sequence (`converted`, `demo_requested`, …).
+    public var eventsSinceEnrollment: Set<String>
+    public var engagement: Engagement
+    /// The lead's nurture sends (sent or in flight) within the throttle's reach, across all sequences.
+    public var recentSends: [Date]
+    /// Emails the lead received since its last human open or click.
+    public var sendsSinceEngagement: Int
+    public var zone: TimeZone
+    public var throttle: ThrottlePolicy
+
+    public init(now: Date, dueAt: Date, sequence: NurtureSequence, stepID: String, leadSuppressed: Bool, leadScore: Double,
+                eventsSinceEnrollment: Set<String>, engagement: Engagement, recentSends: [Date], sendsSinceEngagement: Int,
+                zone: TimeZone, throttle: ThrottlePolicy) {
+        self.now = now
+        self.dueAt = dueAt
+        self.sequence = sequence
+        self.stepID = stepID
+        self.leadSuppressed = leadSuppressed
+        self.leadScore = leadScore
+        self.eventsSinceEnrollment = eventsSinceEnrollment
+        self.engagement = engagement
+        self.recentSends = recentSends
+        self.sendsSinceEngagement = sendsSinceEngagement
+        self.zone = zone
+        self.throttle = throttle
+    }
+}
+
+public enum DispatchDecision: Sendable, Hashable {
+    case send
+    /// Not yet: outside the lead's window or over its fatigue budget. The step keeps its place.
+    case postpone(until: Date, reason: String)
+    /// This step is passed over; the enrollment moves on to the next one.
+    case skip(reason: String)
+    /// The enrollment ends here; `handoff` when the lead goes to sales.
+    case exit(reason: String, handoff: Bool)
+}
+
+/// The scheduler's decision for a due step, in the order that protects the recipient first.
+public enum DispatchPolicy {
+    public static func decide(_ i: DispatchInput) -> DispatchDecision {
+        if i.leadSuppressed { return .exit(reason: "suppressed", handoff: false) }
+        if let rule = firstExit(i) { return rule }
+        if i.sendsSinceEngagement >= i.throttle.sunsetAfter {
+            return .exit(reason: "sunset: \(i.sendsSinceEngagement) emails without a human open or click", handoff: false)
+        }
+        guard let step = i.sequence.step(i.stepID) else { return .skip(reason: "step removed from the sequence") }
+        let overdue = i.now.timeIntervalSince(i.dueAt)
+        if overdue > Double(i.throttle.staleAfter.seconds) {
+            return .skip(reason: "stale: \(TimeSpan(seconds: Int64(overdue))) overdue (limit \(i.throttle.staleAfter))")
+        }
+        if let c = step.skipIf.first(where: i.engagement.holds) { return .skip(reason: "skip_if \(c)") }
+        if !step.onlyIf.isEmpty, !step.onlyIf.contains(where: i.engagement.holds) {
+            return .skip(reason: "only_if \(step.onlyIf.map(\.description).joined(separator: " or ")) not met")
+        }
+        let slot = SendSlot.earliest(from: i.now, window: i.sequence.window, zone: i.zone, recentSends: i.recentSends, policy: i.throttle)
+        if slot > i.now {
+            let windowOnly = i.sequence.window.nextOpening(atOrAfter: i.now, in: i.zone)
+            return .postpone(until: slot, reason: windowOnly == slot ? "outside send window" : "fatigue throttle")
+        }
+        return .send
+    }
+
+    /// The exit rule an enrollment has met, if any.
+    public static func firstExit(_ i: DispatchInput) -> DispatchDecision? {
+        for rule in i.sequence.exits {
+            switch rule.trigger {
+            case .event(let name) where i.eventsSinceEnrollment.contains(name):
+                return .exit(reason: "event \(name)", handoff: rule.action == .handoff)
+            case .scoreAtLeast(let n) where i.leadScore >= n:
+                return .exit(reason: "score \(i.leadScore) >= \(n)", handoff: rule.action == .handoff)
+            default: continue
+            }
+        }
+        return nil
+    }
+}
