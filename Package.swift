@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "nurture",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "nurture", targets: ["nurture"]),
     ],
@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Domain core: pure types and decisions; time is always an input, no I/O.
@@ -36,6 +38,19 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Signed, compact tokens for tracking and unsubscribe links (HMAC-SHA256, key rotation).
+        .target(name: "NurtureSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Mail: MIME builder and transports (file outbox; SMTP through libcurl).
+        .target(name: "NurtureMail", dependencies: ["NurtureCore"]),
+        // The engine: enrollment, dispatch and delivery loops over the store and a transport; time is injected.
+        .target(
+            name: "NurtureEngine",
+            dependencies: [
+                "NurtureCore", "NurtureAuthoring", "NurtureStore", "NurtureMail", "NurtureSigning",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The command-line interface: every subcommand of `nurture`.
         .target(
             name: "NurtureCLI",
@@ -43,6 +58,7 @@ let package = Package(
                 "NurtureCore",
                 "NurtureAuthoring",
                 "NurtureStore",
+                "NurtureEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -52,6 +68,8 @@ let package = Package(
         .testTarget(name: "NurtureAuthoringTests", dependencies: ["NurtureAuthoring"], exclude: ["Fixtures"]),
         .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore"]),
         .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore"]),
+        .testTarget(name: "NurtureMailTests", dependencies: ["NurtureMail", "NurtureSigning"]),
+        .testTarget(name: "NurtureEngineTests", dependencies: ["NurtureEngine", "NurtureStore", "NurtureAuthoring", "NurtureMail", "NurtureSigning", "NurtureCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

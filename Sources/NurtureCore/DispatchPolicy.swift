@@ -42,17 +42,20 @@ public enum DispatchDecision: Sendable, Hashable {
     case postpone(until: Date, reason: String)
     /// This step is passed over; the enrollment moves on to the next one.
     case skip(reason: String)
-    /// The enrollment ends here; `handoff` when the lead goes to sales.
-    case exit(reason: String, handoff: Bool)
+    /// The enrollment ends here; `handoff` when the lead goes to sales. `leadWide` ends all the lead's
+    /// enrollments (suppression, sunset, hand-off), not only this one.
+    case exit(reason: String, handoff: Bool, leadWide: Bool)
 }
 
 /// The scheduler's decision for a due step, in the order that protects the recipient first.
 public enum DispatchPolicy {
     public static func decide(_ i: DispatchInput) -> DispatchDecision {
-        if i.leadSuppressed { return .exit(reason: "suppressed", handoff: false) }
-        if let rule = firstExit(i) { return rule }
+        if i.leadSuppressed { return .exit(reason: "suppressed", handoff: false, leadWide: true) }
+        if let (reason, handoff) = exitRule(of: i.sequence, events: i.eventsSinceEnrollment, score: i.leadScore) {
+            return .exit(reason: reason, handoff: handoff, leadWide: handoff)
+        }
         if i.sendsSinceEngagement >= i.throttle.sunsetAfter {
-            return .exit(reason: "sunset: \(i.sendsSinceEngagement) emails without a human open or click", handoff: false)
+            return .exit(reason: "sunset: \(i.sendsSinceEngagement) emails without a human open or click", handoff: false, leadWide: true)
         }
         guard let step = i.sequence.step(i.stepID) else { return .skip(reason: "step removed from the sequence") }
         let overdue = i.now.timeIntervalSince(i.dueAt)
@@ -71,14 +74,14 @@ public enum DispatchPolicy {
         return .send
     }
 
-    /// The exit rule an enrollment has met, if any.
-    public static func firstExit(_ i: DispatchInput) -> DispatchDecision? {
-        for rule in i.sequence.exits {
+    /// The first exit rule of the sequence that the lead's events or score meet: its reason and whether it hands off.
+    public static func exitRule(of sequence: NurtureSequence, events: Set<String>, score: Double) -> (reason: String, handoff: Bool)? {
+        for rule in sequence.exits {
             switch rule.trigger {
-            case .event(let name) where i.eventsSinceEnrollment.contains(name):
-                return .exit(reason: "event \(name)", handoff: rule.action == .handoff)
-            case .scoreAtLeast(let n) where i.leadScore >= n:
-                return .exit(reason: "score \(i.leadScore) >= \(n)", handoff: rule.action == .handoff)
+            case .event(let name) where events.contains(name):
+                return ("event \(name)", rule.action == .handoff)
+            case .scoreAtLeast(let n) where score >= n:
+                return ("score \(score) >= \(n)", rule.action == .handoff)
             default: continue
             }
         }

@@ -91,6 +91,29 @@ enum Migrations {
                 ) STRICT, WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2-scheduler") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
+                -- Makes Message-IDs unique across databases even though enrollment ids restart at 1.
+                INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(6))));
+
+                -- Set when a lead is added or changed, so enrollment never scans all leads.
+                ALTER TABLE lead ADD COLUMN needs_enrollment INTEGER NOT NULL DEFAULT 1;
+                CREATE INDEX lead_awaiting_enrollment ON lead(id) WHERE needs_enrollment = 1;
+                -- Emails received since the last human open or click (sunset rule).
+                ALTER TABLE lead ADD COLUMN unengaged_sends INTEGER NOT NULL DEFAULT 0;
+
+                -- A transfer was in flight when the daemon died: it may have been delivered once already.
+                ALTER TABLE outbox ADD COLUMN possibly_sent INTEGER NOT NULL DEFAULT 0;
+                -- First transfer attempt: retries give up a fixed time after it.
+                ALTER TABLE outbox ADD COLUMN first_attempt_at INTEGER;
+                -- Why a send was skipped, cancelled or postponed, for `lead show`.
+                ALTER TABLE outbox ADD COLUMN reason TEXT;
+                CREATE INDEX outbox_enrollment ON outbox(enrollment_id);
+                CREATE INDEX outbox_in_flight ON outbox(id) WHERE status = 'sending';
+                CREATE INDEX outbox_lead_recent ON outbox(lead_id, sent_at) WHERE status IN ('sent', 'sending');
+                """)
+        }
         return m
     }
 }

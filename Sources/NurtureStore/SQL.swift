@@ -18,7 +18,8 @@ enum SQL {
             locale = coalesce(excluded.locale, lead.locale),
             fields = json_patch(lead.fields, excluded.fields),
             recontact_after = coalesce(excluded.recontact_after, lead.recontact_after),
-            updated_at = excluded.updated_at
+            updated_at = excluded.updated_at,
+            needs_enrollment = 1
         WHERE lead.persona IS NOT excluded.persona
            OR lead.timezone IS NOT coalesce(excluded.timezone, lead.timezone)
            OR lead.locale IS NOT coalesce(excluded.locale, lead.locale)
@@ -42,4 +43,111 @@ enum SQL {
     static let ledgerOfLead = """
         SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = ? ORDER BY at DESC, id DESC LIMIT ?
         """
+
+    // MARK: scheduler
+
+    static let instanceID = "SELECT value FROM meta WHERE key = 'instance'"
+    static let leadsAwaitingEnrollment = """
+        SELECT l.id, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage, l.score,
+               l.recontact_after, EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed,
+               (SELECT group_concat(e.sequence_id, ' ') FROM enrollment e WHERE e.lead_id = l.id) AS enrolled_in
+        FROM lead l WHERE l.needs_enrollment = 1 ORDER BY l.id LIMIT ?
+        """
+    static let markConsidered = "UPDATE lead SET needs_enrollment = 0 WHERE id = ?"
+    static let insertEnrollment = """
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at) VALUES (?, ?, 'active', ?, ?)
+        ON CONFLICT (lead_id, sequence_id) DO NOTHING
+        """
+    /// The idempotency key (enrollment + step) is unique: a step can never be queued twice.
+    static let insertSend = """
+        INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at,
+                            created_at, updated_at)
+        VALUES (:enrollment, :lead, :sequence, :step, :key, :message_id, 'scheduled', :due, :now, :now)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        """
+    static let setNextStep = "UPDATE enrollment SET next_step = ? WHERE id = ? AND state = 'active'"
+    static let completeEnrollment = """
+        UPDATE enrollment SET state = 'completed', next_step = NULL, ended_at = ?, end_reason = 'completed'
+        WHERE id = ? AND state = 'active'
+        """
+    static let dueSends = """
+        SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
+               o.first_attempt_at,
+               e.enrolled_at, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage,
+               l.score, l.recontact_after, l.unengaged_sends,
+               EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
+        FROM outbox o
+        JOIN enrollment e ON e.id = o.enrollment_id
+        JOIN lead l ON l.id = o.lead_id
+        WHERE o.status IN ('scheduled', 'deferred') AND o.due_at <= ?
+        ORDER BY o.due_at, o.id
+        LIMIT ?
+        """
+    static func recentSends(leads: Int) -> String {
+        "SELECT lead_id, sent_at FROM outbox WHERE status IN ('sent', 'sending') AND lead_id IN (\(placeholders(leads))) AND sent_at > ?"
+    }
+    static func doneSteps(enrollments: Int) -> String {
+        """
+        SELECT enrollment_id, step_id FROM outbox
+        WHERE enrollment_id IN (\(placeholders(enrollments))) AND status IN ('sent', 'skipped', 'cancelled', 'failed')
+        """
+    }
+    static func eventsOfLeads(_ n: Int) -> String {
+        "SELECT lead_id, type, sequence_id, step_id, machine, occurred_at FROM event WHERE lead_id IN (\(placeholders(n)))"
+    }
+    static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
+
+    static let postpone = """
+        UPDATE outbox SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND status IN ('scheduled', 'deferred')
+        """
+    static let resolve = """
+        UPDATE outbox SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status IN ('scheduled', 'deferred', 'sending')
+        """
+    static let claim = """
+        UPDATE outbox SET status = 'sending', attempts = attempts + 1, sent_at = :now, updated_at = :now,
+                          first_attempt_at = coalesce(first_attempt_at, :now)
+        WHERE id = :id AND status IN ('scheduled', 'deferred')
+        """
+    static let markSent = """
+        UPDATE outbox SET status = 'sent', sent_at = ?, server_reply = ?, last_error = NULL, updated_at = ?
+        WHERE id = ? AND status = 'sending'
+        """
+    static let markDeferred = """
+        UPDATE outbox SET status = 'deferred', due_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'sending'
+        """
+    static let markFailed = "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND status = 'sending'"
+    static let countSendToLead = "UPDATE lead SET unengaged_sends = unengaged_sends + 1 WHERE id = ?"
+    static let enrollmentSent = "UPDATE enrollment SET last_sent_at = ? WHERE id = ?"
+    static let insertEvent = """
+        INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        """
+    static let endEnrollment = """
+        UPDATE enrollment SET state = 'exited', next_step = NULL, ended_at = ?, end_reason = ? WHERE id = ? AND state = 'active'
+        """
+    static let endEnrollmentsOfLead = """
+        UPDATE enrollment SET state = 'exited', next_step = NULL, ended_at = ?, end_reason = ? WHERE lead_id = ? AND state = 'active'
+        """
+    static let cancelSendsOfEnrollment = """
+        UPDATE outbox SET status = 'cancelled', reason = ?, updated_at = ?
+        WHERE enrollment_id = ? AND status IN ('scheduled', 'deferred')
+        """
+    static let cancelSendsOfLead = """
+        UPDATE outbox SET status = 'cancelled', reason = ?, updated_at = ? WHERE lead_id = ? AND status IN ('scheduled', 'deferred')
+        """
+    static let suppressKey = "INSERT INTO suppression (email_key, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    static let emailKeyOfLead = "SELECT email_key FROM lead WHERE id = ?"
+    static let recoverInFlight = """
+        UPDATE outbox SET status = 'scheduled', possibly_sent = 1, reason = 'in flight when the daemon stopped', updated_at = ?
+        WHERE status = 'sending'
+        """
+    static func reconsider(personas: Int) -> String {
+        "UPDATE lead SET needs_enrollment = 1 WHERE persona IN (\(placeholders(personas))) AND needs_enrollment = 0"
+    }
+    static let nextDueAt = "SELECT min(due_at) FROM outbox WHERE status IN ('scheduled', 'deferred')"
+    static let leadIDByKey = "SELECT id, score FROM lead WHERE email_key = ?"
+    static let resetEngagement = "UPDATE lead SET unengaged_sends = 0 WHERE id = ?"
+    static let activeEnrollmentsOfLead = """
+        SELECT id, sequence_id, enrolled_at FROM enrollment WHERE lead_id = ? AND state = 'active' ORDER BY id
+        """
+    static let eventTypesOfLeadSince = "SELECT DISTINCT type FROM event WHERE lead_id = ? AND occurred_at >= ?"
 }

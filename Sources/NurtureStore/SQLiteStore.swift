@@ -6,6 +6,8 @@ import NurtureCore
 public final class SQLiteStore: LeadStore, Sendable {
     let pool: DatabasePool
     public let path: String
+    /// Random per database, so Message-IDs stay unique when another database reuses enrollment ids.
+    let instanceID: String
 
     public enum OpenError: Error, CustomStringConvertible {
         case cannotCreateFolder(String, String)
@@ -36,6 +38,7 @@ public final class SQLiteStore: LeadStore, Sendable {
             // DatabasePool sets NORMAL when it enables WAL; consent and suppression must survive power loss: FULL on the writer.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Migrations.migrator.migrate(pool)
+            instanceID = try pool.read { db in try String.fetchOne(db, sql: SQL.instanceID) } ?? "0"
         } catch {
             throw OpenError.cannotOpen(path, "\(error)")
         }
@@ -87,14 +90,7 @@ public final class SQLiteStore: LeadStore, Sendable {
         try pool.read { db in
             guard let row = try Row.fetchOne(db, sql: SQL.leadByKey, arguments: [email.key]) else { return nil }
             let id: Int64 = row["id"]
-            let stored = try EmailAddress(validating: row["email"])
-            let lead = Lead(
-                email: stored, persona: row["persona"], timeZone: row["timezone"], locale: row["locale"],
-                fields: JSONText.decodeObject(row["fields"]),
-                consent: Consent(source: row["consent_source"], at: Self.date(row["consent_at"]),
-                                 text: row["consent_text"], ip: row["consent_ip"]),
-                stage: LifecycleStage(rawValue: row["stage"]) ?? .lead, score: row["score"],
-                recontactAfter: (row["recontact_after"] as Int64?).map(Self.date))
+            let lead = try Self.lead(from: row)
             let enrollments = try Row.fetchAll(db, sql: SQL.enrollmentsOfLead, arguments: [id]).map { r in
                 EnrollmentSummary(sequenceID: r["sequence_id"], state: r["state"], nextStep: r["next_step"],
                                   enrolledAt: Self.date(r["enrolled_at"]), endedAt: (r["ended_at"] as Int64?).map(Self.date),

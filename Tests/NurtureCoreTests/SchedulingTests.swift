@@ -159,14 +159,14 @@ struct DispatchPolicyTests {
     }
 
     @Test func exitsBeatEverything() {
-        do { let d = DispatchPolicy.decide(input("a") { $0.eventsSinceEnrollment = ["converted"] }); #expect(d == .exit(reason: "event converted", handoff: false)) }
-        do { let d = DispatchPolicy.decide(input("a") { $0.leadScore = 55 }); #expect(d == .exit(reason: "score 55.0 >= 50.0", handoff: true)) }
-        do { let d = DispatchPolicy.decide(input("a") { $0.leadSuppressed = true; $0.leadScore = 55 }); #expect(d == .exit(reason: "suppressed", handoff: false)) }
+        do { let d = DispatchPolicy.decide(input("a") { $0.eventsSinceEnrollment = ["converted"] }); #expect(d == .exit(reason: "event converted", handoff: false, leadWide: false)) }
+        do { let d = DispatchPolicy.decide(input("a") { $0.leadScore = 55 }); #expect(d == .exit(reason: "score 55.0 >= 50.0", handoff: true, leadWide: true)) }
+        do { let d = DispatchPolicy.decide(input("a") { $0.leadSuppressed = true; $0.leadScore = 55 }); #expect(d == .exit(reason: "suppressed", handoff: false, leadWide: true)) }
     }
 
     @Test func sunsetEndsNurturingOfUnengagedLeads() {
         let d = DispatchPolicy.decide(input("a") { $0.sendsSinceEngagement = 6 })
-        guard case .exit(let reason, false) = d else {
+        guard case .exit(let reason, false, true) = d else {
             Issue.record("expected a sunset exit")
             return
         }

@@ -1,0 +1,28 @@
+import Foundation
+import NurtureCore
+
+/// Records a lead's events and applies exit rules at once, so no later step of an ended enrollment is sent.
+public struct EventRecorder: Sendable {
+    let store: SchedulerStore
+    let catalog: CatalogHolder
+
+    public init(store: SchedulerStore, catalog: CatalogHolder) {
+        self.store = store
+        self.catalog = catalog
+    }
+
+    /// Returns the enrollments the event ended.
+    @discardableResult
+    public func record(_ event: NewEvent) throws -> [EnrollmentEnd] {
+        let active = try store.recordEvent(event)
+        let catalog = self.catalog.current
+        var ends: [EnrollmentEnd] = []
+        for a in active {
+            guard let sequence = catalog.sequence(a.sequenceID),
+                  let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore) else { continue }
+            ends.append(EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff))
+        }
+        if !ends.isEmpty { try store.endEnrollments(ends, now: event.at) }
+        return ends
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import NurtureAuthoring
+import NurtureCore
+import NurtureMail
+import NurtureSigning
+
+/// Turns a due send into the bytes a transport delivers: render, sign the unsubscribe link, build MIME.
+public struct MessageComposer: Sendable {
+    public var signer: TokenSigner
+
+    public init(signer: TokenSigner) { self.signer = signer }
+
+    public enum Problem: Error, CustomStringConvertible {
+        case unknownTemplate(String)
+        case badSender(String)
+        public var description: String {
+            switch self {
+            case .unknownTemplate(let t): "template '\(t)' is not loaded"
+            case .badSender(let s): "sender address '\(s)' is not valid"
+            }
+        }
+    }
+
+    public func unsubscribeURL(_ catalog: Catalog, outboxID: Int64) -> String {
+        catalog.config.http.publicURL + "/u/" + signer.sign(LinkToken(purpose: .unsubscribe, outboxID: outboxID))
+    }
+
+    public func compose(_ due: DueSend, sequence: NurtureSequence, step: Step, catalog: Catalog, date: Date) throws -> OutgoingMessage {
+        guard let template = catalog.templates[step.template] else { throw Problem.unknownTemplate(step.template) }
+        let unsubscribe = unsubscribeURL(catalog, outboxID: due.outboxID)
+        let email = catalog.renderer.render(template, variables: catalog.variables(for: due.lead, sequence: sequence, unsubscribeURL: unsubscribe))
+        let sender = sequence.sender ?? catalog.config.sender
+        guard let from = try? EmailAddress(validating: sender.email) else { throw Problem.badSender(sender.email) }
+        let replyTo = sender.replyTo.flatMap { try? EmailAddress(validating: $0) }
+        let toName = [due.lead.fields["first_name"], due.lead.fields["last_name"]].compactMap { $0 }.joined(separator: " ")
+        let message = MailMessage(fromName: sender.name, from: from, toName: toName.isEmpty ? nil : toName, to: due.lead.email,
+                                  replyTo: replyTo, subject: email.subject, date: date, messageID: due.messageID,
+                                  unsubscribeURL: unsubscribe, text: email.text, html: email.html)
+        let bounceDomain = catalog.config.bounceDomain ?? String(from.domain)
+        let envelope = (try? EmailAddress(validating: "bounces+\(due.outboxID)@\(bounceDomain)")) ?? from
+        return OutgoingMessage(outboxID: due.outboxID, messageID: due.messageID, envelopeFrom: envelope, recipient: due.lead.email,
+                               data: MIMEBuilder.build(message))
+    }
+
+    /// The domain Message-IDs of a sequence use: its sender's.
+    public static func messageDomain(_ sequence: NurtureSequence, _ catalog: Catalog) -> String {
+        let email = (sequence.sender ?? catalog.config.sender).email
+        return email.split(separator: "@").last.map(String.init) ?? "localhost"
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import Logging
+import NurtureAuthoring
+import NurtureCore
+import NurtureMail
+
+/// One step of the engine, run again and again by the scheduler service (or by tests and `simulate` on a
+/// manual clock): enroll waiting leads, decide every due send, deliver what may go out, plan what comes next.
+public actor Scheduler {
+    public struct Settings: Sendable {
+        public var dueBatch = 500
+        public var intakeBatch = 1_000
+        public var retry = RetryPolicy()
+        public init() {}
+    }
+
+    /// What a tick did, for logs, `simulate` and tests.
+    public struct Report: Sendable {
+        public struct Entry: Sendable, Hashable {
+            public enum Kind: String, Sendable { case enrolled, sent, postponed, skipped, exited, deferred, failed }
+            public var kind: Kind
+            public var at: Date
+            public var email: String
+            public var sequenceID: String
+            public var stepID: String
+            public var detail: String
+            public var outboxID: Int64?
+        }
+        public var entries: [Entry] = []
+        /// True when a batch was full: run again without sleeping.
+        public var moreWork = false
+        /// Set when the global rate stopped the tick: due sends are waiting for this moment, not for their due time.
+        public var wakeAt: Date?
+
+        public func count(_ kind: Entry.Kind) -> Int { entries.filter { $0.kind == kind }.count }
+    }
+
+    let store: SchedulerStore
+    let transport: Transport
+    let catalog: CatalogHolder
+    let composer: MessageComposer
+    let settings: Settings
+    let logger: Logger
+    private var globalBucket: TokenBucket?
+    private var domainBuckets: [String: TokenBucket] = [:]
+    private var jitter = SystemRandomNumberGenerator()
+
+    public init(store: SchedulerStore, transport: Transport, catalog: CatalogHolder, composer: MessageComposer,
+                settings: Settings = Settings(), logger: Logger = Logger(label: "nurture.scheduler")) {
+        self.store = store
+        self.transport = transport
+        self.catalog = catalog
+        self.composer = composer
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func tick(now: Date) async throws -> Report {
+        let catalog = self.catalog.current
+        var report = Report()
+        report.moreWork = try intake(catalog, now: now, report: &report)
+        try await dispatch(catalog, now: now, report: &report)
+        return report
+    }
+
+    // MARK: enrollment
+
+    /// Enrolls leads waiting for it into the sequences of their persona whose entry gate they pass.
+    private func intake(_ catalog: Catalog, now: Date, report: inout Report) throws -> Bool {
+        let candidates = try store.leadsAwaitingEnrollment(limit: settings.intakeBatch)
+        guard !candidates.isEmpty else { return false }
+        var enrollments: [NewEnrollment] = []
+        for c in candidates where !c.suppressed {
+            for sequence in catalog.sequences(forPersona: c.lead.persona)
+            where !c.enrolledIn.contains(sequence.id) && sequence.entry.admits(c.lead) {
+                guard let first = sequence.steps.first else { continue }
+                let due = StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: c.lead.recontactAfter)
+                enrollments.append(NewEnrollment(leadID: c.leadID, sequenceID: sequence.id, firstStepID: first.id, dueAt: due,
+                                                 messageDomain: MessageComposer.messageDomain(sequence, catalog)))
+                report.entries.append(.init(kind: .enrolled, at: now, email: c.lead.email.value, sequenceID: sequence.id,
+                                            stepID: first.id, detail: "first step due \(DateText.iso(due))"))
+            }
+        }
+        try store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
+        return candidates.count == settings.intakeBatch
+    }
+
+    // MARK: dispatch
+
+    private func dispatch(_ catalog: Catalog, now: Date, report: inout Report) async throws {
+        let throttle = catalog.config.throttle
+        let reach = max(throttle.minGap.seconds, throttle.maxWindow.seconds)
+        let due = try store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
+        guard !due.isEmpty else { return }
+        if due.count == settings.dueBatch { report.moreWork = true }
+        let priority = Dictionary(uniqueKeysWithValues: catalog.sequences.map { ($0.sequence.id, $0.sequence.priority) })
+        // Higher-priority sequences first, then oldest first: when two sequences compete for a lead, priority wins.
+        let ordered = due.sorted { (priority[$0.sequenceID] ?? 0, $1.dueAt) > (priority[$1.sequenceID] ?? 0, $0.dueAt) }
+
+        var outcomes: [DispatchOutcome] = []
+        var sends: [(DueSend, NurtureSequence, Step)] = []
+        var claimedForLead: [Int64: [Date]] = [:]
+        if globalBucket == nil || globalBucket!.rate != throttle.globalRate {
+            globalBucket = TokenBucket(rate: throttle.globalRate, capacity: Self.burst(throttle.globalRate), now: now)
+        }
+        for d in ordered {
+            guard let sequence = catalog.sequence(d.sequenceID) else {
+                outcomes.append(.exit(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID,
+                                      reason: "sequence \(d.sequenceID) no longer exists", handoff: false, allOfLead: false))
+                report.entries.append(entry(.exited, d, now, "sequence removed"))
+                continue
+            }
+            let input = DispatchInput(
+                now: now, dueAt: d.dueAt, sequence: sequence, stepID: d.stepID, leadSuppressed: d.suppressed, leadScore: d.lead.score,
+                eventsSinceEnrollment: d.eventsSinceEnrollment, engagement: d.engagement,
+                recentSends: d.recentSends + (claimedForLead[d.leadID] ?? []), sendsSinceEngagement: d.sendsSinceEngagement,
+                zone: TimeZone(identifier: d.lead.timeZone ?? catalog.config.defaultTimeZone) ?? .gmt, throttle: throttle)
+            switch DispatchPolicy.decide(input) {
+            case .send:
+                let domain = String(d.lead.email.domain)
+                var bucket = domainBuckets[domain] ?? TokenBucket(rate: throttle.domainRate, capacity: Self.burst(throttle.domainRate), now: now)
+                defer { domainBuckets[domain] = bucket }
+                let globalNext = globalBucket!.nextAvailable(now: now)
+                guard globalNext <= now else {
+                    report.wakeAt = globalNext // the global rate is spent: the rest stays due for the next token
+                    continue
+                }
+                let until = bucket.nextAvailable(now: now)
+                guard until <= now else {
+                    // Spread a burst to one domain instead of retrying it every tick.
+                    outcomes.append(.postpone(outboxID: d.outboxID, until: until, reason: "rate limit for \(domain)"))
+                    report.entries.append(entry(.postponed, d, now, "to \(DateText.iso(until)) (rate limit for \(domain))"))
+                    continue
+                }
+                _ = globalBucket!.take(now: now)
+                _ = bucket.take(now: now)
+                claimedForLead[d.leadID, default: []].append(now)
+                sends.append((d, sequence, sequence.step(d.stepID)!))
+            case let .postpone(until, reason):
+                outcomes.append(.postpone(outboxID: d.outboxID, until: until, reason: reason))
+                report.entries.append(entry(.postponed, d, now, "to \(DateText.iso(until)) (\(reason))"))
+            case let .skip(reason):
+                outcomes.append(.skip(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
+                                      reason: reason, next: plan(after: d, in: sequence, resolvedAt: now, catalog)))
+                report.entries.append(entry(.skipped, d, now, reason))
+            case let .exit(reason, handoff, leadWide):
+                outcomes.append(.exit(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, reason: reason,
+                                      handoff: handoff, allOfLead: leadWide))
+                report.entries.append(entry(.exited, d, now, handoff ? "\(reason), handed to sales" : reason))
+            }
+        }
+        try await deliver(sends, decided: outcomes, catalog, now: now, report: &report)
+    }
+
+    /// Sends in groups of the transport's concurrency: each group is committed as `sending` before its transfer,
+    /// so a crash leaves at most one group "possibly sent"; results and the next claim share one commit.
+    private func deliver(_ sends: [(DueSend, NurtureSequence, Step)], decided: [DispatchOutcome], _ catalog: Catalog, now: Date,
+                         report: inout Report) async throws {
+        let groups = Self.groups(sends, width: max(1, transport.concurrency), perDomain: catalog.config.throttle.domainConcurrency)
+        try store.apply(decided + (groups.first ?? []).map { .claim(outboxID: $0.0.outboxID) }, now: now)
+        for (index, group) in groups.enumerated() {
+            var messages: [OutgoingMessage] = []
+            var results: [DeliveryOutcome] = []
+            var composed: [(DueSend, NurtureSequence, Step)] = []
+            for item in group {
+                do {
+                    messages.append(try composer.compose(item.0, sequence: item.1, step: item.2, catalog: catalog, date: now))
+                    composed.append(item)
+                } catch {
+                    results.append(.failed(outboxID: item.0.outboxID, enrollmentID: item.0.enrollmentID, leadID: item.0.leadID,
+                                           sequenceID: item.0.sequenceID, error: "\(error)", hardBounce: false,
+                                           next: plan(after: item.0, in: item.1, resolvedAt: now, catalog)))
+                    report.entries.append(entry(.failed, item.0, now, "\(error)"))
+                }
+            }
+            let delivered = messages.isEmpty ? [] : await transport.deliver(messages)
+            for ((d, sequence, _), result) in zip(composed, delivered) {
+                results.append(outcome(of: result, for: d, sequence: sequence, catalog, now: now, report: &report))
+            }
+            let nextClaims = index + 1 < groups.count ? groups[index + 1].map(\.0.outboxID) : []
+            try store.complete(results, thenClaim: nextClaims, now: now)
+        }
+    }
+
+    /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones.
+    static func burst(_ rate: Double) -> Double { max(1, rate / 10) }
+
+    /// Splits sends into transfer groups of at most `width`, with at most `perDomain` to one recipient domain at once.
+    static func groups<T>(_ sends: [(DueSend, T, Step)], width: Int, perDomain: Int) -> [[(DueSend, T, Step)]] {
+        var groups: [[(DueSend, T, Step)]] = []
+        var open: [(items: [(DueSend, T, Step)], domains: [Substring: Int])] = []
+        for send in sends {
+            let domain = send.0.lead.email.domain
+            if let i = open.firstIndex(where: { $0.items.count < width && $0.domains[domain, default: 0] < max(1, perDomain) }) {
+                open[i].items.append(send)
+                open[i].domains[domain, default: 0] += 1
+            } else {
+                open.append(([send], [domain: 1]))
+            }
+            if let full = open.firstIndex(where: { $0.items.count == width }) { groups.append(open.remove(at: full).items) }
+        }
+        return groups + open.map(\.items)
+    }
+
+    private func outcome(of result: DeliveryResult, for d: DueSend, sequence: NurtureSequence, _ catalog: Catalog, now: Date,
+                         report: inout Report) -> DeliveryOutcome {
+        switch result {
+        case .sent(let reply):
+            report.entries.append(entry(.sent, d, now, d.possiblySent ? "\(reply) (possibly sent before the restart)" : reply))
+            return .sent(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, stepID: d.stepID,
+                         reply: reply, next: plan(after: d, in: sequence, resolvedAt: now, catalog))
+        case .temporaryFailure(let error):
+            if let retry = settings.retry.retryAt(attempts: d.attempts + 1, firstAttempt: d.firstAttemptAt ?? now, now: now,
+                                                  jitter: Double.random(in: 0...1, using: &jitter)) {
+                report.entries.append(entry(.deferred, d, now, "\(error); retry at \(DateText.iso(retry))"))
+                return .deferred(outboxID: d.outboxID, retryAt: retry, error: error)
+            }
+            report.entries.append(entry(.failed, d, now, "gave up after \(settings.retry.giveUpAfter): \(error)"))
+            return .failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
+                           error: error, hardBounce: false, next: plan(after: d, in: sequence, resolvedAt: now, catalog))
+        case let .permanentFailure(error, recipientRejected):
+            report.entries.append(entry(.failed, d, now, recipientRejected ? "hard bounce: \(error)" : error))
+            return .failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, error: error,
+                           hardBounce: recipientRejected,
+                           next: recipientRejected ? nil : plan(after: d, in: sequence, resolvedAt: now, catalog))
+        }
+    }
+
+    /// The enrollment's next step, counted from when this one was resolved.
+    private func plan(after d: DueSend, in sequence: NurtureSequence, resolvedAt: Date, _ catalog: Catalog) -> PlannedSend? {
+        guard let next = StepPlanner.next(in: sequence, done: d.doneSteps.union([d.stepID])) else { return nil }
+        return PlannedSend(stepID: next.id, dueAt: StepPlanner.due(next, previousResolvedAt: resolvedAt, enrolledAt: d.enrolledAt, recontactAfter: nil),
+                           messageDomain: MessageComposer.messageDomain(sequence, catalog))
+    }
+
+    private func entry(_ kind: Report.Entry.Kind, _ d: DueSend, _ at: Date, _ detail: String) -> Report.Entry {
+        .init(kind: kind, at: at, email: d.lead.email.value, sequenceID: d.sequenceID, stepID: d.stepID, detail: detail, outboxID: d.outboxID)
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import GRDB
+import NurtureCore
+
+extension SQLiteStore: SchedulerStore {
+    /// Standard events that are not custom funnel events (they never trigger `on:` exits by name alone).
+    static let engagementTypes: Set<String> = ["open", "click"]
+
+    /// Builds a domain lead from a row holding the lead columns.
+    static func lead(from row: Row) throws -> Lead {
+        Lead(email: try EmailAddress(validating: row["email"]), persona: row["persona"], timeZone: row["timezone"],
+             locale: row["locale"], fields: JSONText.decodeObject(row["fields"]),
+             consent: Consent(source: row["consent_source"], at: date(row["consent_at"]), text: row["consent_text"], ip: row["consent_ip"]),
+             stage: LifecycleStage(rawValue: row["stage"]) ?? .lead, score: row["score"],
+             recontactAfter: (row["recontact_after"] as Int64?).map(date))
+    }
+
+    func messageID(enrollmentID: Int64, stepID: String, domain: String) -> String {
+        "<\(enrollmentID).\(stepID).\(instanceID)@\(domain)>"
+    }
+
+    public func leadsAwaitingEnrollment(limit: Int) throws -> [EnrollmentCandidate] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: SQL.leadsAwaitingEnrollment, arguments: [limit]).map { row in
+                let enrolled = (row["enrolled_in"] as String?)?.split(separator: " ").map(String.init) ?? []
+                return EnrollmentCandidate(leadID: row["id"], lead: try Self.lead(from: row), suppressed: row["suppressed"],
+                                           enrolledIn: Set(enrolled))
+            }
+        }
+    }
+
+    public func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) throws {
+        let t = Self.millis(now)
+        try pool.write { db in
+            for e in enrollments {
+                try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t])
+                guard db.changesCount > 0 else { continue }
+                try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID,
+                               next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: t)
+            }
+            let mark = try db.cachedStatement(sql: SQL.markConsidered)
+            for id in considered { try mark.execute(arguments: [id]) }
+        }
+    }
+
+    private func insertSend(_ db: Database, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend, now: Int64) throws {
+        try db.cachedStatement(sql: SQL.insertSend).execute(arguments: [
+            "enrollment": enrollmentID, "lead": leadID, "sequence": sequenceID, "step": next.stepID,
+            "key": "\(enrollmentID):\(next.stepID)",
+            "message_id": messageID(enrollmentID: enrollmentID, stepID: next.stepID, domain: next.messageDomain),
+            "due": Self.millis(next.dueAt), "now": now,
+        ])
+    }
+
+    /// Queues the next step, or completes the enrollment when there is none.
+    private func plan(_ db: Database, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend?, now: Int64) throws {
+        if let next {
+            try insertSend(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: now)
+            try db.cachedStatement(sql: SQL.setNextStep).execute(arguments: [next.stepID, enrollmentID])
+        } else {
+            try db.cachedStatement(sql: SQL.completeEnrollment).execute(arguments: [now, enrollmentID])
+        }
+    }
+
+    public func dueSends(at now: Date, limit: Int, recentSince: Date) throws -> [DueSend] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: SQL.dueSends, arguments: [Self.millis(now), limit])
+            guard !rows.isEmpty else { return [] }
+            let leadIDs = Array(Set(rows.map { $0["lead_id"] as Int64 }))
+            let enrollmentIDs = Array(Set(rows.map { $0["enrollment_id"] as Int64 }))
+
+            var recent: [Int64: [Date]] = [:]
+            for r in try Row.fetchAll(db, sql: SQL.recentSends(leads: leadIDs.count),
+                                      arguments: StatementArguments(leadIDs + [Self.millis(recentSince)])) {
+                recent[r["lead_id"], default: []].append(Self.date(r["sent_at"]))
+            }
+            var done: [Int64: Set<String>] = [:]
+            for r in try Row.fetchAll(db, sql: SQL.doneSteps(enrollments: enrollmentIDs.count), arguments: StatementArguments(enrollmentIDs)) {
+                done[r["enrollment_id"], default: []].insert(r["step_id"])
+            }
+            let events = try Row.fetchAll(db, sql: SQL.eventsOfLeads(leadIDs.count), arguments: StatementArguments(leadIDs))
+            let eventsByLead = Dictionary(grouping: events) { $0["lead_id"] as Int64 }
+
+            return try rows.map { row in
+                let leadID: Int64 = row["lead_id"], enrollmentID: Int64 = row["enrollment_id"]
+                let sequenceID: String = row["sequence_id"]
+                let enrolledAt = Self.date(row["enrolled_at"])
+                var engagement = Engagement()
+                var custom = Set<String>()
+                for e in eventsByLead[leadID] ?? [] {
+                    let type: String = e["type"]
+                    let human = (e["machine"] as Int64) == 0
+                    if Self.engagementTypes.contains(type) {
+                        guard human, e["sequence_id"] as String? == sequenceID, let step = e["step_id"] as String? else { continue }
+                        if type == "open" { engagement.opened.insert(step) } else { engagement.clicked.insert(step) }
+                    } else if Self.date(e["occurred_at"]) >= enrolledAt {
+                        custom.insert(type)
+                    }
+                }
+                return DueSend(
+                    outboxID: row["id"], enrollmentID: enrollmentID, leadID: leadID, lead: try Self.lead(from: row),
+                    sequenceID: sequenceID, stepID: row["step_id"], dueAt: Self.date(row["due_at"]), attempts: row["attempts"],
+                    messageID: row["message_id"], possiblySent: row["possibly_sent"],
+                    firstAttemptAt: (row["first_attempt_at"] as Int64?).map(Self.date), enrolledAt: enrolledAt, suppressed: row["suppressed"],
+                    doneSteps: done[enrollmentID] ?? [], engagement: engagement, eventsSinceEnrollment: custom,
+                    recentSends: recent[leadID] ?? [], sendsSinceEngagement: row["unengaged_sends"])
+            }
+        }
+    }
+
+    public func apply(_ outcomes: [DispatchOutcome], now: Date) throws {
+        let t = Self.millis(now)
+        try pool.write { db in
+            for outcome in outcomes {
+                switch outcome {
+                case let .postpone(id, until, reason):
+                    try db.cachedStatement(sql: SQL.postpone).execute(arguments: [Self.millis(until), reason, t, id])
+                case let .skip(id, enrollmentID, leadID, sequenceID, reason, next):
+                    try db.cachedStatement(sql: SQL.resolve).execute(arguments: ["skipped", reason, t, id])
+                    try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
+                    try db.cachedStatement(sql: SQL.resolve).execute(arguments: ["cancelled", reason, t, id])
+                    try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead), now: t)
+                case let .claim(id):
+                    try db.cachedStatement(sql: SQL.claim).execute(arguments: ["now": t, "id": id])
+                }
+            }
+        }
+    }
+
+    public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date) throws {
+        let t = Self.millis(now)
+        try pool.write { db in
+            for result in results {
+                switch result {
+                case let .sent(id, enrollmentID, leadID, sequenceID, stepID, reply, next):
+                    try db.cachedStatement(sql: SQL.markSent).execute(arguments: [t, reply, t, id])
+                    guard db.changesCount > 0 else { continue }
+                    try db.cachedStatement(sql: SQL.countSendToLead).execute(arguments: [leadID])
+                    try db.cachedStatement(sql: SQL.enrollmentSent).execute(arguments: [t, enrollmentID])
+                    try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [leadID, id, sequenceID, stepID, "sent", 0, t])
+                    try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                case let .deferred(id, retryAt, error):
+                    try db.cachedStatement(sql: SQL.markDeferred).execute(arguments: [Self.millis(retryAt), error, t, id])
+                case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, next):
+                    try db.cachedStatement(sql: SQL.markFailed).execute(arguments: [error, t, id])
+                    guard db.changesCount > 0 else { continue }
+                    if hardBounce {
+                        if let key = try String.fetchOne(db, sql: SQL.emailKeyOfLead, arguments: [leadID]) {
+                            try db.execute(sql: SQL.suppressKey, arguments: [key, "bounced", t])
+                        }
+                        try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [leadID, id, sequenceID, nil, "bounce", 0, t])
+                        try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: "hard bounce: \(error)",
+                                                  handoff: false, allOfLead: true), now: t)
+                    } else {
+                        try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                    }
+                }
+            }
+            for id in claims { try db.cachedStatement(sql: SQL.claim).execute(arguments: ["now": t, "id": id]) }
+        }
+    }
+
+    private func end(_ db: Database, _ e: EnrollmentEnd, now: Int64) throws {
+        if e.allOfLead {
+            try db.cachedStatement(sql: SQL.endEnrollmentsOfLead).execute(arguments: [now, e.reason, e.leadID])
+            try db.cachedStatement(sql: SQL.cancelSendsOfLead).execute(arguments: [e.reason, now, e.leadID])
+        } else {
+            try db.cachedStatement(sql: SQL.endEnrollment).execute(arguments: [now, e.reason, e.enrollmentID])
+            try db.cachedStatement(sql: SQL.cancelSendsOfEnrollment).execute(arguments: [e.reason, now, e.enrollmentID])
+        }
+        if e.handoff {
+            try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [e.leadID, nil, nil, nil, "handoff", 0, now])
+        }
+    }
+
+    public func endEnrollments(_ ends: [EnrollmentEnd], now: Date) throws {
+        let t = Self.millis(now)
+        try pool.write { db in for e in ends { try end(db, e, now: t) } }
+    }
+
+    public func recoverInterrupted(now: Date) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: SQL.recoverInFlight, arguments: [Self.millis(now)])
+            return db.changesCount
+        }
+    }
+
+    public func reconsiderLeads(personas: [String]) throws {
+        guard !personas.isEmpty else { return }
+        try pool.write { db in try db.execute(sql: SQL.reconsider(personas: personas.count), arguments: StatementArguments(personas)) }
+    }
+
+    public func nextDueAt() throws -> Date? {
+        try pool.read { db in try Int64.fetchOne(db, sql: SQL.nextDueAt).map(Self.date) }
+    }
+
+    public func recordEvent(_ event: NewEvent) throws -> [ActiveEnrollment] {
+        let t = Self.millis(event.at)
+        return try pool.write { db in
+            guard let lead = try Row.fetchOne(db, sql: SQL.leadIDByKey, arguments: [event.email.key]) else { return [] }
+            let leadID: Int64 = lead["id"]
+            try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [
+                leadID, event.outboxID, event.sequenceID, event.stepID, event.type, event.machine ? 1 : 0, t,
+            ])
+            if Self.engagementTypes.contains(event.type) && !event.machine {
+                try db.cachedStatement(sql: SQL.resetEngagement).execute(arguments: [leadID])
+            }
+            return try Row.fetchAll(db, sql: SQL.activeEnrollmentsOfLead, arguments: [leadID]).map { row in
+                let since: Int64 = row["enrolled_at"]
+                let types = try String.fetchAll(db, sql: SQL.eventTypesOfLeadSince, arguments: [leadID, since])
+                return ActiveEnrollment(enrollmentID: row["id"], leadID: leadID, sequenceID: row["sequence_id"], enrolledAt: Self.date(since),
+                                        leadScore: lead["score"], eventsSinceEnrollment: Set(types).subtracting(Self.engagementTypes))
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import NurtureAuthoring
+import NurtureCore
+import NurtureEngine
+import NurtureMail
+import NurtureSigning
+import NurtureStore
+import Synchronization
+
+func at(_ s: String) -> Date { ISO8601DateFormatter().date(from: s)! }
+
+/// A transport that keeps what it was given; tests script failures per recipient.
+final class CapturingTransport: Transport {
+    let concurrency: Int
+    private let state = Mutex<(sent: [OutgoingMessage], script: [String: [DeliveryResult]])>(([], [:]))
+
+    init(concurrency: Int = 1) { self.concurrency = concurrency }
+
+    /// The next deliveries to `email` get these results, in order, before falling back to success.
+    func script(_ email: String, _ results: [DeliveryResult]) { state.withLock { $0.script[email] = results } }
+
+    var sent: [OutgoingMessage] { state.withLock { $0.sent } }
+
+    func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {
+        state.withLock { s in
+            messages.map { m in
+                if var queue = s.script[m.recipient.value], !queue.isEmpty {
+                    let r = queue.removeFirst()
+                    s.script[m.recipient.value] = queue
+                    if case .sent = r { s.sent.append(m) }
+                    return r
+                }
+                s.sent.append(m)
+                return .sent(reply: "250 ok")
+            }
+        }
+    }
+}
+
+/// A project folder (config, sequences, templates), a real SQLite file, a manual clock and the real scheduler.
+struct EngineHarness {
+    let directory: String
+    let store: SQLiteStore
+    let clock: ManualClock
+    let transport: CapturingTransport
+    let holder: CatalogHolder
+    let scheduler: Scheduler
+    let recorder: EventRecorder
+
+    static let layoutHTML = "<html><body>{{{content}}}<a href=\"{{unsubscribe_url}}\">Unsubscribe</a> {{postal_address}}</body></html>\n"
+    static let layoutText = "{{{content}}}\n\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}\n"
+
+    /// - Parameters:
+    ///   - sequences: file name → YAML.
+    ///   - throttle: the config's `throttle:` block body (YAML, indented two spaces).
+    init(sequences: [String: String], throttle: String = "", start: Date = at("2026-11-23T08:00:00Z"), concurrency: Int = 1) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-engine-\(UUID().uuidString)").path
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory + "/sequences", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: directory + "/templates", withIntermediateDirectories: true)
+        try Self.layoutHTML.write(toFile: directory + "/templates/_layout.html", atomically: true, encoding: .utf8)
+        try Self.layoutText.write(toFile: directory + "/templates/_layout.txt", atomically: true, encoding: .utf8)
+        try "---\nsubject: \"Step for {{first_name}}\"\n---\nHello {{first_name}}, [a link](https://example.com/x).\n"
+            .write(toFile: directory + "/templates/step.md", atomically: true, encoding: .utf8)
+        for (name, yaml) in sequences { try yaml.write(toFile: directory + "/sequences/" + name, atomically: true, encoding: .utf8) }
+        try Self.config(throttle: throttle).write(toFile: directory + "/nurture.yaml", atomically: true, encoding: .utf8)
+        holder = CatalogHolder(try Self.loadCatalog(directory + "/nurture.yaml"))
+        store = try SQLiteStore(path: directory + "/var/nurture.sqlite")
+        clock = ManualClock(start)
+        transport = CapturingTransport(concurrency: concurrency)
+        let signer = TokenSigner(keys: [Data(repeating: 7, count: 32)])
+        scheduler = Scheduler(store: store, transport: transport, catalog: holder, composer: MessageComposer(signer: signer))
+        recorder = EventRecorder(store: store, catalog: holder)
+    }
+
+    /// Permissive throttle defaults, each overridable by a line of `throttle`.
+    static func config(throttle: String) -> String {
+        var settings: [(String, String)] = [("min_gap", "1h"), ("max", "100 per 7d"), ("rate", "1000/s"), ("domain_rate", "1000/s"),
+                                            ("sunset_after", "100"), ("stale_after", "30d")]
+        for line in throttle.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if let i = settings.firstIndex(where: { $0.0 == parts[0] }) { settings[i].1 = parts[1] } else { settings.append((parts[0], parts[1])) }
+        }
+        return """
+            database: var/nurture.sqlite
+            timezone: UTC
+            fields: [first_name, company, country]
+            sender:
+              name: Test Sender
+              email: sender@example.com
+              postal_address: 1 Test Street
+            throttle:
+            \(settings.map { "  \($0.0): \($0.1)" }.joined(separator: "\n"))
+            """
+    }
+
+    static func loadCatalog(_ path: String) throws -> Catalog {
+        let sink = DiagnosticSink()
+        guard let config = ConfigLoader.load(path: path, sink: sink), let catalog = CatalogLoader.load(config: config, sink: sink) else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: sink.items.map(\.description).joined(separator: "\n")])
+        }
+        return catalog
+    }
+
+    func addLead(_ email: String, persona: String, timezone: String? = nil, fields: [String: String] = ["first_name": "Ada"]) throws {
+        let lead = Lead(email: try EmailAddress(validating: email), persona: persona, timeZone: timezone, fields: fields,
+                        consent: Consent(source: "test", at: clock.now()))
+        _ = try store.upsert([lead], now: clock.now())
+    }
+
+    func event(_ email: String, _ type: String, sequence: String? = nil, step: String? = nil, machine: Bool = false) throws {
+        try recorder.record(NewEvent(email: try EmailAddress(validating: email), type: type, sequenceID: sequence, stepID: step,
+                                     machine: machine, at: clock.now()))
+    }
+
+    /// Ticks at "now", then at every due time up to `until` (inclusive), like the daemon would; returns all entries.
+    @discardableResult
+    func run(until: Date) async throws -> [Scheduler.Report.Entry] {
+        var entries: [Scheduler.Report.Entry] = []
+        var report = try await scheduler.tick(now: clock.now())
+        entries += report.entries
+        var guardrail = 0
+        while guardrail < 10_000 {
+            guardrail += 1
+            if report.moreWork {
+                report = try await scheduler.tick(now: clock.now())
+                entries += report.entries
+                continue
+            }
+            let nextDue = try store.nextDueAt()
+            // A rate-limited tick names when the next token comes; otherwise wake at the next due send.
+            guard let next = (nextDue.map { $0 <= clock.now() } ?? false) ? report.wakeAt ?? nextDue : nextDue, next <= until else { break }
+            clock.advance(to: max(next, clock.now()))
+            report = try await scheduler.tick(now: clock.now())
+            entries += report.entries
+        }
+        clock.advance(to: max(until, clock.now()))
+        return entries
+    }
+
+    /// (sequence, step, time) of each message captured, in order.
+    func sends(_ entries: [Scheduler.Report.Entry], _ email: String? = nil) -> [String] {
+        entries.filter { $0.kind == .sent && (email == nil || $0.email == email) }
+            .map { "\($0.sequenceID)/\($0.stepID)@\(DateText.iso($0.at))" }
+    }
+
+    func replaceSequence(_ name: String, _ yaml: String) throws {
+        try yaml.write(toFile: directory + "/sequences/" + name, atomically: true, encoding: .utf8)
+    }
+}
