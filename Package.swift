@@ -49,6 +49,7 @@ let package = Package(
                 "NurtureCore", "NurtureAuthoring", "NurtureStore", "NurtureMail", "NurtureSigning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The command-line interface: every subcommand of `nurture`.
@@ -60,6 +61,7 @@ let package = Package(
                 "NurtureStore",
                 "NurtureEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -67,7 +69,7 @@ let package = Package(
         .testTarget(name: "NurtureCoreTests", dependencies: ["NurtureCore"]),
         .testTarget(name: "NurtureAuthoringTests", dependencies: ["NurtureAuthoring"], exclude: ["Fixtures"]),
         .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore"]),
-        .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore"]),
+        .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore", "NurtureStore"]),
         .testTarget(name: "NurtureMailTests", dependencies: ["NurtureMail", "NurtureSigning"]),
         .testTarget(name: "NurtureEngineTests", dependencies: ["NurtureEngine", "NurtureStore", "NurtureAuthoring", "NurtureMail", "NurtureSigning", "NurtureCore"]),
     ],

@@ -39,7 +39,7 @@ public struct MessageComposer: Sendable {
         let bounceDomain = catalog.config.bounceDomain ?? String(from.domain)
         let envelope = (try? EmailAddress(validating: "bounces+\(due.outboxID)@\(bounceDomain)")) ?? from
         return OutgoingMessage(outboxID: due.outboxID, messageID: due.messageID, envelopeFrom: envelope, recipient: due.lead.email,
-                               data: MIMEBuilder.build(message))
+                               subject: email.subject, data: MIMEBuilder.build(message))
     }
 
     /// The domain Message-IDs of a sequence use: its sender's.

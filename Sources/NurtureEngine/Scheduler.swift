@@ -25,6 +25,7 @@ public actor Scheduler {
             public var stepID: String
             public var detail: String
             public var outboxID: Int64?
+            public var subject: String?
         }
         public var entries: [Entry] = []
         /// True when a batch was full: run again without sleeping.
@@ -174,8 +175,9 @@ public actor Scheduler {
                 }
             }
             let delivered = messages.isEmpty ? [] : await transport.deliver(messages)
-            for ((d, sequence, _), result) in zip(composed, delivered) {
+            for ((message, (d, sequence, _)), result) in zip(zip(messages, composed), delivered) {
                 results.append(outcome(of: result, for: d, sequence: sequence, catalog, now: now, report: &report))
+                if case .sent = result { report.entries[report.entries.count - 1].subject = message.subject }
             }
             let nextClaims = index + 1 < groups.count ? groups[index + 1].map(\.0.outboxID) : []
             try store.complete(results, thenClaim: nextClaims, now: now)

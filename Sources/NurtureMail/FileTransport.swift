@@ -11,6 +11,10 @@ public final class FileTransport: Transport, @unchecked Sendable {
     public init(directory: String) throws {
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A crash mid-write leaves only a temporary file, never a partial .eml: clear those.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".tmp-") {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
     }
 
     public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {

@@ -7,13 +7,16 @@ public struct OutgoingMessage: Sendable {
     /// Envelope sender (VERP: `bounces+ID@domain`), validated.
     public var envelopeFrom: EmailAddress
     public var recipient: EmailAddress
+    /// The decoded subject, for logs and `simulate`.
+    public var subject: String
     public var data: [UInt8]
 
-    public init(outboxID: Int64, messageID: String, envelopeFrom: EmailAddress, recipient: EmailAddress, data: [UInt8]) {
+    public init(outboxID: Int64, messageID: String, envelopeFrom: EmailAddress, recipient: EmailAddress, subject: String = "", data: [UInt8]) {
         self.outboxID = outboxID
         self.messageID = messageID
         self.envelopeFrom = envelopeFrom
         self.recipient = recipient
+        self.subject = subject
         self.data = data
     }
 }

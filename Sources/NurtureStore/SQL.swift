@@ -150,4 +150,10 @@ enum SQL {
         SELECT id, sequence_id, enrolled_at FROM enrollment WHERE lead_id = ? AND state = 'active' ORDER BY id
         """
     static let eventTypesOfLeadSince = "SELECT DISTINCT type FROM event WHERE lead_id = ? AND occurred_at >= ?"
+
+    // MARK: inspection
+
+    static let outboxStatusCounts = "SELECT status, count(*) AS n FROM outbox GROUP BY status"
+    static let possiblySentMessageIDs = "SELECT message_id FROM outbox WHERE possibly_sent = 1"
+    static let sentMessageIDs = "SELECT message_id FROM outbox WHERE status = 'sent' ORDER BY id"
 }

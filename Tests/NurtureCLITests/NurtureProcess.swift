@@ -60,3 +60,60 @@ struct NurtureProcess {
                       stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
 }
+
+/// Waiting on a real process: checks a condition every 50 ms, for at most `timeout` seconds.
+enum BoundedPoll {
+    @discardableResult
+    static func until(timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(50))
+        }
+        return condition()
+    }
+
+    /// Lets a real process run for a while (used to pick a kill moment), without a condition.
+    static func wait(seconds: TimeInterval) {
+        _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(Int(seconds * 1000)))
+    }
+}
+
+/// A running `nurture` process started by a test.
+struct RunningNurture {
+    let process: Process
+    let stderrPath: String
+    var pid: Int32 { process.processIdentifier }
+
+    func kill(_ signal: Int32) { Foundation.kill(process.processIdentifier, signal) }
+
+    /// Waits (bounded) for the exit and returns its status.
+    func wait(timeout: TimeInterval = 30) -> Int32 {
+        _ = BoundedPoll.until(timeout: timeout) { !process.isRunning }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func stderr() -> String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+}
+
+extension NurtureProcess {
+    /// Starts `nurture ARGS` in the background in the scratch folder.
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> RunningNurture {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NURTURE_CONFIG")
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let err = path(".serve-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: err, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return RunningNurture(process: process, stderrPath: err)
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NurtureEngine
+import UnixSignals
+
+/// `nurture serve`: the daemon. Runs until SIGTERM; SIGHUP reloads config, sequences and templates.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon: enroll leads, send due steps under the throttle, until SIGTERM.",
+        discussion: "SIGHUP reloads the configuration, sequences and templates; files with errors are refused and the old ones kept."
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Demo only: run the clock this many times faster (1440 = a day per minute).") var speed: Double = 1
+
+    func run() async throws {
+        // Trap stop signals first: from here on SIGTERM means "drain and exit 0", even during start-up.
+        let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        guard speed >= 1, speed <= 1_000_000 else { throw ValidationError("--speed must be between 1 and 1000000") }
+        let path = try options.locate()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "nurture")
+        var daemon = Daemon.Options(configPath: path, clock: speed == 1 ? SystemClock() : ScaledClock(factor: speed))
+        daemon.speed = speed
+        do {
+            try await Daemon.run(daemon, stopSignals: stopSignals, logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import NurtureMail
+import Synchronization
+
+/// Accepts every message and keeps it in memory: the transport of `simulate`, where nothing may leave the machine.
+public final class MemoryTransport: Transport {
+    public let concurrency = 16
+    private let messages = Mutex<[OutgoingMessage]>([])
+
+    public init() {}
+
+    public var delivered: [OutgoingMessage] { messages.withLock { $0 } }
+
+    public func deliver(_ batch: [OutgoingMessage]) async -> [DeliveryResult] {
+        messages.withLock { $0 += batch }
+        return batch.map { _ in .sent(reply: "simulated") }
+    }
+}

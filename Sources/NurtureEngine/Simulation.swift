@@ -1,0 +1,119 @@
+import Foundation
+import NurtureAuthoring
+import NurtureCore
+import NurtureSigning
+import NurtureStore
+
+/// `nurture simulate`: the daemon's own scheduler, store and rendering on a virtual clock, for one lead and one
+/// sequence, with scripted events — so authors see delays, windows, conditions and throttling before going live.
+public enum Simulation {
+    /// An event the author expects, e.g. `clicked(welcome)@2d` (2 days after that step is sent) or `converted@5d`
+    /// (5 days after the start), or at an absolute time (`converted@2026-12-01T10:00:00Z`).
+    public struct ScriptedEvent: Sendable, Hashable {
+        public var type: String
+        public var step: String?
+        public var offset: TimeSpan?
+        public var absolute: Date?
+
+        public var description: String { (step.map { "\(type == "click" ? "clicked" : "opened")(\($0))" } ?? type) }
+    }
+
+    public struct Line: Sendable, Encodable {
+        public var at: Date
+        public var kind: String
+        public var step: String?
+        public var detail: String
+        public var subject: String?
+    }
+
+    public struct Problem: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func parseEvent(_ text: String) throws -> ScriptedEvent {
+        let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw Problem(description: "event '\(text)' must read like clicked(welcome)@2d or converted@5d") }
+        var event = ScriptedEvent(type: parts[0])
+        if let condition = Condition(parsing: parts[0]) {
+            switch condition {
+            case .clicked(let s): event = ScriptedEvent(type: "click", step: s)
+            case .opened(let s): event = ScriptedEvent(type: "open", step: s)
+            }
+        } else if !Identifier.isName(parts[0]) {
+            throw Problem(description: "event '\(parts[0])' must be clicked(STEP), opened(STEP) or an event name such as converted")
+        }
+        if let span = TimeSpan(parsing: parts[1]) {
+            event.offset = span
+        } else if let date = DateText.parse(parts[1], in: .gmt) {
+            event.absolute = date
+        } else {
+            throw Problem(description: "bad time '\(parts[1])' in '\(text)': use a delay (2d) or an ISO 8601 date")
+        }
+        return event
+    }
+
+    public static func run(catalog: Catalog, sequenceID: String, lead input: Lead, start: Date, events: [ScriptedEvent],
+                           horizon: TimeSpan = .days(400)) async throws -> [Line] {
+        guard let sequence = catalog.sequence(sequenceID) else {
+            throw Problem(description: "unknown sequence '\(sequenceID)'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
+        }
+        var lead = input
+        lead.persona = sequence.persona
+        for event in events where event.step != nil && sequence.step(event.step!) == nil {
+            throw Problem(description: "event \(event.description) names a step that sequence '\(sequenceID)' does not have")
+        }
+        guard sequence.entry.admits(lead) else {
+            let missing = sequence.entry.require.filter { (lead.value(of: $0) ?? "").isEmpty }
+            throw Problem(description: "the lead does not pass the entry gate of '\(sequenceID)'"
+                          + (missing.isEmpty ? " (score or match filters)" : ": missing \(missing.joined(separator: ", "))"))
+        }
+        var only = catalog
+        only.sequences = catalog.sequences.filter { $0.sequence.id == sequenceID }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-simulate-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteStore(path: folder + "/simulate.sqlite")
+        let clock = ManualClock(start)
+        let holder = CatalogHolder(only)
+        let scheduler = Scheduler(store: store, transport: MemoryTransport(), catalog: holder,
+                                  composer: MessageComposer(signer: TokenSigner(keys: [Data(repeating: 0x5A, count: 32)])))
+        let recorder = EventRecorder(store: store, catalog: holder)
+        _ = try store.upsert([lead], now: start)
+
+        var lines: [Line] = []
+        var sentAt: [String: Date] = [:]
+        var pending = events
+        let end = start.addingTimeInterval(Double(horizon.seconds))
+        func eventTime(_ e: ScriptedEvent) -> Date? {
+            if let absolute = e.absolute { return absolute }
+            if let step = e.step { return sentAt[step].map { $0.addingTimeInterval(Double(e.offset!.seconds)) } }
+            return start.addingTimeInterval(Double(e.offset!.seconds))
+        }
+        var now = start
+        for _ in 0..<10_000 {
+            // Events that are due happen before the tick at the same instant.
+            for e in pending.filter({ eventTime($0).map { $0 <= now } ?? false }) {
+                pending.removeAll { $0 == e }
+                let ends = try recorder.record(NewEvent(email: lead.email, type: e.type, sequenceID: e.step == nil ? nil : sequenceID,
+                                                        stepID: e.step, at: eventTime(e)!))
+                lines.append(Line(at: eventTime(e)!, kind: "event", step: e.step, detail: e.description))
+                for end in ends { lines.append(Line(at: now, kind: "exited", step: nil, detail: end.handoff ? "\(end.reason), handed to sales" : end.reason)) }
+            }
+            let report = try await scheduler.tick(now: now)
+            for e in report.entries {
+                if e.kind == .sent { sentAt[e.stepID] = e.at }
+                lines.append(Line(at: e.at, kind: e.kind.rawValue, step: e.kind == .enrolled ? nil : e.stepID,
+                                  detail: e.kind == .sent ? "" : e.detail, subject: e.subject))
+            }
+            var candidates: [Date] = pending.compactMap(eventTime).filter { $0 > now }
+            if let due = try store.nextDueAt() { candidates.append(max(due, now)) }
+            if let wake = report.wakeAt { candidates.append(wake) }
+            guard let next = candidates.min(), next <= end, next > now || report.moreWork else { break }
+            now = next
+            clock.advance(to: now)
+        }
+        for e in pending {
+            lines.append(Line(at: end, kind: "note", step: e.step, detail: "\(e.description) never happens: step \(e.step ?? "?") was not sent"))
+        }
+        return lines
+    }
+}
