@@ -7,19 +7,15 @@ NURTURE := .build/debug/nurture
 
 .PHONY: run test build release deps test-deps clean demo-reset
 
-## Installs what is missing, builds, and runs Nurture on the embedded defaults (SQLite under var/, shipped sequences).
+## Installs what is missing, builds, and runs Nurture on the embedded defaults (SQLite under var/, shipped
+## sequences, demo leads, emails written to var/outbox/). The demo clock runs 4320× (three days a minute).
 run: deps build
 	$(NURTURE) validate --config $(CONFIG)
-	@echo "== Shipped sequences are valid. First step of each, rendered for a demo lead:"
-	$(NURTURE) preview --config $(CONFIG) cto-whitepaper whitepaper --part text \
-	  --lead-json '{"email":"ada@analytical.example","first_name":"Ada","company":"Analytical Engines","whitepaper_title":"The Warehouse-Native Analytics Playbook"}'
-	$(NURTURE) preview --config $(CONFIG) marketing-trial welcome --part subject \
-	  --lead-json '{"email":"marie@radium.example","first_name":"Marie","company":"Radium Marketing"}'
-	$(NURTURE) preview --config $(CONFIG) founder-event invitation --part subject \
-	  --lead-json '{"email":"hedy@spread.example","first_name":"Hedy","company":"Spread Spectrum"}'
-	@echo "== Importing demo leads into var/nurture.sqlite:"
 	$(NURTURE) lead import --config $(CONFIG) demo/leads.csv --consent demo:quickstart
-	$(NURTURE) lead show --config $(CONFIG) ada@analytical.example
+	@echo "== nurture serve: rendered emails appear in var/outbox/ as the demo clock runs (Ctrl-C to stop)."
+	$(NURTURE) serve --config $(CONFIG) --speed $(SPEED)
+
+SPEED ?= 4320
 
 ## Runs the whole test suite (unit, store, and CLI tests against the real binary).
 test: test-deps build
