@@ -40,8 +40,10 @@ let package = Package(
         ),
         // Signed, compact tokens for tracking and unsubscribe links (HMAC-SHA256, key rotation).
         .target(name: "NurtureSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // libcurl, reached only through a typed shim (curl_easy_setopt is variadic).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Mail: MIME builder and transports (file outbox; SMTP through libcurl).
-        .target(name: "NurtureMail", dependencies: ["NurtureCore"]),
+        .target(name: "NurtureMail", dependencies: ["NurtureCore", "CCurl"]),
         // The engine: enrollment, dispatch and delivery loops over the store and a transport; time is injected.
         .target(
             name: "NurtureEngine",

@@ -5,7 +5,7 @@ import NurtureCore
 /// Loads `nurture.yaml`: every key is known, typed and located; relative paths resolve against the file's folder.
 public enum ConfigLoader {
     static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
-                          "transport", "sender", "throttle", "scoring", "secrets"]
+                          "transport", "smtp", "sender", "throttle", "scoring", "secrets"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
     public static func load(path: String, sink: DiagnosticSink) -> NurtureConfig? {
@@ -36,7 +36,9 @@ public enum ConfigLoader {
             transport: .file(directory: resolve("var/outbox", against: baseDirectory)),
             sender: SenderIdentity(name: "", email: ""),
             postalAddress: "",
+            verp: false,
             bounceDomain: nil,
+            smtp: .init(),
             throttle: ThrottlePolicy(),
             scoring: ScoringRules(),
             secrets: .init()
@@ -57,6 +59,7 @@ public enum ConfigLoader {
         }
         if let http = top["http"] { readHTTP(http.value, into: &config, reader: r) }
         if let transport = top["transport"] { readTransport(transport.value, into: &config, reader: r, base: baseDirectory) }
+        if let smtp = top["smtp"] { readSMTP(smtp.value, into: &config, reader: r, base: baseDirectory) }
         readSender(top["sender"], root: root, into: &config, reader: r)
         if let throttle = top["throttle"] { readThrottle(throttle.value, into: &config, reader: r) }
         if let scoring = top["scoring"] { readScoring(scoring.value, into: &config, reader: r) }
@@ -107,12 +110,35 @@ public enum ConfigLoader {
         }
     }
 
+    static func readSMTP(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader, base: String) {
+        guard let m = r.mapping(node, "'smtp'", allowed: ["starttls", "username", "connections", "connect_timeout", "response_timeout",
+                                                         "ca_file", "helo"]) else { return }
+        var o = config.smtp
+        if let n = m["starttls"]?.value, let v = r.singleLine(n, "'smtp.starttls'") {
+            if ["required", "opportunistic", "off"].contains(v) { o.startTLS = v } else {
+                r.error(n, "'smtp.starttls' must be required, opportunistic or off")
+            }
+        }
+        if let n = m["username"]?.value, let v = r.singleLine(n, "'smtp.username'") { o.username = v }
+        if let n = m["connections"]?.value, let v = r.int(n, "'smtp.connections'", range: 1...64) { o.connections = v }
+        if let n = m["connect_timeout"]?.value, let v = r.timeSpan(n, "'smtp.connect_timeout'") { o.connectTimeout = v }
+        if let n = m["response_timeout"]?.value, let v = r.timeSpan(n, "'smtp.response_timeout'") {
+            if v.seconds < 60 { r.warning(n, "'smtp.response_timeout' under a minute risks duplicates: a slow '250 queued' looks like a failure") }
+            o.responseTimeout = v
+        }
+        if let n = m["ca_file"]?.value, let v = r.singleLine(n, "'smtp.ca_file'") { o.caFile = resolve(v, against: base) }
+        if let n = m["helo"]?.value, let v = r.singleLine(n, "'smtp.helo'") {
+            if (try? EmailAddress(validating: "x@\(v)")) != nil { o.helo = v } else { r.error(n, "'smtp.helo' must be a host name") }
+        }
+        config.smtp = o
+    }
+
     static func readSender(_ entry: (key: Node, value: Node)?, root: Node, into config: inout NurtureConfig, reader r: NodeReader) {
         guard let entry else {
             r.error(root, "the config has no 'sender': name, email and postal_address are required (every email must show a postal address)")
             return
         }
-        guard let m = r.mapping(entry.value, "'sender'", allowed: ["name", "email", "reply_to", "postal_address", "bounce_domain"],
+        guard let m = r.mapping(entry.value, "'sender'", allowed: ["name", "email", "reply_to", "postal_address", "verp", "bounce_domain"],
                                 required: ["name", "email"]) else { return }
         if let n = m["name"]?.value, let name = r.singleLine(n, "'sender.name'") { config.sender.name = name }
         if let n = m["email"]?.value, let email = address(n, "'sender.email'", reader: r) { config.sender.email = email }
@@ -123,6 +149,7 @@ public enum ConfigLoader {
         } else if m["postal_address"] == nil {
             r.error(entry.key, "'sender' has no postal_address: every email must show the sender's postal address")
         }
+        if let n = m["verp"]?.value, let v = r.bool(n, "'sender.verp'") { config.verp = v }
         if let n = m["bounce_domain"]?.value, let domain = r.singleLine(n, "'sender.bounce_domain'") {
             if (try? EmailAddress(validating: "bounces@\(domain)")) != nil {
                 config.bounceDomain = domain.lowercased()

@@ -17,8 +17,11 @@ public struct NurtureConfig: Sendable {
     public var sender: SenderIdentity
     /// Printed in every email's footer (CAN-SPAM, LCEN).
     public var postalAddress: String
-    /// Domain for VERP envelope senders (`bounces+ID@domain`); nil uses the sender's own domain.
+    /// Envelope senders are `bounces+ID@domain` (VERP), so asynchronous bounces name their message.
+    public var verp: Bool
+    /// Domain for VERP envelope senders; nil uses the sender's own domain.
     public var bounceDomain: String?
+    public var smtp: SMTPOptions
     public var throttle: ThrottlePolicy
     public var scoring: ScoringRules
     public var secrets: SecretFiles
@@ -33,6 +36,18 @@ public struct NurtureConfig: Sendable {
         case file(directory: String)
         /// `smtp://` or `smtps://` URL of a relay.
         case smtp(url: String)
+    }
+
+    /// The `smtp:` section, used when `transport` is an smtp:// or smtps:// URL.
+    public struct SMTPOptions: Sendable, Hashable {
+        /// `required`, `opportunistic` or `off`.
+        public var startTLS = "required"
+        public var username: String?
+        public var connections = 4
+        public var connectTimeout = TimeSpan(seconds: 30)
+        public var responseTimeout = TimeSpan.minutes(10)
+        public var caFile: String?
+        public var helo = "localhost"
     }
 
     /// Paths of files holding secrets, so systemd credentials can supply them; the secrets are never in config.

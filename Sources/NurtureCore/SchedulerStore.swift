@@ -131,7 +131,9 @@ public enum DeliveryOutcome: Sendable {
     case deferred(outboxID: Int64, retryAt: Date, error: String)
     /// Permanent failure; a hard bounce also suppresses the address and ends its enrollments, otherwise the
     /// enrollment moves on to `next`.
-    case failed(outboxID: Int64, enrollmentID: Int64, leadID: Int64, sequenceID: String, error: String, hardBounce: Bool, next: PlannedSend?)
+    /// `scoreDelta` is the configured points for a bounce, written to the score ledger with a hard bounce.
+    case failed(outboxID: Int64, enrollmentID: Int64, leadID: Int64, sequenceID: String, error: String, hardBounce: Bool,
+                scoreDelta: Double, next: PlannedSend?)
 }
 
 public struct NewEvent: Sendable {

@@ -27,12 +27,12 @@ public enum Daemon {
 
     public enum StartError: Error, CustomStringConvertible {
         case invalidConfiguration([Diagnostic])
-        case unsupportedTransport(String)
+        case unreadableSecret(String)
 
         public var description: String {
             switch self {
             case .invalidConfiguration(let d): "the configuration has errors:\n" + d.map(\.description).joined(separator: "\n")
-            case .unsupportedTransport(let url): "transport \(url) is not supported by this build"
+            case .unreadableSecret(let file): "cannot read the secret file \(file)"
             }
         }
     }
@@ -88,11 +88,24 @@ public enum Daemon {
         return try TokenSigner.load(file: path)
     }
 
-    static func makeTransport(_ config: NurtureConfig) throws -> Transport {
+    public static func makeTransport(_ config: NurtureConfig) throws -> Transport {
         switch config.transport {
         case .file(let directory): return try FileTransport(directory: directory)
-        case .smtp(let url): throw StartError.unsupportedTransport(url)
+        case .smtp(let url): return SMTPTransport(settings: try smtpSettings(config, url: url))
         }
+    }
+
+    /// SMTP settings from the config, with the password read from its secret file.
+    static func smtpSettings(_ config: NurtureConfig, url: String) throws -> SMTPSettings {
+        let o = config.smtp
+        var password: String?
+        if let file = config.secrets.smtpPassword {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw StartError.unreadableSecret(file) }
+            password = text.trimmingCharacters(in: .newlines)
+        }
+        return SMTPSettings(url: url, startTLS: SMTPSettings.StartTLS(rawValue: o.startTLS) ?? .required, username: o.username,
+                            password: password, connections: o.connections, connectTimeout: TimeInterval(o.connectTimeout.seconds),
+                            responseTimeout: TimeInterval(o.responseTimeout.seconds), caFile: o.caFile, heloName: o.helo)
     }
 
     static func describe(_ t: NurtureConfig.TransportSettings) -> String {

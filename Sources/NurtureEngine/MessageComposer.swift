@@ -26,19 +26,25 @@ public struct MessageComposer: Sendable {
     }
 
     public func compose(_ due: DueSend, sequence: NurtureSequence, step: Step, catalog: Catalog, date: Date) throws -> OutgoingMessage {
+        try compose(lead: due.lead, sequence: sequence, step: step, catalog: catalog, date: date, outboxID: due.outboxID,
+                    messageID: due.messageID, unsubscribeURL: unsubscribeURL(catalog, outboxID: due.outboxID))
+    }
+
+    /// Renders and encodes one step for one lead; `send-test` uses it directly, with no outbox row.
+    public func compose(lead: Lead, sequence: NurtureSequence, step: Step, catalog: Catalog, date: Date, outboxID: Int64,
+                        messageID: String, unsubscribeURL unsubscribe: String) throws -> OutgoingMessage {
         guard let template = catalog.templates[step.template] else { throw Problem.unknownTemplate(step.template) }
-        let unsubscribe = unsubscribeURL(catalog, outboxID: due.outboxID)
-        let email = catalog.renderer.render(template, variables: catalog.variables(for: due.lead, sequence: sequence, unsubscribeURL: unsubscribe))
+        let email = catalog.renderer.render(template, variables: catalog.variables(for: lead, sequence: sequence, unsubscribeURL: unsubscribe))
         let sender = sequence.sender ?? catalog.config.sender
         guard let from = try? EmailAddress(validating: sender.email) else { throw Problem.badSender(sender.email) }
         let replyTo = sender.replyTo.flatMap { try? EmailAddress(validating: $0) }
-        let toName = [due.lead.fields["first_name"], due.lead.fields["last_name"]].compactMap { $0 }.joined(separator: " ")
-        let message = MailMessage(fromName: sender.name, from: from, toName: toName.isEmpty ? nil : toName, to: due.lead.email,
-                                  replyTo: replyTo, subject: email.subject, date: date, messageID: due.messageID,
+        let toName = [lead.fields["first_name"], lead.fields["last_name"]].compactMap { $0 }.joined(separator: " ")
+        let message = MailMessage(fromName: sender.name, from: from, toName: toName.isEmpty ? nil : toName, to: lead.email,
+                                  replyTo: replyTo, subject: email.subject, date: date, messageID: messageID,
                                   unsubscribeURL: unsubscribe, text: email.text, html: email.html)
         let bounceDomain = catalog.config.bounceDomain ?? String(from.domain)
-        let envelope = (try? EmailAddress(validating: "bounces+\(due.outboxID)@\(bounceDomain)")) ?? from
-        return OutgoingMessage(outboxID: due.outboxID, messageID: due.messageID, envelopeFrom: envelope, recipient: due.lead.email,
+        let envelope = catalog.config.verp ? (try? EmailAddress(validating: "bounces+\(outboxID)@\(bounceDomain)")) ?? from : from
+        return OutgoingMessage(outboxID: outboxID, messageID: messageID, envelopeFrom: envelope, recipient: lead.email,
                                subject: email.subject, data: MIMEBuilder.build(message))
     }
 

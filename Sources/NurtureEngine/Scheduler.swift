@@ -169,7 +169,7 @@ public actor Scheduler {
                     composed.append(item)
                 } catch {
                     results.append(.failed(outboxID: item.0.outboxID, enrollmentID: item.0.enrollmentID, leadID: item.0.leadID,
-                                           sequenceID: item.0.sequenceID, error: "\(error)", hardBounce: false,
+                                           sequenceID: item.0.sequenceID, error: "\(error)", hardBounce: false, scoreDelta: 0,
                                            next: plan(after: item.0, in: item.1, resolvedAt: now, catalog)))
                     report.entries.append(entry(.failed, item.0, now, "\(error)"))
                 }
@@ -219,11 +219,11 @@ public actor Scheduler {
             }
             report.entries.append(entry(.failed, d, now, "gave up after \(settings.retry.giveUpAfter): \(error)"))
             return .failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
-                           error: error, hardBounce: false, next: plan(after: d, in: sequence, resolvedAt: now, catalog))
+                           error: error, hardBounce: false, scoreDelta: 0, next: plan(after: d, in: sequence, resolvedAt: now, catalog))
         case let .permanentFailure(error, recipientRejected):
             report.entries.append(entry(.failed, d, now, recipientRejected ? "hard bounce: \(error)" : error))
             return .failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, error: error,
-                           hardBounce: recipientRejected,
+                           hardBounce: recipientRejected, scoreDelta: recipientRejected ? catalog.config.scoring.points["bounce"] ?? 0 : 0,
                            next: recipientRejected ? nil : plan(after: d, in: sequence, resolvedAt: now, catalog))
         }
     }

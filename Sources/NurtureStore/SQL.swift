@@ -136,6 +136,11 @@ enum SQL {
         """
     static let suppressKey = "INSERT INTO suppression (email_key, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let emailKeyOfLead = "SELECT email_key FROM lead WHERE id = ?"
+    static let addScore = "UPDATE lead SET score = score + ? WHERE id = ?"
+    static let insertLedger = """
+        INSERT INTO score_ledger (lead_id, at, delta, score_after, cause, event_id)
+        VALUES (?, ?, ?, (SELECT score FROM lead WHERE id = ?), ?, ?)
+        """
     static let recoverInFlight = """
         UPDATE outbox SET status = 'scheduled', possibly_sent = 1, reason = 'in flight when the daemon stopped', updated_at = ?
         WHERE status = 'sending'

@@ -142,7 +142,7 @@ extension SQLiteStore: SchedulerStore {
                     try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .deferred(id, retryAt, error):
                     try db.cachedStatement(sql: SQL.markDeferred).execute(arguments: [Self.millis(retryAt), error, t, id])
-                case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, next):
+                case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, scoreDelta, next):
                     try db.cachedStatement(sql: SQL.markFailed).execute(arguments: [error, t, id])
                     guard db.changesCount > 0 else { continue }
                     if hardBounce {
@@ -150,6 +150,9 @@ extension SQLiteStore: SchedulerStore {
                             try db.execute(sql: SQL.suppressKey, arguments: [key, "bounced", t])
                         }
                         try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [leadID, id, sequenceID, nil, "bounce", 0, t])
+                        let eventID = db.lastInsertedRowID
+                        try db.cachedStatement(sql: SQL.addScore).execute(arguments: [scoreDelta, leadID])
+                        try db.cachedStatement(sql: SQL.insertLedger).execute(arguments: [leadID, t, scoreDelta, leadID, "hard bounce: \(error)", eventID])
                         try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: "hard bounce: \(error)",
                                                   handoff: false, allOfLead: true), now: t)
                     } else {

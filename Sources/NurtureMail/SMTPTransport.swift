@@ -1,0 +1,191 @@
+import CCurl
+import Foundation
+import NurtureCore
+import Synchronization
+
+/// SMTP through libcurl: one dedicated thread drives a curl multi handle with one reused easy handle per
+/// connection, so connections stay open across messages and libcurl's blocking work never runs on Swift's
+/// cooperative threads.
+public final class SMTPTransport: Transport {
+    public let concurrency: Int
+    private let worker: CurlWorker
+
+    public init(settings: SMTPSettings) {
+        concurrency = max(1, settings.connections)
+        worker = CurlWorker(settings: settings)
+    }
+
+    public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {
+        guard !messages.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            worker.submit(messages) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Maps libcurl's outcome to a delivery result. The CURLcode alone does not separate soft from hard failures:
+    /// the reply code and the command it answered do.
+    static func result(code: CURLcode, responseCode: Int, lastCommand: String, lastReply: String) -> DeliveryResult {
+        let reply = lastReply.isEmpty ? "\(responseCode)" : lastReply
+        if code == CURLE_OK { return .sent(reply: reply) }
+        switch responseCode {
+        case 400..<500:
+            return .temporaryFailure(reply)
+        case 500..<600 where lastCommand == "RCPT" || lastCommand == "DATA":
+            // A 5xx to RCPT, or a 5.1.x/5.2.1 status after DATA, is about the recipient: a hard bounce.
+            let status = reply.split(separator: " ").dropFirst().first ?? ""
+            let aboutRecipient = lastCommand == "RCPT" || status.hasPrefix("5.1.") || status == "5.2.1"
+            return .permanentFailure(reply, recipientRejected: aboutRecipient)
+        case 500..<600:
+            // Refused at EHLO, STARTTLS, AUTH or MAIL FROM: our configuration, not the lead. Keep the mail and retry.
+            return .temporaryFailure("\(reply) (after \(lastCommand.isEmpty ? "connect" : lastCommand): check the SMTP settings)")
+        default:
+            return .temporaryFailure("curl error \(code.rawValue): \(String(cString: curl_easy_strerror(code)))")
+        }
+    }
+}
+
+/// Per-transfer state reached from libcurl's C callbacks through an unmanaged pointer.
+final class CurlTransfer {
+    let data: [UInt8]
+    var offset = 0
+    var lastCommand = ""
+    var lastReply = ""
+    let index: Int
+
+    init(data: [UInt8], index: Int) {
+        self.data = data
+        self.index = index
+    }
+}
+
+/// The thread that owns every libcurl handle; jobs are handed over and results handed back.
+final class CurlWorker: @unchecked Sendable {
+    private struct Job {
+        var messages: [OutgoingMessage]
+        var completion: @Sendable ([DeliveryResult]) -> Void
+    }
+
+    private let settings: SMTPSettings
+    private let jobs = Mutex<[Job]>([])
+    private let wakeUp = DispatchSemaphore(value: 0)
+    private static let global: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    init(settings: SMTPSettings) {
+        self.settings = settings
+        _ = Self.global
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "nurture-smtp"
+        thread.start()
+    }
+
+    func submit(_ messages: [OutgoingMessage], completion: @escaping @Sendable ([DeliveryResult]) -> Void) {
+        jobs.withLock { $0.append(Job(messages: messages, completion: completion)) }
+        wakeUp.signal()
+    }
+
+    private func loop() {
+        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed") }
+        let width = max(1, settings.connections)
+        _ = nurture_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, width)
+        let handles = (0..<width).map { _ in makeEasyHandle() }
+        while true {
+            wakeUp.wait()
+            guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            job.completion(run(job.messages, multi: multi, handles: handles))
+        }
+    }
+
+    /// Options that stay the same for every message on a handle (and so on its connection).
+    private func makeEasyHandle() -> UnsafeMutableRawPointer {
+        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed") }
+        let url = settings.url.hasSuffix("/") ? settings.url + settings.heloName : settings.url + "/" + settings.heloName
+        _ = nurture_easy_setopt_string(h, CURLOPT_URL, url)
+        _ = nurture_easy_setopt_long(h, CURLOPT_UPLOAD, 1)
+        _ = nurture_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = nurture_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
+        _ = nurture_easy_setopt_long(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, Int(settings.responseTimeout))
+        // A stalled transfer (under 1 byte/s for the response timeout) is abandoned and retried later.
+        _ = nurture_easy_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
+        _ = nurture_easy_setopt_long(h, CURLOPT_LOW_SPEED_TIME, Int(settings.responseTimeout))
+        switch settings.startTLS {
+        case .required: _ = nurture_easy_setopt_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+        case .opportunistic: _ = nurture_easy_setopt_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+        case .off: _ = nurture_easy_setopt_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
+        }
+        if let ca = settings.caFile { _ = nurture_easy_setopt_string(h, CURLOPT_CAINFO, ca) }
+        if let user = settings.username { _ = nurture_easy_setopt_string(h, CURLOPT_USERNAME, user) }
+        if let password = settings.password { _ = nurture_easy_setopt_string(h, CURLOPT_PASSWORD, password) }
+        _ = nurture_easy_setopt_read_callback(h) { buffer, size, count, userdata in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+            let n = min(size * count, transfer.data.count - transfer.offset)
+            guard n > 0, let buffer else { return 0 }
+            transfer.data.withUnsafeBytes { raw in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + transfer.offset, byteCount: n)
+            }
+            transfer.offset += n
+            return n
+        }
+        // Verbose mode only feeds this callback (nothing is printed): it tells which command a reply answers.
+        _ = nurture_easy_setopt_long(h, CURLOPT_VERBOSE, 1)
+        _ = nurture_easy_setopt_debug_callback(h) { _, type, data, size, userdata in
+            guard let data, let userdata, type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT else { return 0 }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+            let bytes = UnsafeRawBufferPointer(start: data, count: size)
+            if type == CURLINFO_HEADER_OUT {
+                // Only the verb is kept: AUTH lines carry credentials.
+                transfer.lastCommand = String(decoding: bytes.prefix(4), as: UTF8.self).uppercased()
+            } else {
+                let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !line.isEmpty { transfer.lastReply = String(line.prefix(300)) }
+            }
+            return 0
+        }
+        return h
+    }
+
+    /// Runs the messages over the handles (one transfer per handle at a time), returning results in order.
+    private func run(_ messages: [OutgoingMessage], multi: UnsafeMutableRawPointer, handles: [UnsafeMutableRawPointer]) -> [DeliveryResult] {
+        var results = [DeliveryResult?](repeating: nil, count: messages.count)
+        var pending = Array(messages.indices.reversed())
+        var idle = handles
+        var active: [UnsafeMutableRawPointer: (transfer: CurlTransfer, recipients: UnsafeMutablePointer<curl_slist>?)] = [:]
+
+        func start(_ index: Int, on h: UnsafeMutableRawPointer) {
+            let m = messages[index]
+            // Addresses were validated (no CR, LF, <, >): libcurl would pass them straight into the dialogue.
+            precondition(!m.recipient.value.contains(where: { $0.isNewline || $0 == "<" || $0 == ">" }))
+            let transfer = CurlTransfer(data: m.data, index: index)
+            let recipients = curl_slist_append(nil, "<\(m.recipient.value)>")
+            _ = nurture_easy_setopt_string(h, CURLOPT_MAIL_FROM, "<\(m.envelopeFrom.value)>")
+            _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, recipients)
+            _ = nurture_easy_setopt_off_t(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(m.data.count))
+            let context = Unmanaged.passUnretained(transfer).toOpaque()
+            _ = nurture_easy_setopt_pointer(h, CURLOPT_READDATA, context)
+            _ = nurture_easy_setopt_pointer(h, CURLOPT_DEBUGDATA, context)
+            active[h] = (transfer, recipients)
+            curl_multi_add_handle(multi, h)
+        }
+
+        while true {
+            while !idle.isEmpty, let index = pending.popLast() { start(index, on: idle.removeLast()) }
+            if active.isEmpty { break }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &left) {
+                guard msg.pointee.msg == CURLMSG_DONE, let h = msg.pointee.easy_handle, let (transfer, recipients) = active[h] else { continue }
+                var response = 0
+                _ = nurture_easy_getinfo_long(h, CURLINFO_RESPONSE_CODE, &response)
+                results[transfer.index] = SMTPTransport.result(code: msg.pointee.data.result, responseCode: response,
+                                                               lastCommand: transfer.lastCommand, lastReply: transfer.lastReply)
+                curl_multi_remove_handle(multi, h)
+                _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, nil)
+                curl_slist_free_all(recipients)
+                active[h] = nil
+                idle.append(h)
+            }
+            if !active.isEmpty && running > 0 { curl_multi_poll(multi, nil, 0, 1000, nil) }
+        }
+        return results.map { $0 ?? .temporaryFailure("not attempted") }
+    }
+}
