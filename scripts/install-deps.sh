@@ -4,7 +4,8 @@
 set -euo pipefail
 
 build=(libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata)
-test=()
+# Tests run real servers: Postfix's smtp-sink and smtp-source, aiosmtpd (Python), openssl for test certificates.
+test=(postfix openssl python3 python3-pip sqlite3)
 case "${1:-build}" in
   build) wanted=("${build[@]}") ;;
   test) wanted=("${build[@]}" "${test[@]}") ;;
@@ -21,6 +22,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-build}" = test ] && ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "Installing aiosmtpd (PyPI)"
+  python3 -m pip install --quiet aiosmtpd 2>/dev/null || python3 -m pip install --quiet --break-system-packages aiosmtpd
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then

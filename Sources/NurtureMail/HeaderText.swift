@@ -26,13 +26,14 @@ enum HeaderText {
         return encodedWords(clean).joined(separator: " ")
     }
 
-    /// `=?UTF-8?B?…?=` words of at most 75 characters, each holding whole characters only.
+    /// `=?UTF-8?B?…?=` words of at most 64 characters, each holding whole characters only: short enough that
+    /// "Subject: " plus one word stays within 78 characters.
     static func encodedWords(_ text: String) -> [String] {
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45, !chunk.isEmpty { // 45 bytes → 60 base64 characters + 12 of framing
+            if chunk.count + bytes.count > 39, !chunk.isEmpty { // 39 bytes → 52 base64 characters + 12 of framing
                 words.append(word(chunk))
                 chunk = []
             }

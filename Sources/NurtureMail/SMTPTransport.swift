@@ -24,7 +24,8 @@ public final class SMTPTransport: Transport {
 
     /// Maps libcurl's outcome to a delivery result. The CURLcode alone does not separate soft from hard failures:
     /// the reply code and the command it answered do.
-    static func result(code: CURLcode, responseCode: Int, lastCommand: String, lastReply: String) -> DeliveryResult {
+    static func result(curlCode: UInt32, responseCode: Int, lastCommand: String, lastReply: String) -> DeliveryResult {
+        let code = CURLcode(rawValue: curlCode)
         let reply = lastReply.isEmpty ? "\(responseCode)" : lastReply
         if code == CURLE_OK { return .sent(reply: reply) }
         switch responseCode {
@@ -50,6 +51,8 @@ final class CurlTransfer {
     var offset = 0
     var lastCommand = ""
     var lastReply = ""
+    /// After QUIT, replies say nothing about the message ("221 Bye") and must not hide the real one.
+    var closing = false
     let index: Int
 
     init(data: [UInt8], index: Int) {
@@ -131,9 +134,11 @@ final class CurlWorker: @unchecked Sendable {
             guard let data, let userdata, type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT else { return 0 }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
             let bytes = UnsafeRawBufferPointer(start: data, count: size)
+            if transfer.closing { return 0 }
             if type == CURLINFO_HEADER_OUT {
                 // Only the verb is kept: AUTH lines carry credentials.
-                transfer.lastCommand = String(decoding: bytes.prefix(4), as: UTF8.self).uppercased()
+                let verb = String(decoding: bytes.prefix(4), as: UTF8.self).uppercased()
+                if verb == "QUIT" { transfer.closing = true } else if verb.allSatisfy(\.isLetter) { transfer.lastCommand = verb }
             } else {
                 let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 if !line.isEmpty { transfer.lastReply = String(line.prefix(300)) }
@@ -176,7 +181,7 @@ final class CurlWorker: @unchecked Sendable {
                 guard msg.pointee.msg == CURLMSG_DONE, let h = msg.pointee.easy_handle, let (transfer, recipients) = active[h] else { continue }
                 var response = 0
                 _ = nurture_easy_getinfo_long(h, CURLINFO_RESPONSE_CODE, &response)
-                results[transfer.index] = SMTPTransport.result(code: msg.pointee.data.result, responseCode: response,
+                results[transfer.index] = SMTPTransport.result(curlCode: msg.pointee.data.result.rawValue, responseCode: response,
                                                                lastCommand: transfer.lastCommand, lastReply: transfer.lastReply)
                 curl_multi_remove_handle(multi, h)
                 _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, nil)

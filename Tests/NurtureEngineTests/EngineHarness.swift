@@ -53,7 +53,8 @@ struct EngineHarness {
     /// - Parameters:
     ///   - sequences: file name → YAML.
     ///   - throttle: the config's `throttle:` block body (YAML, indented two spaces).
-    init(sequences: [String: String], throttle: String = "", start: Date = at("2026-11-23T08:00:00Z"), concurrency: Int = 1) throws {
+    init(sequences: [String: String], throttle: String = "", start: Date = at("2026-11-23T08:00:00Z"), concurrency: Int = 1,
+         delivery: Transport? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-engine-\(UUID().uuidString)").path
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory + "/sequences", withIntermediateDirectories: true)
@@ -69,7 +70,7 @@ struct EngineHarness {
         clock = ManualClock(start)
         transport = CapturingTransport(concurrency: concurrency)
         let signer = TokenSigner(keys: [Data(repeating: 7, count: 32)])
-        scheduler = Scheduler(store: store, transport: transport, catalog: holder, composer: MessageComposer(signer: signer))
+        scheduler = Scheduler(store: store, transport: delivery ?? transport, catalog: holder, composer: MessageComposer(signer: signer))
         recorder = EventRecorder(store: store, catalog: holder)
     }
 
