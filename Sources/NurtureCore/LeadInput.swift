@@ -132,8 +132,8 @@ public enum DateText {
         return date
     }
 
+    /// `2026-11-25T12:00:00Z`; the Sendable format style, not a formatter per call.
     public static func iso(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        return f.string(from: date)
+        date.formatted(.iso8601)
     }
 }

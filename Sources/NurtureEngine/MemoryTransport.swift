@@ -10,8 +10,12 @@ public final class MemoryTransport: Transport {
 
     public var delivered: [OutgoingMessage] { messages.withLock { $0 } }
 
-    public func deliver(_ batch: [OutgoingMessage]) async -> [DeliveryResult] {
-        messages.withLock { $0 += batch }
-        return batch.map { _ in .sent(reply: "simulated") }
+    public func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+                    finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
+        for i in 0..<count {
+            let batch = prepare(i)
+            messages.withLock { $0 += batch }
+            finish(i, batch.map { _ in .sent(reply: "simulated") })
+        }
     }
 }

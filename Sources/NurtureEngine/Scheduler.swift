@@ -3,6 +3,7 @@ import Logging
 import NurtureAuthoring
 import NurtureCore
 import NurtureMail
+import Synchronization
 
 /// One step of the engine, run again and again by the scheduler service (or by tests and `simulate` on a
 /// manual clock): enroll waiting leads, decide every due send, deliver what may go out, plan what comes next.
@@ -44,7 +45,6 @@ public actor Scheduler {
     let logger: Logger
     private var globalBucket: TokenBucket?
     private var domainBuckets: [String: TokenBucket] = [:]
-    private var jitter = SystemRandomNumberGenerator()
 
     public init(store: SchedulerStore, transport: Transport, catalog: CatalogHolder, composer: MessageComposer,
                 settings: Settings = Settings(), logger: Logger = Logger(label: "nurture.scheduler")) {
@@ -108,7 +108,7 @@ public actor Scheduler {
             guard let sequence = catalog.sequence(d.sequenceID) else {
                 outcomes.append(.exit(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID,
                                       reason: "sequence \(d.sequenceID) no longer exists", handoff: false, allOfLead: false))
-                report.entries.append(entry(.exited, d, now, "sequence removed"))
+                report.entries.append(Self.entry(.exited, d, now, "sequence removed"))
                 continue
             }
             let input = DispatchInput(
@@ -130,7 +130,7 @@ public actor Scheduler {
                 guard until <= now else {
                     // Spread a burst to one domain instead of retrying it every tick.
                     outcomes.append(.postpone(outboxID: d.outboxID, until: until, reason: "rate limit for \(domain)"))
-                    report.entries.append(entry(.postponed, d, now, "to \(DateText.iso(until)) (rate limit for \(domain))"))
+                    report.entries.append(Self.entry(.postponed, d, now, "to \(DateText.iso(until)) (rate limit for \(domain))"))
                     continue
                 }
                 _ = globalBucket!.take(now: now)
@@ -139,49 +139,80 @@ public actor Scheduler {
                 sends.append((d, sequence, sequence.step(d.stepID)!))
             case let .postpone(until, reason):
                 outcomes.append(.postpone(outboxID: d.outboxID, until: until, reason: reason))
-                report.entries.append(entry(.postponed, d, now, "to \(DateText.iso(until)) (\(reason))"))
+                report.entries.append(Self.entry(.postponed, d, now, "to \(DateText.iso(until)) (\(reason))"))
             case let .skip(reason):
                 outcomes.append(.skip(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
-                                      reason: reason, next: plan(after: d, in: sequence, resolvedAt: now, catalog)))
-                report.entries.append(entry(.skipped, d, now, reason))
+                                      reason: reason, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)))
+                report.entries.append(Self.entry(.skipped, d, now, reason))
             case let .exit(reason, handoff, leadWide):
                 outcomes.append(.exit(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, reason: reason,
                                       handoff: handoff, allOfLead: leadWide))
-                report.entries.append(entry(.exited, d, now, handoff ? "\(reason), handed to sales" : reason))
+                report.entries.append(Self.entry(.exited, d, now, handoff ? "\(reason), handed to sales" : reason))
             }
         }
         try await deliver(sends, decided: outcomes, catalog, now: now, report: &report)
     }
 
     /// Sends in groups of the transport's concurrency: each group is committed as `sending` before its transfer,
-    /// so a crash leaves at most one group "possibly sent"; results and the next claim share one commit.
+    /// so a crash leaves at most one group "possibly sent"; a group's results and the next group's claim share one
+    /// commit. Rendering, transfers and commits all run on the transport's thread, one hand-off per batch.
     private func deliver(_ sends: [(DueSend, NurtureSequence, Step)], decided: [DispatchOutcome], _ catalog: Catalog, now: Date,
                          report: inout Report) async throws {
         let groups = Self.groups(sends, width: max(1, transport.concurrency), perDomain: catalog.config.throttle.domainConcurrency)
         try store.apply(decided + (groups.first ?? []).map { .claim(outboxID: $0.0.outboxID) }, now: now)
-        for (index, group) in groups.enumerated() {
-            var messages: [OutgoingMessage] = []
-            var results: [DeliveryOutcome] = []
-            var composed: [(DueSend, NurtureSequence, Step)] = []
-            for item in group {
+        guard !groups.isEmpty else { return }
+        // Filled on the transport's thread, read back here once it is done.
+        let state = Mutex<DeliveryState>(DeliveryState())
+        let (store, composer, retry) = (self.store, self.composer, settings.retry)
+        await transport.run(groups: groups.count, prepare: { i in
+            guard state.withLock({ $0.error == nil }) else { return [] } // an earlier commit failed: this group was never claimed
+            var composed: [(DueSend, NurtureSequence, OutgoingMessage)] = []
+            var failed: [DeliveryOutcome] = []
+            var entries: [Report.Entry] = []
+            for (d, sequence, step) in groups[i] {
                 do {
-                    messages.append(try composer.compose(item.0, sequence: item.1, step: item.2, catalog: catalog, date: now))
-                    composed.append(item)
+                    composed.append((d, sequence, try composer.compose(d, sequence: sequence, step: step, catalog: catalog, date: now)))
                 } catch {
-                    results.append(.failed(outboxID: item.0.outboxID, enrollmentID: item.0.enrollmentID, leadID: item.0.leadID,
-                                           sequenceID: item.0.sequenceID, error: "\(error)", hardBounce: false, scoreDelta: 0,
-                                           next: plan(after: item.0, in: item.1, resolvedAt: now, catalog)))
-                    report.entries.append(entry(.failed, item.0, now, "\(error)"))
+                    failed.append(.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
+                                          error: "\(error)", hardBounce: false, scoreDelta: 0,
+                                          next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)))
+                    entries.append(Self.entry(.failed, d, now, "\(error)"))
                 }
             }
-            let delivered = messages.isEmpty ? [] : await transport.deliver(messages)
-            for ((message, (d, sequence, _)), result) in zip(zip(messages, composed), delivered) {
-                results.append(outcome(of: result, for: d, sequence: sequence, catalog, now: now, report: &report))
-                if case .sent = result { report.entries[report.entries.count - 1].subject = message.subject }
+            state.withLock { s in
+                s.composed[i] = composed
+                s.failed[i] = failed
+                s.entries += entries
             }
-            let nextClaims = index + 1 < groups.count ? groups[index + 1].map(\.0.outboxID) : []
-            try store.complete(results, thenClaim: nextClaims, now: now)
-        }
+            return composed.map(\.2)
+        }, finish: { i, delivered in
+            let (composed, failed) = state.withLock { ($0.composed[i] ?? [], $0.failed[i] ?? []) }
+            var results = failed
+            var entries: [Report.Entry] = []
+            for ((d, sequence, message), result) in zip(composed, delivered) {
+                let (outcome, entry) = Self.outcome(of: result, for: d, sequence: sequence, message: message, catalog, retry: retry, now: now)
+                results.append(outcome)
+                entries.append(entry)
+            }
+            let nextClaims = i + 1 < groups.count ? groups[i + 1].map(\.0.outboxID) : []
+            do {
+                try store.complete(results, thenClaim: nextClaims, now: now)
+                state.withLock { $0.entries += entries }
+            } catch {
+                state.withLock { $0.error = error }
+            }
+        })
+        let (entries, error) = state.withLock { ($0.entries, $0.error) }
+        report.entries += entries
+        if let error { throw error }
+    }
+
+    /// What the delivery callbacks share across the transport's thread.
+    struct DeliveryState: Sendable {
+        var composed: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
+        var failed: [Int: [DeliveryOutcome]] = [:]
+        var entries: [Report.Entry] = []
+        var error: (any Error)?
     }
 
     /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones.
@@ -204,38 +235,38 @@ public actor Scheduler {
         return groups + open.map(\.items)
     }
 
-    private func outcome(of result: DeliveryResult, for d: DueSend, sequence: NurtureSequence, _ catalog: Catalog, now: Date,
-                         report: inout Report) -> DeliveryOutcome {
+    private static func outcome(of result: DeliveryResult, for d: DueSend, sequence: NurtureSequence, message: OutgoingMessage,
+                                _ catalog: Catalog, retry: RetryPolicy, now: Date) -> (DeliveryOutcome, Report.Entry) {
         switch result {
         case .sent(let reply):
-            report.entries.append(entry(.sent, d, now, d.possiblySent ? "\(reply) (possibly sent before the restart)" : reply))
-            return .sent(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, stepID: d.stepID,
-                         reply: reply, next: plan(after: d, in: sequence, resolvedAt: now, catalog))
+            var e = Self.entry(.sent, d, now, d.possiblySent ? "\(reply) (possibly sent before the restart)" : reply)
+            e.subject = message.subject
+            return (.sent(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, stepID: d.stepID,
+                          reply: reply, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)), e)
         case .temporaryFailure(let error):
-            if let retry = settings.retry.retryAt(attempts: d.attempts + 1, firstAttempt: d.firstAttemptAt ?? now, now: now,
-                                                  jitter: Double.random(in: 0...1, using: &jitter)) {
-                report.entries.append(entry(.deferred, d, now, "\(error); retry at \(DateText.iso(retry))"))
-                return .deferred(outboxID: d.outboxID, retryAt: retry, error: error)
+            if let at = retry.retryAt(attempts: d.attempts + 1, firstAttempt: d.firstAttemptAt ?? now, now: now, jitter: Double.random(in: 0...1)) {
+                return (.deferred(outboxID: d.outboxID, retryAt: at, error: error),
+                        Self.entry(.deferred, d, now, "\(error); retry at \(DateText.iso(at))"))
             }
-            report.entries.append(entry(.failed, d, now, "gave up after \(settings.retry.giveUpAfter): \(error)"))
-            return .failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
-                           error: error, hardBounce: false, scoreDelta: 0, next: plan(after: d, in: sequence, resolvedAt: now, catalog))
+            return (.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
+                            error: error, hardBounce: false, scoreDelta: 0, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)),
+                    Self.entry(.failed, d, now, "gave up after \(retry.giveUpAfter): \(error)"))
         case let .permanentFailure(error, recipientRejected):
-            report.entries.append(entry(.failed, d, now, recipientRejected ? "hard bounce: \(error)" : error))
-            return .failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, error: error,
-                           hardBounce: recipientRejected, scoreDelta: recipientRejected ? catalog.config.scoring.points["bounce"] ?? 0 : 0,
-                           next: recipientRejected ? nil : plan(after: d, in: sequence, resolvedAt: now, catalog))
+            return (.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, error: error,
+                            hardBounce: recipientRejected, scoreDelta: recipientRejected ? catalog.config.scoring.points["bounce"] ?? 0 : 0,
+                            next: recipientRejected ? nil : Self.plan(after: d, in: sequence, resolvedAt: now, catalog)),
+                    Self.entry(.failed, d, now, recipientRejected ? "hard bounce: \(error)" : error))
         }
     }
 
     /// The enrollment's next step, counted from when this one was resolved.
-    private func plan(after d: DueSend, in sequence: NurtureSequence, resolvedAt: Date, _ catalog: Catalog) -> PlannedSend? {
+    private static func plan(after d: DueSend, in sequence: NurtureSequence, resolvedAt: Date, _ catalog: Catalog) -> PlannedSend? {
         guard let next = StepPlanner.next(in: sequence, done: d.doneSteps.union([d.stepID])) else { return nil }
         return PlannedSend(stepID: next.id, dueAt: StepPlanner.due(next, previousResolvedAt: resolvedAt, enrolledAt: d.enrolledAt, recontactAfter: nil),
                            messageDomain: MessageComposer.messageDomain(sequence, catalog))
     }
 
-    private func entry(_ kind: Report.Entry.Kind, _ d: DueSend, _ at: Date, _ detail: String) -> Report.Entry {
+    private static func entry(_ kind: Report.Entry.Kind, _ d: DueSend, _ at: Date, _ detail: String) -> Report.Entry {
         .init(kind: kind, at: at, email: d.lead.email.value, sequenceID: d.sequenceID, stepID: d.stepID, detail: detail, outboxID: d.outboxID)
     }
 }

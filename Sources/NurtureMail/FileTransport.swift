@@ -17,9 +17,16 @@ public final class FileTransport: Transport, @unchecked Sendable {
         }
     }
 
-    public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {
-        await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: messages.map(self.write)) }
+    public func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+                    finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                for i in 0..<count {
+                    let messages = prepare(i)
+                    finish(i, messages.map(self.write))
+                }
+                continuation.resume()
+            }
         }
     }
 

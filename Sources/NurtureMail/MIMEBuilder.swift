@@ -57,12 +57,15 @@ public enum MIMEBuilder {
         return String(h, radix: 16)
     }
 
-    /// `Wed, 25 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3), independent of the process locale.
+    /// `Wed, 25 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3), in UTC, independent of the process locale.
+    /// Formatted by hand: a DateFormatter per message was the single largest cost on the delivery path.
     public static func rfc5322Date(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return f.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(days[Int(t.tm_wday)]), \(two(t.tm_mday)) \(months[Int(t.tm_mon)]) \(t.tm_year + 1900) \(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)) +0000"
     }
 }

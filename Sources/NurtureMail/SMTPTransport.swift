@@ -15,10 +15,10 @@ public final class SMTPTransport: Transport {
         worker = CurlWorker(settings: settings)
     }
 
-    public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {
-        guard !messages.isEmpty else { return [] }
-        return await withCheckedContinuation { continuation in
-            worker.submit(messages) { continuation.resume(returning: $0) }
+    public func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+                    finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            worker.submit(CurlWorker.Job(count: count, prepare: prepare, finish: finish, done: { continuation.resume() }))
         }
     }
 
@@ -63,9 +63,11 @@ final class CurlTransfer {
 
 /// The thread that owns every libcurl handle; jobs are handed over and results handed back.
 final class CurlWorker: @unchecked Sendable {
-    private struct Job {
-        var messages: [OutgoingMessage]
-        var completion: @Sendable ([DeliveryResult]) -> Void
+    struct Job {
+        var count: Int
+        var prepare: @Sendable (Int) -> [OutgoingMessage]
+        var finish: @Sendable (Int, [DeliveryResult]) -> Void
+        var done: @Sendable () -> Void
     }
 
     private let settings: SMTPSettings
@@ -81,8 +83,8 @@ final class CurlWorker: @unchecked Sendable {
         thread.start()
     }
 
-    func submit(_ messages: [OutgoingMessage], completion: @escaping @Sendable ([DeliveryResult]) -> Void) {
-        jobs.withLock { $0.append(Job(messages: messages, completion: completion)) }
+    func submit(_ job: Job) {
+        jobs.withLock { $0.append(job) }
         wakeUp.signal()
     }
 
@@ -94,7 +96,12 @@ final class CurlWorker: @unchecked Sendable {
         while true {
             wakeUp.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
-            job.completion(run(job.messages, multi: multi, handles: handles))
+            for i in 0..<job.count {
+                let messages = job.prepare(i)
+                guard !messages.isEmpty else { job.finish(i, []); continue }
+                job.finish(i, handles.count == 1 ? runSerially(messages, handle: handles[0]) : run(messages, multi: multi, handles: handles))
+            }
+            job.done()
         }
     }
 
@@ -148,6 +155,36 @@ final class CurlWorker: @unchecked Sendable {
         return h
     }
 
+    /// With one connection, `curl_easy_perform` on the reused handle: no multi bookkeeping, no poll round trips.
+    private func runSerially(_ messages: [OutgoingMessage], handle h: UnsafeMutableRawPointer) -> [DeliveryResult] {
+        messages.enumerated().map { index, m in
+            let (transfer, recipients) = prepare(m, index: index, on: h)
+            let code = curl_easy_perform(h)
+            var response = 0
+            _ = nurture_easy_getinfo_long(h, CURLINFO_RESPONSE_CODE, &response)
+            _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, nil)
+            curl_slist_free_all(recipients)
+            return withExtendedLifetime(transfer) {
+                SMTPTransport.result(curlCode: code.rawValue, responseCode: response, lastCommand: transfer.lastCommand, lastReply: transfer.lastReply)
+            }
+        }
+    }
+
+    /// Sets the per-message options; the returned transfer must outlive the transfer (callbacks point at it).
+    private func prepare(_ m: OutgoingMessage, index: Int, on h: UnsafeMutableRawPointer) -> (CurlTransfer, UnsafeMutablePointer<curl_slist>?) {
+        // Addresses were validated (no CR, LF, <, >): libcurl would pass them straight into the dialogue.
+        precondition(!m.recipient.value.contains(where: { $0.isNewline || $0 == "<" || $0 == ">" }))
+        let transfer = CurlTransfer(data: m.data, index: index)
+        let recipients = curl_slist_append(nil, "<\(m.recipient.value)>")
+        _ = nurture_easy_setopt_string(h, CURLOPT_MAIL_FROM, "<\(m.envelopeFrom.value)>")
+        _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, recipients)
+        _ = nurture_easy_setopt_off_t(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(m.data.count))
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        _ = nurture_easy_setopt_pointer(h, CURLOPT_READDATA, context)
+        _ = nurture_easy_setopt_pointer(h, CURLOPT_DEBUGDATA, context)
+        return (transfer, recipients)
+    }
+
     /// Runs the messages over the handles (one transfer per handle at a time), returning results in order.
     private func run(_ messages: [OutgoingMessage], multi: UnsafeMutableRawPointer, handles: [UnsafeMutableRawPointer]) -> [DeliveryResult] {
         var results = [DeliveryResult?](repeating: nil, count: messages.count)
@@ -156,18 +193,7 @@ final class CurlWorker: @unchecked Sendable {
         var active: [UnsafeMutableRawPointer: (transfer: CurlTransfer, recipients: UnsafeMutablePointer<curl_slist>?)] = [:]
 
         func start(_ index: Int, on h: UnsafeMutableRawPointer) {
-            let m = messages[index]
-            // Addresses were validated (no CR, LF, <, >): libcurl would pass them straight into the dialogue.
-            precondition(!m.recipient.value.contains(where: { $0.isNewline || $0 == "<" || $0 == ">" }))
-            let transfer = CurlTransfer(data: m.data, index: index)
-            let recipients = curl_slist_append(nil, "<\(m.recipient.value)>")
-            _ = nurture_easy_setopt_string(h, CURLOPT_MAIL_FROM, "<\(m.envelopeFrom.value)>")
-            _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, recipients)
-            _ = nurture_easy_setopt_off_t(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(m.data.count))
-            let context = Unmanaged.passUnretained(transfer).toOpaque()
-            _ = nurture_easy_setopt_pointer(h, CURLOPT_READDATA, context)
-            _ = nurture_easy_setopt_pointer(h, CURLOPT_DEBUGDATA, context)
-            active[h] = (transfer, recipients)
+            active[h] = prepare(messages[index], index: index, on: h)
             curl_multi_add_handle(multi, h)
         }
 

@@ -1,4 +1,5 @@
 import NurtureCore
+import Synchronization
 
 /// An encoded message ready for a transport: envelope and bytes.
 public struct OutgoingMessage: Sendable {
@@ -35,6 +36,18 @@ public enum DeliveryResult: Sendable, Hashable {
 public protocol Transport: Sendable {
     /// Messages transferred at once at most; also the bound on "possibly sent" messages after a crash.
     var concurrency: Int { get }
-    /// Delivers the messages (at most `concurrency`), one result per message, in order.
-    func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult]
+    /// Runs `count` transfer groups one after another on the transport's own thread: `prepare(i)` builds group i's
+    /// messages (at most `concurrency`) there, they are transferred, and `finish(i, results)` records the results
+    /// before group i + 1 is prepared. Nothing is handed between threads per message; an empty group is skipped.
+    func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+             finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async
+}
+
+extension Transport {
+    /// Delivers one group of messages and returns their results, in order.
+    public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {
+        let results = Mutex<[DeliveryResult]>([])
+        await run(groups: 1, prepare: { _ in messages }, finish: { _, r in results.withLock { $0 = r } })
+        return results.withLock { $0 }
+    }
 }

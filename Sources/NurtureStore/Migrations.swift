@@ -100,8 +100,6 @@ enum Migrations {
                 -- Set when a lead is added or changed, so enrollment never scans all leads.
                 ALTER TABLE lead ADD COLUMN needs_enrollment INTEGER NOT NULL DEFAULT 1;
                 CREATE INDEX lead_awaiting_enrollment ON lead(id) WHERE needs_enrollment = 1;
-                -- Emails received since the last human open or click (sunset rule).
-                ALTER TABLE lead ADD COLUMN unengaged_sends INTEGER NOT NULL DEFAULT 0;
 
                 -- A transfer was in flight when the daemon died: it may have been delivered once already.
                 ALTER TABLE outbox ADD COLUMN possibly_sent INTEGER NOT NULL DEFAULT 0;

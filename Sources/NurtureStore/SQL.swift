@@ -74,7 +74,7 @@ enum SQL {
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
                o.first_attempt_at,
                e.enrolled_at, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage,
-               l.score, l.recontact_after, l.unengaged_sends,
+               l.score, l.recontact_after,
                EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
         FROM outbox o
         JOIN enrollment e ON e.id = o.enrollment_id
@@ -116,8 +116,16 @@ enum SQL {
         UPDATE outbox SET status = 'deferred', due_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'sending'
         """
     static let markFailed = "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND status = 'sending'"
-    static let countSendToLead = "UPDATE lead SET unengaged_sends = unengaged_sends + 1 WHERE id = ?"
-    static let enrollmentSent = "UPDATE enrollment SET last_sent_at = ? WHERE id = ?"
+    /// Emails each lead received (or is receiving) since its last human open or click: the sunset rule's count.
+    static func sendsSinceEngagement(leads: Int) -> String {
+        """
+        SELECT o.lead_id, count(*) AS n FROM outbox o
+        WHERE o.status IN ('sent', 'sending') AND o.lead_id IN (\(placeholders(leads)))
+          AND o.sent_at > coalesce((SELECT max(e.occurred_at) FROM event e
+                                    WHERE e.lead_id = o.lead_id AND e.type IN ('open', 'click') AND e.machine = 0), 0)
+        GROUP BY o.lead_id
+        """
+    }
     static let insertEvent = """
         INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)
         """
@@ -150,7 +158,6 @@ enum SQL {
     }
     static let nextDueAt = "SELECT min(due_at) FROM outbox WHERE status IN ('scheduled', 'deferred')"
     static let leadIDByKey = "SELECT id, score FROM lead WHERE email_key = ?"
-    static let resetEngagement = "UPDATE lead SET unengaged_sends = 0 WHERE id = ?"
     static let activeEnrollmentsOfLead = """
         SELECT id, sequence_id, enrolled_at FROM enrollment WHERE lead_id = ? AND state = 'active' ORDER BY id
         """

@@ -31,7 +31,7 @@ extension SQLiteStore: SchedulerStore {
 
     public func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) throws {
         let t = Self.millis(now)
-        try pool.write { db in
+        try writeProgress { db in
             for e in enrollments {
                 try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t])
                 guard db.changesCount > 0 else { continue }
@@ -78,6 +78,10 @@ extension SQLiteStore: SchedulerStore {
             for r in try Row.fetchAll(db, sql: SQL.doneSteps(enrollments: enrollmentIDs.count), arguments: StatementArguments(enrollmentIDs)) {
                 done[r["enrollment_id"], default: []].insert(r["step_id"])
             }
+            var unengaged: [Int64: Int] = [:]
+            for r in try Row.fetchAll(db, sql: SQL.sendsSinceEngagement(leads: leadIDs.count), arguments: StatementArguments(leadIDs)) {
+                unengaged[r["lead_id"]] = r["n"]
+            }
             let events = try Row.fetchAll(db, sql: SQL.eventsOfLeads(leadIDs.count), arguments: StatementArguments(leadIDs))
             let eventsByLead = Dictionary(grouping: events) { $0["lead_id"] as Int64 }
 
@@ -103,14 +107,14 @@ extension SQLiteStore: SchedulerStore {
                     messageID: row["message_id"], possiblySent: row["possibly_sent"],
                     firstAttemptAt: (row["first_attempt_at"] as Int64?).map(Self.date), enrolledAt: enrolledAt, suppressed: row["suppressed"],
                     doneSteps: done[enrollmentID] ?? [], engagement: engagement, eventsSinceEnrollment: custom,
-                    recentSends: recent[leadID] ?? [], sendsSinceEngagement: row["unengaged_sends"])
+                    recentSends: recent[leadID] ?? [], sendsSinceEngagement: unengaged[leadID] ?? 0)
             }
         }
     }
 
     public func apply(_ outcomes: [DispatchOutcome], now: Date) throws {
         let t = Self.millis(now)
-        try pool.write { db in
+        try writeProgress { db in
             for outcome in outcomes {
                 switch outcome {
                 case let .postpone(id, until, reason):
@@ -130,15 +134,13 @@ extension SQLiteStore: SchedulerStore {
 
     public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date) throws {
         let t = Self.millis(now)
-        try pool.write { db in
+        try writeProgress { db in
             for result in results {
                 switch result {
-                case let .sent(id, enrollmentID, leadID, sequenceID, stepID, reply, next):
+                case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, next):
+                    // Kept to the minimum of pages: this commit is paid once per message on the delivery path.
                     try db.cachedStatement(sql: SQL.markSent).execute(arguments: [t, reply, t, id])
                     guard db.changesCount > 0 else { continue }
-                    try db.cachedStatement(sql: SQL.countSendToLead).execute(arguments: [leadID])
-                    try db.cachedStatement(sql: SQL.enrollmentSent).execute(arguments: [t, enrollmentID])
-                    try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [leadID, id, sequenceID, stepID, "sent", 0, t])
                     try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .deferred(id, retryAt, error):
                     try db.cachedStatement(sql: SQL.markDeferred).execute(arguments: [Self.millis(retryAt), error, t, id])
@@ -206,9 +208,6 @@ extension SQLiteStore: SchedulerStore {
             try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [
                 leadID, event.outboxID, event.sequenceID, event.stepID, event.type, event.machine ? 1 : 0, t,
             ])
-            if Self.engagementTypes.contains(event.type) && !event.machine {
-                try db.cachedStatement(sql: SQL.resetEngagement).execute(arguments: [leadID])
-            }
             return try Row.fetchAll(db, sql: SQL.activeEnrollmentsOfLead, arguments: [leadID]).map { row in
                 let since: Int64 = row["enrolled_at"]
                 let types = try String.fetchAll(db, sql: SQL.eventTypesOfLeadSince, arguments: [leadID, since])

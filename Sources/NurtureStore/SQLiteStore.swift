@@ -44,6 +44,24 @@ public final class SQLiteStore: LeadStore, Sendable {
         }
     }
 
+    /// Commits delivery progress (enrollments, claims, results, next steps) without an fsync per commit. In WAL
+    /// mode that still survives any process crash, SIGKILL included; after an OS crash or power loss the worst case
+    /// is a send repeated, never a send lost — the trade Postfix makes when it unlinks delivered queue files.
+    /// Leads, consent, unsubscribes and suppressions keep the writer's FULL setting, and each FULL commit also
+    /// makes every earlier progress commit durable.
+    func writeProgress<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            var result: T?
+            try db.inTransaction {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
     static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 

@@ -21,7 +21,12 @@ final class CapturingTransport: Transport {
 
     var sent: [OutgoingMessage] { state.withLock { $0.sent } }
 
-    func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {
+    func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+             finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
+        for i in 0..<count { finish(i, results(prepare(i))) }
+    }
+
+    private func results(_ messages: [OutgoingMessage]) -> [DeliveryResult] {
         state.withLock { s in
             messages.map { m in
                 if var queue = s.script[m.recipient.value], !queue.isEmpty {

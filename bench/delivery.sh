@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Delivery benchmark: N due sends through Nurture's whole pipeline (scheduler → render → MIME → libcurl SMTP →
+# outbox state committed) into Postfix's smtp-sink, beside smtp-source sending the same number of messages of the
+# same size to the same sink with the same number of connections, in the same run.
+# Usage: bench/delivery.sh [MESSAGES] [CONNECTIONS...]   e.g. bench/delivery.sh 20000 1 4 8
+# Prints one line per connection count: "connections=C nurture=X msg/s smtp_source=Y msg/s ratio=R".
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+N=${NURTURE_BIN:-$here/.build/release/nurture}
+messages=${1:-20000}; shift || true
+connections=("${@:-1 4}")
+[ ${#connections[@]} -eq 1 ] && read -r -a connections <<< "${connections[0]}"
+work=$(mktemp -d /tmp/nurture-bench-delivery.XXXXXX)
+port=$((30000 + RANDOM % 20000))
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+smtp-sink -c -u nobody 127.0.0.1:$port 1000 > /dev/null 2>&1 &
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+
+# A project: the shipped templates, one one-step sequence, limits out of the way (this measures throughput).
+mkdir -p "$work/sequences"
+cp -r "$here/templates" "$work/templates"
+cat > "$work/sequences/bench.yaml" <<YAML
+id: bench
+persona: cto
+steps:
+  - { id: only, after: 1h, template: cto/whitepaper }
+YAML
+csv="$work/leads.csv"
+python3 - "$messages" > "$csv" <<'PY'
+import sys
+n = int(sys.argv[1])
+print("email,first_name,company,whitepaper_title,persona")
+for i in range(n):
+    print(f"lead{i}@example{i % 500}.com,Lead{i},Company {i % 97},The Warehouse-Native Analytics Playbook,cto")
+PY
+
+run_nurture() { # connections → msg/s
+  local c=$1 dir="$work/run-$1"
+  mkdir -p "$dir"
+  cat > "$dir/nurture.yaml" <<YAML
+database: var/nurture.sqlite
+sequences: $work/sequences
+templates: $work/templates
+timezone: UTC
+fields: [first_name, company, whitepaper_title]
+transport: smtp://127.0.0.1:$port
+smtp: { starttls: off, connections: $c }
+sender: { name: Acme Analytics, email: hello@acme-analytics.example, postal_address: "12 rue de la Paix, 75002 Paris" }
+throttle: { rate: 100000/s, domain_rate: 100000/s, domain_concurrency: $c, min_gap: 1s, sunset_after: 1000 }
+YAML
+  (cd "$dir" && "$N" lead import "$csv" --consent bench --quiet > /dev/null)
+  # Enroll everyone (first step an hour away), then make all sends due now: only delivery is timed.
+  (cd "$dir" && exec timeout 120 "$N" serve > /dev/null 2> serve-enroll.log) & echo $! > "$dir/pid"
+  until [ "$(sqlite3 "$dir/var/nurture.sqlite" "SELECT count(*) FROM outbox" 2>/dev/null || echo 0)" -ge "$messages" ]; do sleep 0.2; done
+  kill -TERM "$(cat "$dir/pid")"; while kill -0 "$(cat "$dir/pid")" 2>/dev/null; do sleep 0.05; done
+  sqlite3 "$dir/var/nurture.sqlite" "UPDATE outbox SET due_at = CAST(strftime('%s','now') AS INTEGER) * 1000 - 1000"
+  local start end
+  start=$(date +%s.%N)
+  (cd "$dir" && exec "$N" serve > /dev/null 2> serve.log) & echo $! > "$dir/pid"
+  until [ "$(sqlite3 "$dir/var/nurture.sqlite" "SELECT count(*) FROM outbox WHERE status = 'sent'" 2>/dev/null || echo 0)" -ge "$messages" ]; do sleep 0.05; done
+  end=$(date +%s.%N)
+  kill -TERM "$(cat "$dir/pid")"; while kill -0 "$(cat "$dir/pid")" 2>/dev/null; do sleep 0.05; done
+  python3 -c "print(round($messages / ($end - $start)))"
+}
+
+message_size() { # the size of a rendered message, for smtp-source
+  local dir="$work/size"
+  mkdir -p "$dir"
+  sed -e "s#^transport: .*#transport: file://$dir/outbox#" -e '/^smtp:/d' "$work/run-${connections[0]}/nurture.yaml" > "$dir/nurture.yaml"
+  (cd "$dir" && "$N" send-test bench only --to lead1@example1.com --lead-json '{"first_name":"Lead1","company":"Company 1","whitepaper_title":"The Warehouse-Native Analytics Playbook"}' > /dev/null)
+  wc -c < "$(ls "$dir"/outbox/*.eml | head -1)"
+}
+
+run_source() { # connections size → msg/s
+  local start end
+  start=$(date +%s.%N)
+  smtp-source -s "$1" -d -l "$2" -m "$messages" -f bench@acme-analytics.example -t lead@example.com 127.0.0.1:$port
+  end=$(date +%s.%N)
+  python3 -c "print(round($messages / ($end - $start)))"
+}
+
+for c in "${connections[@]}"; do
+  nurture=$(run_nurture "$c")
+  size=${size:-$(message_size)}
+  source=$(run_source "$c" "$size")
+  ratio=$(python3 -c "print(f'{$nurture / $source:.2f}')")
+  echo "connections=$c messages=$messages size=$size nurture=$nurture msg/s smtp_source=$source msg/s ratio=$ratio"
+done
