@@ -128,7 +128,11 @@ public enum ConfigLoader {
         }
         if let n = m["ca_file"]?.value, let v = r.singleLine(n, "'smtp.ca_file'") { o.caFile = resolve(v, against: base) }
         if let n = m["helo"]?.value, let v = r.singleLine(n, "'smtp.helo'") {
-            if (try? EmailAddress(validating: "x@\(v)")) != nil { o.helo = v } else { r.error(n, "'smtp.helo' must be a host name") }
+            let hostname = v.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+                !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                    && label.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }
+            }
+            if hostname { o.helo = v } else { r.error(n, "'smtp.helo' must be a host name") }
         }
         config.smtp = o
     }
