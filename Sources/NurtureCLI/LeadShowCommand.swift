@@ -38,6 +38,10 @@ struct LeadReport: Encodable {
     }
     struct EventReport: Encodable { var type: String; var sequence: String?; var step: String?; var machine: Bool; var at: String }
     struct LedgerReport: Encodable { var at: String; var delta: Double; var scoreAfter: Double; var cause: String }
+    struct SendReport: Encodable {
+        var sequence: String; var step: String; var status: String; var dueAt: String; var sentAt: String?; var attempts: Int
+        var reason: String?; var reply: String?
+    }
 
     var email: String
     var persona: String
@@ -54,6 +58,7 @@ struct LeadReport: Encodable {
     var enrollments: [EnrollmentReport]
     var events: [EventReport]
     var ledger: [LedgerReport]
+    var sends: [SendReport]
 
     init(_ s: StoredLead, defaultTimeZone: String) {
         let iso = DateText.iso
@@ -76,6 +81,10 @@ struct LeadReport: Encodable {
         }
         events = s.events.map { EventReport(type: $0.type, sequence: $0.sequenceID, step: $0.stepID, machine: $0.machine, at: iso($0.at)) }
         ledger = s.ledger.map { LedgerReport(at: iso($0.at), delta: $0.delta, scoreAfter: $0.scoreAfter, cause: $0.cause) }
+        sends = s.sends.map {
+            SendReport(sequence: $0.sequenceID, step: $0.stepID, status: $0.status, dueAt: iso($0.dueAt), sentAt: $0.sentAt.map(iso),
+                       attempts: $0.attempts, reason: $0.reason, reply: $0.reply)
+        }
     }
 
     func json() throws -> String {
@@ -107,6 +116,13 @@ struct LeadReport: Encodable {
             if let next = e.nextStep { line += ", next step \(next)" }
             line += ", enrolled \(e.enrolledAt)"
             if let end = e.endedAt { line += ", ended \(end)" + (e.endReason.map { " (\($0))" } ?? "") }
+            out.append(line)
+        }
+        out.append("sends (latest first):" + (sends.isEmpty ? " none" : ""))
+        for x in sends {
+            var line = "  \(x.sequence)/\(x.step): \(x.status)"
+            line += x.sentAt.map { " at \($0)" } ?? " due \(x.dueAt)"
+            if let why = x.reason { line += " (\(why))" }
             out.append(line)
         }
         out.append("score ledger (latest first):" + (ledger.isEmpty ? " none" : ""))

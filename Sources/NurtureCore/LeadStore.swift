@@ -23,9 +23,11 @@ public struct StoredLead: Sendable, Hashable {
     public var enrollments: [EnrollmentSummary]
     public var events: [EventSummary]
     public var ledger: [LedgerEntry]
+    /// The lead's outbox rows, latest first: what was sent, skipped or postponed, and why.
+    public var sends: [SendSummary]
 
     public init(id: Int64, lead: Lead, createdAt: Date, updatedAt: Date,
-                enrollments: [EnrollmentSummary] = [], events: [EventSummary] = [], ledger: [LedgerEntry] = []) {
+                enrollments: [EnrollmentSummary] = [], events: [EventSummary] = [], ledger: [LedgerEntry] = [], sends: [SendSummary] = []) {
         self.id = id
         self.lead = lead
         self.createdAt = createdAt
@@ -33,6 +35,30 @@ public struct StoredLead: Sendable, Hashable {
         self.enrollments = enrollments
         self.events = events
         self.ledger = ledger
+        self.sends = sends
+    }
+}
+
+public struct SendSummary: Sendable, Hashable {
+    public var sequenceID: String
+    public var stepID: String
+    public var status: String
+    public var dueAt: Date
+    public var sentAt: Date?
+    public var attempts: Int
+    /// Why it was skipped, cancelled or postponed; or the last error.
+    public var reason: String?
+    public var reply: String?
+
+    public init(sequenceID: String, stepID: String, status: String, dueAt: Date, sentAt: Date?, attempts: Int, reason: String?, reply: String?) {
+        self.sequenceID = sequenceID
+        self.stepID = stepID
+        self.status = status
+        self.dueAt = dueAt
+        self.sentAt = sentAt
+        self.attempts = attempts
+        self.reason = reason
+        self.reply = reply
     }
 }
 

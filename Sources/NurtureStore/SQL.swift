@@ -40,6 +40,10 @@ enum SQL {
         SELECT type, sequence_id, step_id, machine, occurred_at
         FROM event WHERE lead_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?
         """
+    static let sendsOfLead = """
+        SELECT sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
+        FROM outbox WHERE lead_id = ? ORDER BY id DESC LIMIT ?
+        """
     static let ledgerOfLead = """
         SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = ? ORDER BY at DESC, id DESC LIMIT ?
         """

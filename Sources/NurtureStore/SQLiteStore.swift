@@ -121,8 +121,12 @@ public final class SQLiteStore: LeadStore, Sendable {
             let ledger = try Row.fetchAll(db, sql: SQL.ledgerOfLead, arguments: [id, 50]).map { r in
                 LedgerEntry(at: Self.date(r["at"]), delta: r["delta"], scoreAfter: r["score_after"], cause: r["cause"])
             }
+            let sends = try Row.fetchAll(db, sql: SQL.sendsOfLead, arguments: [id, 50]).map { r in
+                SendSummary(sequenceID: r["sequence_id"], stepID: r["step_id"], status: r["status"], dueAt: Self.date(r["due_at"]),
+                            sentAt: (r["sent_at"] as Int64?).map(Self.date), attempts: r["attempts"], reason: r["why"], reply: r["server_reply"])
+            }
             return StoredLead(id: id, lead: lead, createdAt: Self.date(row["created_at"]), updatedAt: Self.date(row["updated_at"]),
-                              enrollments: enrollments, events: events, ledger: ledger)
+                              enrollments: enrollments, events: events, ledger: ledger, sends: sends)
         }
     }
 

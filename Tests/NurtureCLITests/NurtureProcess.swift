@@ -30,6 +30,19 @@ struct NurtureProcess {
 
     func path(_ name: String) -> String { directory + "/" + name }
 
+    /// `nurture ARGS` in the scratch folder, with no inherited NURTURE_CONFIG.
+    func makeProcess(_ arguments: [String], environment: [String: String]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NURTURE_CONFIG")
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        return process
+    }
+
     func write(_ name: String, _ bytes: [UInt8]) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path(name)))
     }
@@ -40,14 +53,7 @@ struct NurtureProcess {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "\(Self.binary) is missing: run 'swift build' first"])
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "NURTURE_CONFIG")
-        env.merge(environment) { _, new in new }
-        process.environment = env
+        let process = makeProcess(arguments, environment: environment)
         let out = path(".stdout-\(UUID().uuidString)"), err = path(".stderr-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: out, contents: nil)
         FileManager.default.createFile(atPath: err, contents: nil)
@@ -101,14 +107,7 @@ struct RunningNurture {
 extension NurtureProcess {
     /// Starts `nurture ARGS` in the background in the scratch folder.
     func start(_ arguments: [String], environment: [String: String] = [:]) throws -> RunningNurture {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "NURTURE_CONFIG")
-        env.merge(environment) { _, new in new }
-        process.environment = env
+        let process = makeProcess(arguments, environment: environment)
         let err = path(".serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: err, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))

@@ -32,6 +32,7 @@ struct SchedulingScenarioTests {
         #expect(h.transport.sent.count == 3)
         let lead = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
         #expect(lead.enrollments.map(\.state) == ["completed"])
+        #expect(lead.sends.map { "\($0.stepID):\($0.status)" } == ["third:sent", "second:sent", "welcome:sent"])
     }
 
     @Test func leadsFailingTheEntryGateAreNotEnrolled() async throws {
@@ -178,6 +179,8 @@ struct SchedulingScenarioTests {
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         // "second" was due 26 Nov: 2 days overdue > 1d → skipped; "third" counts 5d from the skip.
         #expect(entries.first { $0.kind == .skipped }?.detail == "stale: 2d overdue (limit 1d)")
+        let shown = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
+        #expect(shown.sends.first { $0.stepID == "second" }?.reason == "stale: 2d overdue (limit 1d)")
         #expect(h.sends(entries) == ["seq/third@2026-12-03T08:00:00Z"])
     }
 
