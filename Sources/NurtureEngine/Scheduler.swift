@@ -159,35 +159,20 @@ public actor Scheduler {
     private func deliver(_ sends: [(DueSend, NurtureSequence, Step)], decided: [DispatchOutcome], _ catalog: Catalog, now: Date,
                          report: inout Report) async throws {
         let groups = Self.groups(sends, width: max(1, transport.concurrency), perDomain: catalog.config.throttle.domainConcurrency)
+        // Rendering is the CPU-heavy part: do it for the whole batch first, on every core, before anything is claimed.
+        let rendered = await Self.render(groups, composer: composer, catalog: catalog, now: now)
+        report.entries += rendered.flatMap(\.entries)
         try store.apply(decided + (groups.first ?? []).map { .claim(outboxID: $0.0.outboxID) }, now: now)
         guard !groups.isEmpty else { return }
+        let (store, retry) = (self.store, settings.retry)
         // Filled on the transport's thread, read back here once it is done.
         let state = Mutex<DeliveryState>(DeliveryState())
-        let (store, composer, retry) = (self.store, self.composer, settings.retry)
         await transport.run(groups: groups.count, prepare: { i in
-            guard state.withLock({ $0.error == nil }) else { return [] } // an earlier commit failed: this group was never claimed
-            var composed: [(DueSend, NurtureSequence, OutgoingMessage)] = []
-            var failed: [DeliveryOutcome] = []
-            var entries: [Report.Entry] = []
-            for (d, sequence, step) in groups[i] {
-                do {
-                    composed.append((d, sequence, try composer.compose(d, sequence: sequence, step: step, catalog: catalog, date: now)))
-                } catch {
-                    failed.append(.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
-                                          error: "\(error)", hardBounce: false, scoreDelta: 0,
-                                          next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)))
-                    entries.append(Self.entry(.failed, d, now, "\(error)"))
-                }
-            }
-            state.withLock { s in
-                s.composed[i] = composed
-                s.failed[i] = failed
-                s.entries += entries
-            }
-            return composed.map(\.2)
+            // An earlier commit failed: this group was never claimed, so it must not be sent.
+            state.withLock { $0.error == nil } ? rendered[i].composed.map(\.2) : []
         }, finish: { i, delivered in
-            let (composed, failed) = state.withLock { ($0.composed[i] ?? [], $0.failed[i] ?? []) }
-            var results = failed
+            let composed = rendered[i].composed
+            var results = rendered[i].failed
             var entries: [Report.Entry] = []
             for ((d, sequence, message), result) in zip(composed, delivered) {
                 let (outcome, entry) = Self.outcome(of: result, for: d, sequence: sequence, message: message, catalog, retry: retry, now: now)
@@ -209,10 +194,47 @@ public actor Scheduler {
 
     /// What the delivery callbacks share across the transport's thread.
     struct DeliveryState: Sendable {
-        var composed: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
-        var failed: [Int: [DeliveryOutcome]] = [:]
         var entries: [Report.Entry] = []
         var error: (any Error)?
+    }
+
+    /// One transfer group, rendered.
+    struct RenderedGroup: Sendable {
+        var composed: [(DueSend, NurtureSequence, OutgoingMessage)] = []
+        var failed: [DeliveryOutcome] = []
+        var entries: [Report.Entry] = []
+    }
+
+    /// Renders every group, spread over the cores; yields between groups so other tasks keep running.
+    static func render(_ groups: [[(DueSend, NurtureSequence, Step)]], composer: MessageComposer, catalog: Catalog,
+                       now: Date) async -> [RenderedGroup] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, groups.count))
+        return await withTaskGroup(of: [(Int, RenderedGroup)].self) { tasks in
+            for worker in 0..<workers {
+                tasks.addTask {
+                    var done: [(Int, RenderedGroup)] = []
+                    for i in stride(from: worker, to: groups.count, by: workers) {
+                        var g = RenderedGroup()
+                        for (d, sequence, step) in groups[i] {
+                            do {
+                                g.composed.append((d, sequence, try composer.compose(d, sequence: sequence, step: step, catalog: catalog, date: now)))
+                            } catch {
+                                g.failed.append(.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID,
+                                                        sequenceID: d.sequenceID, error: "\(error)", hardBounce: false, scoreDelta: 0,
+                                                        next: plan(after: d, in: sequence, resolvedAt: now, catalog)))
+                                g.entries.append(entry(.failed, d, now, "\(error)"))
+                            }
+                        }
+                        done.append((i, g))
+                        await Task.yield()
+                    }
+                    return done
+                }
+            }
+            var all = [RenderedGroup](repeating: RenderedGroup(), count: groups.count)
+            for await part in tasks { for (i, g) in part { all[i] = g } }
+            return all
+        }
     }
 
     /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones.

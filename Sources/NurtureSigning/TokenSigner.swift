@@ -113,9 +113,23 @@ public struct TokenSigner: Sendable {
 
 /// URL-safe base64 without padding (RFC 4648 §5).
 enum Base64URL {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Direct encoding: signing runs once per message on the delivery path.
     static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var i = 0
+        while i < bytes.count {
+            let b0 = UInt32(bytes[i]), b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0, b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
+            let n = b0 << 16 | b1 << 8 | b2
+            out.append(alphabet[Int(n >> 18 & 63)])
+            out.append(alphabet[Int(n >> 12 & 63)])
+            if i + 1 < bytes.count { out.append(alphabet[Int(n >> 6 & 63)]) }
+            if i + 2 < bytes.count { out.append(alphabet[Int(n & 63)]) }
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func decode(_ text: some StringProtocol) -> [UInt8]? {
