@@ -30,7 +30,7 @@ struct PreviewCommand: ParsableCommand {
         guard let st = seq.step(step), let template = catalog.templates[st.template] else {
             throw ValidationError("sequence '\(sequence)' has no step '\(step)'; steps: \(seq.steps.map(\.id).joined(separator: ", "))")
         }
-        let input = try LeadJSON.parse(leadJSON, defaultPersona: seq.persona)
+        let input = try LeadJSON.parse(leadJSON, defaultEmail: "preview@example.com", defaultPersona: seq.persona)
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: nil, defaultTimeZone: catalog.config.defaultTimeZone)
         let lead: Lead
         do { lead = try rules.lead(from: input, now: Date(), requireConsent: false) } catch { throw ValidationError("lead: \(error)") }
@@ -50,7 +50,7 @@ struct PreviewCommand: ParsableCommand {
 
 /// A lead given as JSON on the command line (`--lead-json`): string values only, like a CSV row.
 enum LeadJSON {
-    static func parse(_ text: String, defaultPersona: String?) throws -> LeadInput {
+    static func parse(_ text: String, defaultEmail: String, defaultPersona: String?) throws -> LeadInput {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw ValidationError("--lead-json must be a JSON object such as '{\"email\":\"ada@example.com\",\"first_name\":\"Ada\"}'")
         }
@@ -62,7 +62,7 @@ enum LeadJSON {
             default: throw ValidationError("--lead-json: '\(key)' must be a text value")
             }
         }
-        var input = LeadInput(email: strings.removeValue(forKey: "email") ?? "preview@example.com",
+        var input = LeadInput(email: strings.removeValue(forKey: "email") ?? defaultEmail,
                               persona: strings.removeValue(forKey: "persona") ?? defaultPersona ?? "")
         input.timeZone = strings.removeValue(forKey: "timezone")
         input.locale = strings.removeValue(forKey: "locale")

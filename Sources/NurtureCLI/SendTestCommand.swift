@@ -31,8 +31,7 @@ struct SendTestCommand: AsyncParsableCommand {
         guard let seq = catalog.sequence(sequence), let st = seq.step(step) else {
             throw ValidationError("unknown sequence or step '\(sequence) \(step)'")
         }
-        var input = try LeadJSON.parse(leadJSON, defaultPersona: seq.persona)
-        input.email = to
+        let input = try LeadJSON.parse(leadJSON, defaultEmail: to, defaultPersona: seq.persona)
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: nil, defaultTimeZone: catalog.config.defaultTimeZone)
         let lead: Lead
         do { lead = try rules.lead(from: input, now: Date(), requireConsent: false) } catch { throw ValidationError("\(error)") }

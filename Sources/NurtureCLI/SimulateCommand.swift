@@ -32,8 +32,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard let seq = catalog.sequence(sequence) else {
             throw ValidationError("unknown sequence '\(sequence)'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
         }
-        var input = try LeadJSON.parse(leadJSON, defaultPersona: seq.persona)
-        if input.email == "preview@example.com" { input.email = "lead@example.com" }
+        let input = try LeadJSON.parse(leadJSON, defaultEmail: "lead@example.com", defaultPersona: seq.persona)
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: nil, defaultTimeZone: catalog.config.defaultTimeZone)
         let lead: Lead
         do { lead = try rules.lead(from: input, now: Date(), requireConsent: false) } catch { throw ValidationError("lead: \(error)") }

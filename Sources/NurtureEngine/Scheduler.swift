@@ -101,6 +101,7 @@ public actor Scheduler {
         var outcomes: [DispatchOutcome] = []
         var sends: [(DueSend, NurtureSequence, Step)] = []
         var claimedForLead: [Int64: [Date]] = [:]
+        var zones: [String: TimeZone] = [:] // one lookup per zone per tick, not per due send
         if globalBucket == nil || globalBucket!.rate != throttle.globalRate {
             globalBucket = TokenBucket(rate: throttle.globalRate, capacity: Self.burst(throttle.globalRate), now: now)
         }
@@ -115,7 +116,7 @@ public actor Scheduler {
                 now: now, dueAt: d.dueAt, sequence: sequence, stepID: d.stepID, leadSuppressed: d.suppressed, leadScore: d.lead.score,
                 eventsSinceEnrollment: d.eventsSinceEnrollment, engagement: d.engagement,
                 recentSends: d.recentSends + (claimedForLead[d.leadID] ?? []), sendsSinceEngagement: d.sendsSinceEngagement,
-                zone: TimeZone(identifier: d.lead.timeZone ?? catalog.config.defaultTimeZone) ?? .gmt, throttle: throttle)
+                zone: Self.zone(d.lead.timeZone ?? catalog.config.defaultTimeZone, cache: &zones), throttle: throttle)
             switch DispatchPolicy.decide(input) {
             case .send:
                 let domain = String(d.lead.email.domain)
@@ -235,6 +236,13 @@ public actor Scheduler {
             for await part in tasks { for (i, g) in part { all[i] = g } }
             return all
         }
+    }
+
+    static func zone(_ name: String, cache: inout [String: TimeZone]) -> TimeZone {
+        if let zone = cache[name] { return zone }
+        let zone = TimeZone(identifier: name) ?? .gmt
+        cache[name] = zone
+        return zone
     }
 
     /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones.

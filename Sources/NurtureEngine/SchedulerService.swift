@@ -13,16 +13,13 @@ public struct SchedulerService: Service {
     /// In the clock's time; a scaled demo clock gets a proportionally longer one.
     let pollInterval: TimeInterval
     let logger: Logger
-    let onTick: @Sendable (Scheduler.Report) -> Void
 
-    public init(scheduler: Scheduler, store: SchedulerStore, clock: NurtureClock, pollInterval: TimeInterval, logger: Logger,
-                onTick: @escaping @Sendable (Scheduler.Report) -> Void = { _ in }) {
+    public init(scheduler: Scheduler, store: SchedulerStore, clock: NurtureClock, pollInterval: TimeInterval, logger: Logger) {
         self.scheduler = scheduler
         self.store = store
         self.clock = clock
         self.pollInterval = pollInterval
         self.logger = logger
-        self.onTick = onTick
     }
 
     public func run() async throws {
@@ -32,7 +29,6 @@ public struct SchedulerService: Service {
             do {
                 let report = try await scheduler.tick(now: now)
                 log(report)
-                onTick(report)
                 if report.moreWork { await Task.yield(); continue }
                 if let w = report.wakeAt { wake = min(wake, w) }
                 if let due = try store.nextDueAt(), due > now { wake = min(wake, due) }
@@ -61,21 +57,13 @@ public struct SchedulerService: Service {
 /// Reloads config, sequences and templates on SIGHUP.
 public struct ReloadService: Service {
     let reloader: CatalogReloader
-    let onReload: @Sendable (_ phase: ReloadPhase) -> Void
 
-    public enum ReloadPhase: Sendable { case started, finished(succeeded: Bool) }
-
-    public init(reloader: CatalogReloader, onReload: @escaping @Sendable (ReloadPhase) -> Void = { _ in }) {
-        self.reloader = reloader
-        self.onReload = onReload
-    }
+    public init(reloader: CatalogReloader) { self.reloader = reloader }
 
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
-            onReload(.started)
-            let ok = reloader.reload()
-            onReload(.finished(succeeded: ok))
+            reloader.reload()
         }
     }
 }

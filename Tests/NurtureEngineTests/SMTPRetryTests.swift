@@ -12,10 +12,15 @@ struct SMTPRetryTests {
           - { id: second, after: 2d, template: step }
         """)
 
+    /// The real scheduler delivering over SMTP to `server`, on a manual clock.
+    static func harness(_ server: SMTPTestServer, connections: Int) throws -> EngineHarness {
+        try EngineHarness(sequences: ["a.yaml": oneStep],
+                          delivery: SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, connections: connections)))
+    }
+
     @Test func temporaryFailuresAreRetriedOnScheduleThenSent() async throws {
         let server = try SMTPTestServer(["capture", "--rcpt", "slow@example.com=421,451"])
-        let smtp = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, connections: 2))
-        let h = try EngineHarness(sequences: ["a.yaml": Self.oneStep], delivery: smtp)
+        let h = try Self.harness(server, connections: 2)
         try h.addLead("slow@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-11-23T12:00:00Z"))
         let deferred = entries.filter { $0.kind == .deferred }
@@ -30,8 +35,7 @@ struct SMTPRetryTests {
 
     @Test func aRejectedRecipientIsSuppressedAndNeverRetried() async throws {
         let server = try SMTPTestServer(["capture", "--rcpt", "gone@example.com=550"])
-        let smtp = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, connections: 2))
-        let h = try EngineHarness(sequences: ["a.yaml": Self.oneStep], delivery: smtp)
+        let h = try Self.harness(server, connections: 2)
         try h.addLead("gone@example.com", persona: "p")
         try h.addLead("fine@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
@@ -48,8 +52,7 @@ struct SMTPRetryTests {
 
     @Test func aConnectionDroppedMidDataIsDeferredAndRetriedWithoutLoss() async throws {
         let server = try SMTPTestServer(["drop", "--drops", "1"])
-        let smtp = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, connections: 1))
-        let h = try EngineHarness(sequences: ["a.yaml": Self.oneStep], delivery: smtp)
+        let h = try Self.harness(server, connections: 1)
         try h.addLead("ada@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         let deferred = try #require(entries.first { $0.kind == .deferred })
