@@ -3,7 +3,8 @@
 # outbox state committed) into Postfix's smtp-sink, beside smtp-source sending the same number of messages of the
 # same size to the same sink with the same number of connections, in the same run.
 # Usage: bench/delivery.sh [MESSAGES] [CONNECTIONS...]   e.g. bench/delivery.sh 20000 1 4 8
-# Prints one line per connection count: "connections=C nurture=X msg/s smtp_source=Y msg/s ratio=R".
+# Prints one line per connection count: "connections=C … nurture=X msg/s … smtp_source=Y msg/s ratio=R": X is the
+# steady rate, from the first message sent to the last; the rate counted from the daemon's start is shown beside it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 N=${NURTURE_BIN:-$here/.build/release/nurture}
@@ -55,13 +56,12 @@ YAML
   until [ "$(sqlite3 "$dir/var/nurture.sqlite" "SELECT count(*) FROM outbox" 2>/dev/null || echo 0)" -ge "$messages" ]; do sleep 0.2; done
   kill -TERM "$(cat "$dir/pid")"; while kill -0 "$(cat "$dir/pid")" 2>/dev/null; do sleep 0.05; done
   sqlite3 "$dir/var/nurture.sqlite" "UPDATE outbox SET due_at = CAST(strftime('%s','now') AS INTEGER) * 1000 - 1000"
-  local start end
+  local start rates
   start=$(date +%s.%N)
   (cd "$dir" && exec "$N" serve > /dev/null 2> serve.log) & echo $! > "$dir/pid"
-  until [ "$(sqlite3 "$dir/var/nurture.sqlite" "SELECT count(*) FROM outbox WHERE status = 'sent'" 2>/dev/null || echo 0)" -ge "$messages" ]; do sleep 0.05; done
-  end=$(date +%s.%N)
+  rates=$(python3 "$here/bench/wait_sent.py" "$dir/var/nurture.sqlite" "$messages" "$start")
   kill -TERM "$(cat "$dir/pid")"; while kill -0 "$(cat "$dir/pid")" 2>/dev/null; do sleep 0.05; done
-  python3 -c "print(round($messages / ($end - $start)))"
+  echo "$rates"
 }
 
 message_size() { # the size of a rendered message, for smtp-source
@@ -81,9 +81,10 @@ run_source() { # connections size → msg/s
 }
 
 for c in "${connections[@]}"; do
-  nurture=$(run_nurture "$c")
+  read -r total steady <<< "$(run_nurture "$c")"
   size=${size:-$(message_size)}
   source=$(run_source "$c" "$size")
-  ratio=$(python3 -c "print(f'{$nurture / $source:.2f}')")
-  echo "connections=$c messages=$messages size=$size nurture=$nurture msg/s smtp_source=$source msg/s ratio=$ratio"
+  ratio=$(python3 -c "print(f'{$steady / $source:.2f}')")
+  total_ratio=$(python3 -c "print(f'{$total / $source:.2f}')")
+  echo "connections=$c messages=$messages size=$size nurture=$steady msg/s (with startup: $total) smtp_source=$source msg/s ratio=$ratio (with startup: $total_ratio)"
 done

@@ -1,4 +1,3 @@
-import Mustache
 
 /// A template compiled once at load time, so rendering on the delivery path is only substitution.
 public struct EmailTemplate: Sendable {
@@ -11,10 +10,10 @@ public struct EmailTemplate: Sendable {
     /// Every variable the template names, with where, for validation.
     public var uses: [MustacheTag]
 
-    let subject: MustacheTemplate
-    let preheader: MustacheTemplate?
-    let text: MustacheTemplate
-    let html: MustacheTemplate
+    let subject: CompiledTemplate
+    let preheader: CompiledTemplate?
+    let text: CompiledTemplate
+    let html: CompiledTemplate
 }
 
 /// The shared HTML and text frames every email is rendered into; they carry the unsubscribe link and postal address.
@@ -24,6 +23,6 @@ public struct Layout: Sendable {
     public var htmlUses: [MustacheTag]
     public var textUses: [MustacheTag]
 
-    let html: MustacheTemplate
-    let text: MustacheTemplate
+    let html: CompiledTemplate
+    let text: CompiledTemplate
 }

@@ -86,12 +86,13 @@ public enum TemplateLoader {
         }
         guard !failed, let bodyTags else { return nil }
         do {
+            let names = uses.map(\.root)
             return EmailTemplate(
                 name: name, file: file, subjectSource: subject, preheaderSource: preheader, bodySource: body, uses: uses,
-                subject: try MustacheTemplate(string: textPragma + subject),
-                preheader: try preheader.map { try MustacheTemplate(string: textPragma + $0) },
-                text: try MustacheTemplate(string: textPragma + MarkdownText.plain(from: body)),
-                html: try MustacheTemplate(string: markdownToHTML(body, tags: bodyTags))
+                subject: try CompiledTemplate(textPragma + subject, names: names),
+                preheader: try preheader.map { try CompiledTemplate(textPragma + $0, names: names) },
+                text: try CompiledTemplate(textPragma + MarkdownText.plain(from: body), names: names),
+                html: try CompiledTemplate(markdownToHTML(body, tags: bodyTags), names: names)
             )
         } catch {
             sink.error(file, 1, 1, "cannot compile template: \(error)")
@@ -146,7 +147,8 @@ public enum TemplateLoader {
         guard let html, let text else { return nil }
         do {
             return Layout(htmlFile: htmlFile, textFile: textFile, htmlUses: html.1, textUses: text.1,
-                          html: try MustacheTemplate(string: html.0), text: try MustacheTemplate(string: textPragma + text.0))
+                          html: try CompiledTemplate(html.0, names: html.1.map(\.root) + TemplateRenderer.frameNames),
+                          text: try CompiledTemplate(textPragma + text.0, names: text.1.map(\.root) + TemplateRenderer.frameNames))
         } catch {
             sink.error(htmlFile, 1, 1, "cannot compile layout: \(error)")
             return nil

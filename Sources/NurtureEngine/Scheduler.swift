@@ -154,33 +154,36 @@ public actor Scheduler {
         try await deliver(sends, decided: outcomes, catalog, now: now, report: &report)
     }
 
-    /// Sends in groups of the transport's concurrency: each group is committed as `sending` before its transfer,
-    /// so a crash leaves at most one group "possibly sent"; a group's results and the next group's claim share one
-    /// commit. Rendering, transfers and commits all run on the transport's thread, one hand-off per batch.
+    /// Sends in groups of the transport's width: each group is committed as `sending` before its transfer, so a
+    /// crash leaves at most one group "possibly sent" (two when the transport overlaps groups); a group's results
+    /// and a later group's claim share one commit. Groups are rendered on every core while earlier ones transfer.
     private func deliver(_ sends: [(DueSend, NurtureSequence, Step)], decided: [DispatchOutcome], _ catalog: Catalog, now: Date,
                          report: inout Report) async throws {
-        let groups = Self.groups(sends, width: max(1, transport.concurrency), perDomain: catalog.config.throttle.domainConcurrency)
-        // Rendering is the CPU-heavy part: do it for the whole batch first, on every core, before anything is claimed.
-        let rendered = await Self.render(groups, composer: composer, catalog: catalog, now: now)
-        report.entries += rendered.flatMap(\.entries)
-        try store.apply(decided + (groups.first ?? []).map { .claim(outboxID: $0.0.outboxID) }, now: now)
+        let width = max(1, transport.groupWidth)
+        let groups = stride(from: 0, to: sends.count, by: width).map { Array(sends[$0..<min($0 + width, sends.count)]) }
+        let ahead = transport.overlapsGroups ? 2 : 1 // groups claimed before the first transfer starts
+        try store.apply(decided + groups.prefix(ahead).joined().map { .claim(outboxID: $0.0.outboxID) }, now: now)
         guard !groups.isEmpty else { return }
-        let (store, retry) = (self.store, settings.retry)
+        let (store, retry, composer) = (self.store, settings.retry, self.composer)
+        let rendered = RenderQueue(count: groups.count)
+        async let rendering: Void = Self.render(groups, composer: composer, catalog: catalog, now: now, into: rendered)
         // Filled on the transport's thread, read back here once it is done.
         let state = Mutex<DeliveryState>(DeliveryState())
-        await transport.run(groups: groups.count, prepare: { i in
+        await transport.run(groups: groups.count, perDomain: catalog.config.throttle.domainConcurrency, prepare: { i in
             // An earlier commit failed: this group was never claimed, so it must not be sent.
-            state.withLock { $0.error == nil } ? rendered[i].composed.map(\.2) : []
+            state.withLock { $0.error == nil } ? rendered.take(i).composed.map(\.2) : []
         }, finish: { i, delivered in
-            let composed = rendered[i].composed
-            var results = rendered[i].failed
-            var entries: [Report.Entry] = []
-            for ((d, sequence, message), result) in zip(composed, delivered) {
+            // After a failed commit nothing more is recorded or claimed; the group in flight stays "sending".
+            guard state.withLock({ $0.error == nil }) else { return }
+            let group = rendered.take(i)
+            var results = group.failed
+            var entries = group.entries
+            for ((d, sequence, message), result) in zip(group.composed, delivered) {
                 let (outcome, entry) = Self.outcome(of: result, for: d, sequence: sequence, message: message, catalog, retry: retry, now: now)
                 results.append(outcome)
                 entries.append(entry)
             }
-            let nextClaims = i + 1 < groups.count ? groups[i + 1].map(\.0.outboxID) : []
+            let nextClaims = i + ahead < groups.count ? groups[i + ahead].map(\.0.outboxID) : []
             do {
                 try store.complete(results, thenClaim: nextClaims, now: now)
                 state.withLock { $0.entries += entries }
@@ -188,6 +191,7 @@ public actor Scheduler {
                 state.withLock { $0.error = error }
             }
         })
+        await rendering
         let (entries, error) = state.withLock { ($0.entries, $0.error) }
         report.entries += entries
         if let error { throw error }
@@ -206,14 +210,13 @@ public actor Scheduler {
         var entries: [Report.Entry] = []
     }
 
-    /// Renders every group, spread over the cores; yields between groups so other tasks keep running.
+    /// Renders every group into `queue`, spread over the cores, in group order; yields between groups.
     static func render(_ groups: [[(DueSend, NurtureSequence, Step)]], composer: MessageComposer, catalog: Catalog,
-                       now: Date) async -> [RenderedGroup] {
+                       now: Date, into queue: RenderQueue) async {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, groups.count))
-        return await withTaskGroup(of: [(Int, RenderedGroup)].self) { tasks in
+        await withTaskGroup(of: Void.self) { tasks in
             for worker in 0..<workers {
                 tasks.addTask {
-                    var done: [(Int, RenderedGroup)] = []
                     for i in stride(from: worker, to: groups.count, by: workers) {
                         var g = RenderedGroup()
                         for (d, sequence, step) in groups[i] {
@@ -226,15 +229,11 @@ public actor Scheduler {
                                 g.entries.append(entry(.failed, d, now, "\(error)"))
                             }
                         }
-                        done.append((i, g))
+                        queue.put(i, g)
                         await Task.yield()
                     }
-                    return done
                 }
             }
-            var all = [RenderedGroup](repeating: RenderedGroup(), count: groups.count)
-            for await part in tasks { for (i, g) in part { all[i] = g } }
-            return all
         }
     }
 
@@ -247,23 +246,6 @@ public actor Scheduler {
 
     /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones.
     static func burst(_ rate: Double) -> Double { max(1, rate / 10) }
-
-    /// Splits sends into transfer groups of at most `width`, with at most `perDomain` to one recipient domain at once.
-    static func groups<T>(_ sends: [(DueSend, T, Step)], width: Int, perDomain: Int) -> [[(DueSend, T, Step)]] {
-        var groups: [[(DueSend, T, Step)]] = []
-        var open: [(items: [(DueSend, T, Step)], domains: [Substring: Int])] = []
-        for send in sends {
-            let domain = send.0.lead.email.domain
-            if let i = open.firstIndex(where: { $0.items.count < width && $0.domains[domain, default: 0] < max(1, perDomain) }) {
-                open[i].items.append(send)
-                open[i].domains[domain, default: 0] += 1
-            } else {
-                open.append(([send], [domain: 1]))
-            }
-            if let full = open.firstIndex(where: { $0.items.count == width }) { groups.append(open.remove(at: full).items) }
-        }
-        return groups + open.map(\.items)
-    }
 
     private static func outcome(of result: DeliveryResult, for d: DueSend, sequence: NurtureSequence, message: OutgoingMessage,
                                 _ catalog: Catalog, retry: RetryPolicy, now: Date) -> (DeliveryOutcome, Report.Entry) {

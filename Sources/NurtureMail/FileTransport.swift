@@ -17,7 +17,7 @@ public final class FileTransport: Transport, @unchecked Sendable {
         }
     }
 
-    public func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+    public func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
                     finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {

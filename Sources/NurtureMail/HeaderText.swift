@@ -4,7 +4,8 @@ import Foundation
 enum HeaderText {
     /// Replaces any line break or control character with a space: nothing from data can start a new header.
     static func safe(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return s }
+        return String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
     }
 
     static func isPlainASCII(_ s: String) -> Bool { s.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F } }

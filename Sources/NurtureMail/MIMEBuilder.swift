@@ -16,17 +16,16 @@ public enum MIMEBuilder {
         head.append(fold("List-Unsubscribe", "<\(HeaderText.safe(m.unsubscribeURL))>"))
         head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
         head.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
-        var out = head.joined(separator: "\r\n") + "\r\n\r\n"
-        out += "This is a multi-part message in MIME format.\r\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(1_024 + (m.text.utf8.count + m.html.utf8.count) * 11 / 10)
+        out += (head.joined(separator: "\r\n") + "\r\n\r\nThis is a multi-part message in MIME format.\r\n").utf8
         for (type, body) in [("text/plain", m.text), ("text/html", m.html)] {
-            out += "--\(boundary)\r\n"
-            out += "Content-Type: \(type); charset=utf-8\r\n"
-            out += "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-            out += QuotedPrintable.encode(body)
-            out += "\r\n"
+            out += "--\(boundary)\r\nContent-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".utf8
+            QuotedPrintable.encode(body, into: &out)
+            out += "\r\n".utf8
         }
-        out += "--\(boundary)--\r\n"
-        return Array(out.utf8)
+        out += "--\(boundary)--\r\n".utf8
+        return out
     }
 
     /// `Name <addr>`; the name quoted or encoded, never the address.
@@ -37,6 +36,8 @@ public enum MIMEBuilder {
 
     /// Folds a structured header at spaces so lines stay within 78 characters where possible.
     static func fold(_ name: String, _ value: String) -> String {
+        // Bytes never undercount characters: a value that fits this way needs no folding.
+        if name.utf8.count + 2 + value.utf8.count <= 78 { return name + ": " + value }
         var lines: [String] = []
         var current = name + ":"
         for word in value.split(separator: " ", omittingEmptySubsequences: true) {

@@ -8,6 +8,11 @@ import Synchronization
 /// cooperative threads.
 public final class SMTPTransport: Transport {
     public let concurrency: Int
+    /// Eight messages per connection between commits: the connections stream through a group instead of
+    /// waiting for a commit (or for the group's slowest transfer) after every message.
+    public var groupWidth: Int { concurrency * 8 }
+    /// The lanes start the next group while the current one's results are committed.
+    public var overlapsGroups: Bool { true }
     private let worker: CurlWorker
 
     public init(settings: SMTPSettings) {
@@ -15,10 +20,11 @@ public final class SMTPTransport: Transport {
         worker = CurlWorker(settings: settings)
     }
 
-    public func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+    public func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
                     finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            worker.submit(CurlWorker.Job(count: count, prepare: prepare, finish: finish, done: { continuation.resume() }))
+            worker.submit(CurlWorker.Job(count: count, perDomain: perDomain, prepare: prepare, finish: finish,
+                                         done: { continuation.resume() }))
         }
     }
 
@@ -61,23 +67,31 @@ final class CurlTransfer {
     }
 }
 
-/// The thread that owns every libcurl handle; jobs are handed over and results handed back.
+/// The threads that own every libcurl handle: a coordinator takes jobs, prepares each group and records its
+/// results, while lanes (one per core at most, each with its own thread, multi handle and share of the
+/// connections) stream the groups' messages. One event loop alone spent half its time waiting for the server
+/// in turn; two in parallel keep both cores busy, and commits never pause the connections.
 final class CurlWorker: @unchecked Sendable {
     struct Job {
         var count: Int
+        var perDomain: Int
         var prepare: @Sendable (Int) -> [OutgoingMessage]
         var finish: @Sendable (Int, [DeliveryResult]) -> Void
         var done: @Sendable () -> Void
     }
 
-    private let settings: SMTPSettings
     private let jobs = Mutex<[Job]>([])
     private let wakeUp = DispatchSemaphore(value: 0)
+    private let lanes: [CurlLane]
     private static let global: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     init(settings: SMTPSettings) {
-        self.settings = settings
         _ = Self.global
+        let width = max(1, settings.connections)
+        let count = min(width, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        lanes = (0..<count).map { lane in
+            CurlLane(handles: stride(from: lane, to: width, by: count).map { _ in Self.makeEasyHandle(settings) }, number: lane)
+        }
         let thread = Thread { [self] in self.loop() }
         thread.name = "nurture-smtp"
         thread.start()
@@ -89,24 +103,28 @@ final class CurlWorker: @unchecked Sendable {
     }
 
     private func loop() {
-        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed") }
-        let width = max(1, settings.connections)
-        _ = nurture_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, width)
-        let handles = (0..<width).map { _ in makeEasyHandle() }
         while true {
             wakeUp.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            // Group i + 1 is queued on the lanes before group i is finished: they go on to it with no pause.
+            func start(_ i: Int) -> TransferGroup {
+                let group = TransferGroup(job.prepare(i), perDomain: job.perDomain)
+                for lane in lanes { lane.submit(group) }
+                return group
+            }
+            var next = job.count > 0 ? start(0) : nil
             for i in 0..<job.count {
-                let messages = job.prepare(i)
-                guard !messages.isEmpty else { job.finish(i, []); continue }
-                job.finish(i, handles.count == 1 ? runSerially(messages, handle: handles[0]) : run(messages, multi: multi, handles: handles))
+                let current = next!
+                next = i + 1 < job.count ? start(i + 1) : nil
+                current.wait(lanes: lanes.count)
+                job.finish(i, current.results)
             }
             job.done()
         }
     }
 
     /// Options that stay the same for every message on a handle (and so on its connection).
-    private func makeEasyHandle() -> UnsafeMutableRawPointer {
+    static func makeEasyHandle(_ settings: SMTPSettings) -> UnsafeMutableRawPointer {
         guard let h = curl_easy_init() else { fatalError("curl_easy_init failed") }
         let url = settings.url.hasSuffix("/") ? settings.url + settings.heloName : settings.url + "/" + settings.heloName
         _ = nurture_easy_setopt_string(h, CURLOPT_URL, url)
@@ -155,23 +173,8 @@ final class CurlWorker: @unchecked Sendable {
         return h
     }
 
-    /// With one connection, `curl_easy_perform` on the reused handle: no multi bookkeeping, no poll round trips.
-    private func runSerially(_ messages: [OutgoingMessage], handle h: UnsafeMutableRawPointer) -> [DeliveryResult] {
-        messages.enumerated().map { index, m in
-            let (transfer, recipients) = prepare(m, index: index, on: h)
-            let code = curl_easy_perform(h)
-            var response = 0
-            _ = nurture_easy_getinfo_long(h, CURLINFO_RESPONSE_CODE, &response)
-            _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, nil)
-            curl_slist_free_all(recipients)
-            return withExtendedLifetime(transfer) {
-                SMTPTransport.result(curlCode: code.rawValue, responseCode: response, lastCommand: transfer.lastCommand, lastReply: transfer.lastReply)
-            }
-        }
-    }
-
     /// Sets the per-message options; the returned transfer must outlive the transfer (callbacks point at it).
-    private func prepare(_ m: OutgoingMessage, index: Int, on h: UnsafeMutableRawPointer) -> (CurlTransfer, UnsafeMutablePointer<curl_slist>?) {
+    static func prepare(_ m: OutgoingMessage, index: Int, on h: UnsafeMutableRawPointer) -> (CurlTransfer, UnsafeMutablePointer<curl_slist>?) {
         // Addresses were validated (no CR, LF, <, >): libcurl would pass them straight into the dialogue.
         precondition(!m.recipient.value.contains(where: { $0.isNewline || $0 == "<" || $0 == ">" }))
         let transfer = CurlTransfer(data: m.data, index: index)
@@ -184,22 +187,78 @@ final class CurlWorker: @unchecked Sendable {
         _ = nurture_easy_setopt_pointer(h, CURLOPT_DEBUGDATA, context)
         return (transfer, recipients)
     }
+}
 
-    /// Runs the messages over the handles (one transfer per handle at a time), returning results in order.
-    private func run(_ messages: [OutgoingMessage], multi: UnsafeMutableRawPointer, handles: [UnsafeMutableRawPointer]) -> [DeliveryResult] {
-        var results = [DeliveryResult?](repeating: nil, count: messages.count)
-        var pending = Array(messages.indices.reversed())
+/// One group's messages, shared by the lanes that stream them: who starts what next, and the results.
+final class TransferGroup: @unchecked Sendable { // messages are immutable; the rest is behind mutexes
+    let messages: [OutgoingMessage]
+    let queue: Mutex<TransferQueue>
+    private let slots: Mutex<[DeliveryResult?]>
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ messages: [OutgoingMessage], perDomain: Int) {
+        self.messages = messages
+        queue = Mutex(TransferQueue(domains: messages.map(\.recipient.domain), perDomain: perDomain))
+        slots = Mutex(Array(repeating: nil, count: messages.count))
+    }
+
+    func record(_ index: Int, _ result: DeliveryResult) {
+        queue.withLock { $0.finish(index) }
+        slots.withLock { $0[index] = result }
+    }
+
+    func laneDone() { finished.signal() }
+
+    func wait(lanes: Int) { for _ in 0..<lanes { finished.wait() } }
+
+    var results: [DeliveryResult] { slots.withLock { $0.map { $0 ?? .temporaryFailure("not attempted") } } }
+}
+
+/// A thread with its own multi handle and connections, streaming messages of the current group.
+final class CurlLane: @unchecked Sendable { // its handles are only touched on its thread
+    private let groups = Mutex<[TransferGroup]>([])
+    private let wakeUp = DispatchSemaphore(value: 0)
+    private let handles: [UnsafeMutableRawPointer]
+
+    init(handles: [UnsafeMutableRawPointer], number: Int) {
+        self.handles = handles
+        let thread = Thread { [self] in self.loop(self.handles) }
+        thread.name = "nurture-smtp-\(number)"
+        thread.start()
+    }
+
+    func submit(_ group: TransferGroup) {
+        groups.withLock { $0.append(group) }
+        wakeUp.signal()
+    }
+
+    private func loop(_ handles: [UnsafeMutableRawPointer]) {
+        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed") }
+        _ = nurture_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, handles.count)
+        while true {
+            wakeUp.wait()
+            guard let group = groups.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            stream(group, multi: multi, handles: handles)
+            group.laneDone()
+        }
+    }
+
+    /// Starts the group's next messages on free handles until none is left waiting and none of ours is running.
+    private func stream(_ group: TransferGroup, multi: UnsafeMutableRawPointer, handles: [UnsafeMutableRawPointer]) {
         var idle = handles
         var active: [UnsafeMutableRawPointer: (transfer: CurlTransfer, recipients: UnsafeMutablePointer<curl_slist>?)] = [:]
-
-        func start(_ index: Int, on h: UnsafeMutableRawPointer) {
-            active[h] = prepare(messages[index], index: index, on: h)
-            curl_multi_add_handle(multi, h)
-        }
-
         while true {
-            while !idle.isEmpty, let index = pending.popLast() { start(index, on: idle.removeLast()) }
-            if active.isEmpty { break }
+            while !idle.isEmpty, let index = group.queue.withLock({ $0.start() }) {
+                let h = idle.removeLast()
+                active[h] = CurlWorker.prepare(group.messages[index], index: index, on: h)
+                curl_multi_add_handle(multi, h)
+            }
+            if active.isEmpty {
+                if group.queue.withLock({ $0.isEmpty }) { return }
+                // Everything left waits for a domain slot another lane holds: look again shortly.
+                curl_multi_poll(multi, nil, 0, 2, nil)
+                continue
+            }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             var left: Int32 = 0
@@ -207,16 +266,16 @@ final class CurlWorker: @unchecked Sendable {
                 guard msg.pointee.msg == CURLMSG_DONE, let h = msg.pointee.easy_handle, let (transfer, recipients) = active[h] else { continue }
                 var response = 0
                 _ = nurture_easy_getinfo_long(h, CURLINFO_RESPONSE_CODE, &response)
-                results[transfer.index] = SMTPTransport.result(curlCode: msg.pointee.data.result.rawValue, responseCode: response,
-                                                               lastCommand: transfer.lastCommand, lastReply: transfer.lastReply)
+                let result = SMTPTransport.result(curlCode: msg.pointee.data.result.rawValue, responseCode: response,
+                                                  lastCommand: transfer.lastCommand, lastReply: transfer.lastReply)
                 curl_multi_remove_handle(multi, h)
                 _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, nil)
                 curl_slist_free_all(recipients)
                 active[h] = nil
                 idle.append(h)
+                group.record(transfer.index, result)
             }
             if !active.isEmpty && running > 0 { curl_multi_poll(multi, nil, 0, 1000, nil) }
         }
-        return results.map { $0 ?? .temporaryFailure("not attempted") }
     }
 }

@@ -34,20 +34,32 @@ public enum DeliveryResult: Sendable, Hashable {
 
 /// Where mail goes. Owned by the engine; the file outbox and SMTP implement it.
 public protocol Transport: Sendable {
-    /// Messages transferred at once at most; also the bound on "possibly sent" messages after a crash.
+    /// Messages transferred at once at most (connections).
     var concurrency: Int { get }
-    /// Runs `count` transfer groups one after another on the transport's own thread: `prepare(i)` builds group i's
-    /// messages (at most `concurrency`) there, they are transferred, and `finish(i, results)` records the results
-    /// before group i + 1 is prepared. Nothing is handed between threads per message; an empty group is skipped.
-    func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+    /// Messages committed as `sending` together, and so the bound on "possibly sent" messages after a crash.
+    /// Wider than `concurrency` lets connections stream through a group with no barrier after every message.
+    var groupWidth: Int { get }
+    /// Group i + 1 may be prepared and transferred before group i is finished, so that connections never wait
+    /// for a commit: the caller then claims one group ahead (at most two groups are "possibly sent" after a crash).
+    var overlapsGroups: Bool { get }
+    /// Runs `count` transfer groups in order on the transport's own thread: `prepare(i)` builds group i's messages
+    /// (at most `groupWidth`) there, they are transferred with at most `perDomain` at once to one recipient
+    /// domain, and `finish(i, results)` records the results before group i + 1 is prepared (before group i + 2
+    /// when `overlapsGroups`). Finishes are called in order. Nothing is
+    /// handed between threads per message; an empty group is skipped. `prepare` may block until group i is
+    /// rendered, so both callbacks must run on a thread of the transport's own, never a cooperative one.
+    func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
              finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async
 }
 
 extension Transport {
+    public var groupWidth: Int { concurrency }
+    public var overlapsGroups: Bool { false }
+
     /// Delivers one group of messages and returns their results, in order.
     public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {
         let results = Mutex<[DeliveryResult]>([])
-        await run(groups: 1, prepare: { _ in messages }, finish: { _, r in results.withLock { $0 = r } })
+        await run(groups: 1, perDomain: .max, prepare: { _ in messages }, finish: { _, r in results.withLock { $0 = r } })
         return results.withLock { $0 }
     }
 }

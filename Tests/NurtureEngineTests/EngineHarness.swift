@@ -12,7 +12,7 @@ func at(_ s: String) -> Date { ISO8601DateFormatter().date(from: s)! }
 /// A transport that keeps what it was given; tests script failures per recipient.
 final class CapturingTransport: Transport {
     let concurrency: Int
-    private let state = Mutex<(sent: [OutgoingMessage], script: [String: [DeliveryResult]])>(([], [:]))
+    private let state = Mutex<(sent: [OutgoingMessage], script: [String: [DeliveryResult]], perDomain: [Int])>(([], [:], []))
 
     init(concurrency: Int = 1) { self.concurrency = concurrency }
 
@@ -20,10 +20,19 @@ final class CapturingTransport: Transport {
     func script(_ email: String, _ results: [DeliveryResult]) { state.withLock { $0.script[email] = results } }
 
     var sent: [OutgoingMessage] { state.withLock { $0.sent } }
+    /// The per-domain concurrency each `run` was given.
+    var perDomainLimits: [Int] { state.withLock { $0.perDomain } }
 
-    func run(groups count: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
+    func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
              finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
-        for i in 0..<count { finish(i, results(prepare(i))) }
+        state.withLock { $0.perDomain.append(perDomain) }
+        // `prepare` may block until a group is rendered: call it off Swift's cooperative threads, as real transports do.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                for i in 0..<count { finish(i, self.results(prepare(i))) }
+                continuation.resume()
+            }
+        }
     }
 
     private func results(_ messages: [OutgoingMessage]) -> [DeliveryResult] {

@@ -148,13 +148,14 @@ struct SchedulingScenarioTests {
         #expect(big.last!.timeIntervalSince(start) >= 7)
     }
 
-    @Test func perDomainConcurrencyBoundsEachTransferGroup() async throws {
+    @Test func perDomainConcurrencyReachesTheTransport() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: "  - { id: only, after: 0m, template: step }")],
                                   throttle: "  domain_concurrency: 2", concurrency: 4)
         for i in 0..<6 { try h.addLead("user\(i)@big.example", persona: "p") }
         for i in 0..<2 { try h.addLead("user\(i)@small.example", persona: "p") }
         _ = try await h.run(until: h.clock.now().addingTimeInterval(10))
         #expect(h.transport.sent.count == 8)
+        #expect(!h.transport.perDomainLimits.isEmpty && h.transport.perDomainLimits.allSatisfy { $0 == 2 })
     }
 
     @Test func sunsetRemovesUnengagedLeads() async throws {
