@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Domain core: pure types and decisions; time is always an input, no I/O.
@@ -48,10 +52,26 @@ let package = Package(
         .target(
             name: "NurtureEngine",
             dependencies: [
-                "NurtureCore", "NurtureAuthoring", "NurtureStore", "NurtureMail", "NurtureSigning",
+                "NurtureCore", "NurtureAuthoring", "NurtureStore", "NurtureMail", "NurtureSigning", "NurtureHTTP",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // HTTP (Hummingbird): open and click tracking, one-click unsubscribe, health and metrics.
+        .target(
+            name: "NurtureHTTP",
+            dependencies: [
+                "NurtureCore", "NurtureSigning",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The command-line interface: every subcommand of `nurture`.
@@ -62,6 +82,9 @@ let package = Package(
                 "NurtureAuthoring",
                 "NurtureStore",
                 "NurtureEngine",
+                "NurtureHTTP",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -72,7 +95,7 @@ let package = Package(
         .testTarget(name: "NurtureAuthoringTests", dependencies: ["NurtureAuthoring", .product(name: "Mustache", package: "swift-mustache")],
                     exclude: ["Fixtures"]),
         .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore"]),
-        .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore", "NurtureStore"]),
+        .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore", "NurtureStore", "NurtureSigning"]),
         .testTarget(name: "NurtureMailTests", dependencies: ["NurtureMail", "NurtureSigning"]),
         .testTarget(name: "NurtureEngineTests", dependencies: ["NurtureEngine", "NurtureStore", "NurtureAuthoring", "NurtureMail", "NurtureSigning", "NurtureCore"]),
     ],

@@ -4,8 +4,9 @@
 set -euo pipefail
 
 build=(libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata)
-# Tests run real servers: Postfix's smtp-sink and smtp-source, aiosmtpd (Python), openssl for test certificates.
-test=(postfix openssl python3 python3-pip sqlite3)
+# Tests run real servers: Postfix's smtp-sink and smtp-source, aiosmtpd (Python), openssl for test certificates,
+# headless Chromium driven by Selenium for the unsubscribe page, systemd-analyze for the unit file.
+test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd)
 case "${1:-build}" in
   build) wanted=("${build[@]}") ;;
   test) wanted=("${build[@]}" "${test[@]}") ;;
@@ -24,9 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ "${1:-build}" = test ] && ! python3 -c 'import aiosmtpd' 2>/dev/null; then
-  echo "Installing aiosmtpd (PyPI)"
-  python3 -m pip install --quiet aiosmtpd 2>/dev/null || python3 -m pip install --quiet --break-system-packages aiosmtpd
+if [ "${1:-build}" = test ]; then
+  for module in aiosmtpd selenium; do
+    python3 -c "import $module" 2>/dev/null && continue
+    echo "Installing $module (PyPI)"
+    python3 -m pip install --quiet "$module" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$module"
+  done
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then

@@ -74,7 +74,12 @@ public enum ConfigLoader {
     }
 
     static func readHTTP(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
-        guard let m = r.mapping(node, "'http'", allowed: ["listen", "public_url"]) else { return }
+        guard let m = r.mapping(node, "'http'", allowed: ["listen", "public_url", "track_opens", "track_clicks",
+                                                          "machine_open_within", "machine_click_within"]) else { return }
+        if let n = m["track_opens"]?.value, let v = r.bool(n, "'http.track_opens'") { config.http.trackOpens = v }
+        if let n = m["track_clicks"]?.value, let v = r.bool(n, "'http.track_clicks'") { config.http.trackClicks = v }
+        if let n = m["machine_open_within"]?.value, let v = r.timeSpan(n, "'http.machine_open_within'") { config.http.machineOpenWithin = v }
+        if let n = m["machine_click_within"]?.value, let v = r.timeSpan(n, "'http.machine_click_within'") { config.http.machineClickWithin = v }
         if let n = m["listen"]?.value, let listen = r.singleLine(n, "'http.listen'") {
             if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) {
                 config.http.listen = listen

@@ -29,6 +29,17 @@ public struct NurtureConfig: Sendable {
     public struct HTTPSettings: Sendable, Hashable {
         public var listen: String
         public var publicURL: String
+        /// A 1×1 image in every HTML part, and links rewritten to `/c/TOKEN`.
+        public var trackOpens = true
+        public var trackClicks = true
+        /// Opens and clicks this soon after delivery are taken for prefetches and link scanners.
+        public var machineOpenWithin = TimeSpan(seconds: 10)
+        public var machineClickWithin = TimeSpan(seconds: 60)
+
+        public init(listen: String, publicURL: String) {
+            self.listen = listen
+            self.publicURL = publicURL
+        }
     }
 
     public enum TransportSettings: Sendable, Hashable {

@@ -40,6 +40,8 @@ public struct StoredLead: Sendable, Hashable {
 }
 
 public struct SendSummary: Sendable, Hashable {
+    /// The outbox id logs and metrics name.
+    public var outboxID: Int64
     public var sequenceID: String
     public var stepID: String
     public var status: String
@@ -50,7 +52,9 @@ public struct SendSummary: Sendable, Hashable {
     public var reason: String?
     public var reply: String?
 
-    public init(sequenceID: String, stepID: String, status: String, dueAt: Date, sentAt: Date?, attempts: Int, reason: String?, reply: String?) {
+    public init(outboxID: Int64, sequenceID: String, stepID: String, status: String, dueAt: Date, sentAt: Date?, attempts: Int,
+                reason: String?, reply: String?) {
+        self.outboxID = outboxID
         self.sequenceID = sequenceID
         self.stepID = stepID
         self.status = status

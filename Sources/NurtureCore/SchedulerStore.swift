@@ -9,10 +9,13 @@ public protocol SchedulerStore: Sendable {
     /// Scheduled or deferred sends due by `now`, oldest first, with what deciding them requires.
     func dueSends(at now: Date, limit: Int, recentSince: Date) throws -> [DueSend]
     /// Records dispatch decisions; claimed sends become `sending` (committed before any transfer starts).
-    func apply(_ outcomes: [DispatchOutcome], now: Date) throws
+    /// Returns the sends actually claimed: one cancelled meanwhile (an unsubscribe) is not, and must not go out.
+    @discardableResult
+    func apply(_ outcomes: [DispatchOutcome], now: Date) throws -> Set<Int64>
     /// Records transfer results and plans each enrollment's next step, then claims the next sends in the same
     /// transaction (one commit per batch on the delivery path).
-    func complete(_ results: [DeliveryOutcome], thenClaim: [Int64], now: Date) throws
+    @discardableResult
+    func complete(_ results: [DeliveryOutcome], thenClaim: [Int64], now: Date) throws -> Set<Int64>
     /// After a crash: sends left `sending` go back to `scheduled`, flagged as possibly sent. Returns how many.
     func recoverInterrupted(now: Date) throws -> Int
     /// Makes leads of these personas be considered again (a reload added or changed a sequence).
@@ -126,7 +129,9 @@ public enum DispatchOutcome: Sendable {
 }
 
 public enum DeliveryOutcome: Sendable {
-    case sent(outboxID: Int64, enrollmentID: Int64, leadID: Int64, sequenceID: String, stepID: String, reply: String, next: PlannedSend?)
+    /// `links`: the message's original link targets, kept for its click redirects.
+    case sent(outboxID: Int64, enrollmentID: Int64, leadID: Int64, sequenceID: String, stepID: String, reply: String, links: [String],
+              next: PlannedSend?)
     /// Temporary failure: try again at `retryAt`.
     case deferred(outboxID: Int64, retryAt: Date, error: String)
     /// Permanent failure; a hard bounce also suppresses the address and ends its enrollments, otherwise the

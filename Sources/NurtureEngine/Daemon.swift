@@ -1,6 +1,10 @@
 import Foundation
 import Logging
+import Metrics
 import NurtureAuthoring
+import NurtureHTTP
+import Prometheus
+import Synchronization
 import NurtureCore
 import NurtureMail
 import NurtureSigning
@@ -28,11 +32,15 @@ public enum Daemon {
     public enum StartError: Error, CustomStringConvertible {
         case invalidConfiguration([Diagnostic])
         case unreadableSecret(String)
+        case badListenAddress(String)
+        case cannotListen(String, String)
 
         public var description: String {
             switch self {
             case .invalidConfiguration(let d): "the configuration has errors:\n" + d.map(\.description).joined(separator: "\n")
             case .unreadableSecret(let file): "cannot read the secret file \(file)"
+            case .badListenAddress(let a): "http.listen '\(a)' is not HOST:PORT"
+            case let .cannotListen(a, why): "cannot listen on \(a) (http.listen): \(why)"
             }
         }
     }
@@ -53,11 +61,20 @@ public enum Daemon {
         let holder = CatalogHolder(catalog)
         let scheduler = Scheduler(store: store, transport: transport, catalog: holder, composer: MessageComposer(signer: signer), logger: logger)
         let reloader = CatalogReloader(configPath: options.configPath, holder: holder, store: store, logger: logger)
+        let heartbeat = SchedulerHeartbeat()
+        let registry = Self.metricsRegistry
+        let clock = options.clock
+        let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, heartbeat: heartbeat,
+                                      now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store) }, logger: logger)
+        let (host, port) = try Self.listenAddress(config.http.listen)
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock,
-                                            pollInterval: options.pollInterval * options.speed, logger: logger),
+                                            pollInterval: options.pollInterval * options.speed, heartbeat: heartbeat, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: ReloadService(reloader: reloader), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: tracking.application(host: host, port: port, onListening: {
+                logger.info("nurture serve: HTTP listening on \(host):\(port), links point to \(config.http.publicURL)")
+            }), successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownGrace
@@ -71,11 +88,49 @@ public enum Daemon {
                     break
                 }
             }
-            try await group.run()
+            do {
+                try await group.run()
+            } catch where "\(error)".contains("bind(") {
+                // NIO's bind error names the system call, not what the operator configured.
+                throw StartError.cannotListen(config.http.listen, "\(error)".contains("in use") ? "address already in use" : "\(error)")
+            }
             tasks.cancelAll()
         }
         logger.info("nurture serve: stopped")
         withExtendedLifetime(lock) {}
+    }
+
+    /// One Prometheus registry per process, bootstrapped into swift-metrics on first use.
+    static let metricsRegistry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    /// Outbox depth is read at scrape time, then the whole registry is rendered.
+    static func metricsText(_ registry: PrometheusCollectorRegistry, store: SQLiteStore) async -> [UInt8] {
+        if let depth = try? await store.outboxDepth() {
+            for status in ["scheduled", "sending", "sent", "deferred", "failed", "cancelled", "skipped"] {
+                Gauge(label: "nurture_outbox_messages", dimensions: [("status", status)]).record(depth[status] ?? 0)
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    static func site(_ config: NurtureConfig) -> TrackingServer.Site {
+        TrackingServer.Site(senderName: config.sender.name, defaultLocale: config.defaultLocale,
+                            policy: MachineSignals.Policy(openWithin: TimeInterval(config.http.machineOpenWithin.seconds),
+                                                          clickWithin: TimeInterval(config.http.machineClickWithin.seconds)))
+    }
+
+    /// `HOST:PORT`, `[IPv6]:PORT`.
+    static func listenAddress(_ listen: String) throws -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw StartError.badListenAddress(listen)
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 
     /// The key from `secrets.token_key_file` (default: beside the database); generated on first run.

@@ -34,7 +34,20 @@ public struct MessageComposer: Sendable {
     public func compose(lead: Lead, sequence: NurtureSequence, step: Step, catalog: Catalog, date: Date, outboxID: Int64,
                         messageID: String, unsubscribeURL unsubscribe: String) throws -> OutgoingMessage {
         guard let template = catalog.templates[step.template] else { throw Problem.unknownTemplate(step.template) }
-        let email = catalog.renderer.render(template, variables: catalog.variables(for: lead, sequence: sequence, unsubscribeURL: unsubscribe))
+        var email = catalog.renderer.render(template, variables: catalog.variables(for: lead, sequence: sequence, unsubscribeURL: unsubscribe))
+        let http = catalog.config.http
+        var links: [String] = []
+        if http.trackClicks {
+            let unsubscribePrefix = http.publicURL + "/u/"
+            (email.html, links) = LinkTracker.rewrite(email.html, track: { target in
+                (target.hasPrefix("https://") || target.hasPrefix("http://")) && !target.hasPrefix(unsubscribePrefix)
+            }, redirect: { n in
+                http.publicURL + "/c/" + signer.sign(LinkToken(purpose: .click, outboxID: outboxID, link: UInt16(clamping: n)))
+            })
+        }
+        if http.trackOpens {
+            email.html = LinkTracker.addPixel(email.html, url: http.publicURL + "/o/" + signer.sign(LinkToken(purpose: .open, outboxID: outboxID)) + ".gif")
+        }
         let sender = sequence.sender ?? catalog.config.sender
         guard let from = try? EmailAddress(validating: sender.email) else { throw Problem.badSender(sender.email) }
         let replyTo = sender.replyTo.flatMap { try? EmailAddress(validating: $0) }
@@ -45,7 +58,7 @@ public struct MessageComposer: Sendable {
         let bounceDomain = catalog.config.bounceDomain ?? String(from.domain)
         let envelope = catalog.config.verp ? (try? EmailAddress(validating: "bounces+\(outboxID)@\(bounceDomain)")) ?? from : from
         return OutgoingMessage(outboxID: outboxID, messageID: messageID, envelopeFrom: envelope, recipient: lead.email,
-                               subject: email.subject, data: MIMEBuilder.build(message))
+                               subject: email.subject, data: MIMEBuilder.build(message), links: links)
     }
 
     /// The domain Message-IDs of a sequence use: its sender's.

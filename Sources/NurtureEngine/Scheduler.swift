@@ -162,31 +162,37 @@ public actor Scheduler {
         let width = max(1, transport.groupWidth)
         let groups = stride(from: 0, to: sends.count, by: width).map { Array(sends[$0..<min($0 + width, sends.count)]) }
         let ahead = transport.overlapsGroups ? 2 : 1 // groups claimed before the first transfer starts
-        try store.apply(decided + groups.prefix(ahead).joined().map { .claim(outboxID: $0.0.outboxID) }, now: now)
+        let claimed = try store.apply(decided + groups.prefix(ahead).joined().map { .claim(outboxID: $0.0.outboxID) }, now: now)
         guard !groups.isEmpty else { return }
         let (store, retry, composer) = (self.store, settings.retry, self.composer)
         let rendered = RenderQueue(count: groups.count)
         async let rendering: Void = Self.render(groups, composer: composer, catalog: catalog, now: now, into: rendered)
         // Filled on the transport's thread, read back here once it is done.
-        let state = Mutex<DeliveryState>(DeliveryState())
+        let state = Mutex<DeliveryState>(DeliveryState(claimed: claimed))
         await transport.run(groups: groups.count, perDomain: catalog.config.throttle.domainConcurrency, prepare: { i in
-            // An earlier commit failed: this group was never claimed, so it must not be sent.
-            state.withLock { $0.error == nil } ? rendered.take(i).composed.map(\.2) : []
+            let group = rendered.take(i)
+            return state.withLock { s in
+                // An earlier commit failed: this group was never claimed, so it must not be sent. A send that
+                // could not be claimed was cancelled meanwhile (an unsubscribe): it never goes out either.
+                guard s.error == nil else { return [] }
+                s.sending[i] = group.composed.filter { s.claimed.contains($0.0.outboxID) }
+                return s.sending[i]!.map(\.2)
+            }
         }, finish: { i, delivered in
             // After a failed commit nothing more is recorded or claimed; the group in flight stays "sending".
-            guard state.withLock({ $0.error == nil }) else { return }
+            guard let sending = state.withLock({ $0.error == nil ? $0.sending.removeValue(forKey: i) : nil }) else { return }
             let group = rendered.take(i)
             var results = group.failed
             var entries = group.entries
-            for ((d, sequence, message), result) in zip(group.composed, delivered) {
+            for ((d, sequence, message), result) in zip(sending, delivered) {
                 let (outcome, entry) = Self.outcome(of: result, for: d, sequence: sequence, message: message, catalog, retry: retry, now: now)
                 results.append(outcome)
                 entries.append(entry)
             }
             let nextClaims = i + ahead < groups.count ? groups[i + ahead].map(\.0.outboxID) : []
             do {
-                try store.complete(results, thenClaim: nextClaims, now: now)
-                state.withLock { $0.entries += entries }
+                let claimed = try store.complete(results, thenClaim: nextClaims, now: now)
+                state.withLock { $0.entries += entries; $0.claimed.formUnion(claimed) }
             } catch {
                 state.withLock { $0.error = error }
             }
@@ -199,6 +205,9 @@ public actor Scheduler {
 
     /// What the delivery callbacks share across the transport's thread.
     struct DeliveryState: Sendable {
+        var claimed: Set<Int64>
+        /// Each group's messages as they went to the transport (the claimed ones).
+        var sending: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
         var entries: [Report.Entry] = []
         var error: (any Error)?
     }
@@ -254,7 +263,7 @@ public actor Scheduler {
             var e = Self.entry(.sent, d, now, d.possiblySent ? "\(reply) (possibly sent before the restart)" : reply)
             e.subject = message.subject
             return (.sent(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, stepID: d.stepID,
-                          reply: reply, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)), e)
+                          reply: reply, links: message.links, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)), e)
         case .temporaryFailure(let error):
             if let at = retry.retryAt(attempts: d.attempts + 1, firstAttempt: d.firstAttemptAt ?? now, now: now, jitter: Double.random(in: 0...1)) {
                 return (.deferred(outboxID: d.outboxID, retryAt: at, error: error),

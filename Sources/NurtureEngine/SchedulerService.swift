@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import Metrics
 import NurtureCore
+import NurtureHTTP
 import ServiceLifecycle
 import UnixSignals
 
@@ -12,18 +14,22 @@ public struct SchedulerService: Service {
     let clock: NurtureClock
     /// In the clock's time; a scaled demo clock gets a proportionally longer one.
     let pollInterval: TimeInterval
+    let heartbeat: SchedulerHeartbeat
     let logger: Logger
 
-    public init(scheduler: Scheduler, store: SchedulerStore, clock: NurtureClock, pollInterval: TimeInterval, logger: Logger) {
+    public init(scheduler: Scheduler, store: SchedulerStore, clock: NurtureClock, pollInterval: TimeInterval,
+                heartbeat: SchedulerHeartbeat = SchedulerHeartbeat(), logger: Logger) {
         self.scheduler = scheduler
         self.store = store
         self.clock = clock
         self.pollInterval = pollInterval
+        self.heartbeat = heartbeat
         self.logger = logger
     }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            heartbeat.beat()
             let now = clock.now()
             var wake = now.addingTimeInterval(pollInterval)
             do {
@@ -45,6 +51,10 @@ public struct SchedulerService: Service {
     }
 
     private func log(_ report: Scheduler.Report) {
+        for e in report.entries where e.kind == .sent || e.kind == .deferred || e.kind == .failed {
+            let result = e.kind == .failed && e.detail.hasPrefix("hard bounce") ? "bounced" : e.kind.rawValue
+            Counter(label: "nurture_sends_total", dimensions: [("result", result)]).increment()
+        }
         for e in report.entries where e.kind == .failed || e.kind == .deferred {
             logger.warning("\(e.kind.rawValue) \(e.sequenceID)/\(e.stepID) outbox=\(e.outboxID ?? 0): \(e.detail)")
         }

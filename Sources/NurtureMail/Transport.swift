@@ -11,14 +11,18 @@ public struct OutgoingMessage: Sendable {
     /// The decoded subject, for logs and `simulate`.
     public var subject: String
     public var data: [UInt8]
+    /// Original targets of the tracked links, by index, kept for the click redirects.
+    public var links: [String]
 
-    public init(outboxID: Int64, messageID: String, envelopeFrom: EmailAddress, recipient: EmailAddress, subject: String = "", data: [UInt8]) {
+    public init(outboxID: Int64, messageID: String, envelopeFrom: EmailAddress, recipient: EmailAddress, subject: String = "",
+                data: [UInt8], links: [String] = []) {
         self.outboxID = outboxID
         self.messageID = messageID
         self.envelopeFrom = envelopeFrom
         self.recipient = recipient
         self.subject = subject
         self.data = data
+        self.links = links
     }
 }
 

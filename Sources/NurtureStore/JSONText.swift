@@ -31,6 +31,13 @@ enum JSONText {
         return out + "\""
     }
 
+    static func array(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ",") + "]" }
+
+    static func decodeArray(_ text: String) -> [String] {
+        guard let data = text.data(using: .utf8), let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return [] }
+        return array.compactMap { $0 as? String }
+    }
+
     static func decodeObject(_ text: String) -> [String: String] {
         guard let data = text.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }

@@ -112,6 +112,14 @@ enum Migrations {
                 CREATE INDEX outbox_lead_recent ON outbox(lead_id, sent_at) WHERE status IN ('sent', 'sending');
                 """)
         }
+        m.registerMigration("v3-tracking") { db in
+            try db.execute(sql: """
+                -- The sent message's own link targets (JSON array), by the index its /c/ tokens carry: a click
+                -- redirects only there, never to a URL taken from the request.
+                ALTER TABLE outbox ADD COLUMN links TEXT;
+                CREATE INDEX event_outbox ON event(outbox_id, type, occurred_at) WHERE outbox_id IS NOT NULL;
+                """)
+        }
         return m
     }
 }

@@ -41,7 +41,7 @@ enum SQL {
         FROM event WHERE lead_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?
         """
     static let sendsOfLead = """
-        SELECT sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
+        SELECT id, sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
         FROM outbox WHERE lead_id = ? ORDER BY id DESC LIMIT ?
         """
     static let ledgerOfLead = """
@@ -113,7 +113,7 @@ enum SQL {
         WHERE id = :id AND status IN ('scheduled', 'deferred')
         """
     static let markSent = """
-        UPDATE outbox SET status = 'sent', sent_at = ?, server_reply = ?, last_error = NULL, updated_at = ?
+        UPDATE outbox SET status = 'sent', sent_at = ?, server_reply = ?, links = ?, last_error = NULL, updated_at = ?
         WHERE id = ? AND status = 'sending'
         """
     static let markDeferred = """
@@ -172,4 +172,26 @@ enum SQL {
     static let outboxStatusCounts = "SELECT status, count(*) AS n FROM outbox GROUP BY status"
     static let possiblySentMessageIDs = "SELECT message_id FROM outbox WHERE possibly_sent = 1"
     static let sentMessageIDs = "SELECT message_id FROM outbox WHERE status = 'sent' ORDER BY id"
+
+    // MARK: tracking
+
+    static let trackedMessage = """
+        SELECT o.id, o.lead_id, o.sequence_id, o.step_id, o.sent_at, o.links, l.email, l.locale, l.fields,
+               EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
+        FROM outbox o JOIN lead l ON l.id = o.lead_id
+        WHERE o.id = ? AND o.status IN ('sending', 'sent')
+        """
+    static let insertEngagement = """
+        INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let distinctLinksClicked = """
+        SELECT count(DISTINCT json_extract(data, '$.link')) FROM event
+        WHERE outbox_id = ? AND type = 'click' AND occurred_at >= ?
+        """
+    static let flagBurst = """
+        UPDATE event SET machine = 1, data = json_set(coalesce(data, '{}'), '$.why', 'burst on every link of the message')
+        WHERE outbox_id = ? AND type = 'click' AND occurred_at >= ? AND machine = 0
+        """
+    static let leadOfOutbox = "SELECT o.lead_id, l.email_key FROM outbox o JOIN lead l ON l.id = o.lead_id WHERE o.id = ?"
+    static let ping = "SELECT 1"
 }

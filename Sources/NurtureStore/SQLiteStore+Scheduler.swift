@@ -112,9 +112,11 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
-    public func apply(_ outcomes: [DispatchOutcome], now: Date) throws {
+    @discardableResult
+    public func apply(_ outcomes: [DispatchOutcome], now: Date) throws -> Set<Int64> {
         let t = Self.millis(now)
-        try writeProgress { db in
+        return try writeProgress { db in
+            var claimed: Set<Int64> = []
             for outcome in outcomes {
                 switch outcome {
                 case let .postpone(id, until, reason):
@@ -127,19 +129,22 @@ extension SQLiteStore: SchedulerStore {
                     try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead), now: t)
                 case let .claim(id):
                     try db.cachedStatement(sql: SQL.claim).execute(arguments: ["now": t, "id": id])
+                    if db.changesCount > 0 { claimed.insert(id) }
                 }
             }
+            return claimed
         }
     }
 
-    public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date) throws {
+    @discardableResult
+    public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date) throws -> Set<Int64> {
         let t = Self.millis(now)
-        try writeProgress { db in
+        return try writeProgress { db in
             for result in results {
                 switch result {
-                case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, next):
+                case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next):
                     // Kept to the minimum of pages: this commit is paid once per message on the delivery path.
-                    try db.cachedStatement(sql: SQL.markSent).execute(arguments: [t, reply, t, id])
+                    try db.cachedStatement(sql: SQL.markSent).execute(arguments: [t, reply, links.isEmpty ? nil : JSONText.array(links), t, id])
                     guard db.changesCount > 0 else { continue }
                     try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .deferred(id, retryAt, error):
@@ -162,11 +167,16 @@ extension SQLiteStore: SchedulerStore {
                     }
                 }
             }
-            for id in claims { try db.cachedStatement(sql: SQL.claim).execute(arguments: ["now": t, "id": id]) }
+            var claimed: Set<Int64> = []
+            for id in claims {
+                try db.cachedStatement(sql: SQL.claim).execute(arguments: ["now": t, "id": id])
+                if db.changesCount > 0 { claimed.insert(id) }
+            }
+            return claimed
         }
     }
 
-    private func end(_ db: Database, _ e: EnrollmentEnd, now: Int64) throws {
+    func end(_ db: Database, _ e: EnrollmentEnd, now: Int64) throws {
         if e.allOfLead {
             try db.cachedStatement(sql: SQL.endEnrollmentsOfLead).execute(arguments: [now, e.reason, e.leadID])
             try db.cachedStatement(sql: SQL.cancelSendsOfLead).execute(arguments: [e.reason, now, e.leadID])

@@ -122,7 +122,7 @@ public final class SQLiteStore: LeadStore, Sendable {
                 LedgerEntry(at: Self.date(r["at"]), delta: r["delta"], scoreAfter: r["score_after"], cause: r["cause"])
             }
             let sends = try Row.fetchAll(db, sql: SQL.sendsOfLead, arguments: [id, 50]).map { r in
-                SendSummary(sequenceID: r["sequence_id"], stepID: r["step_id"], status: r["status"], dueAt: Self.date(r["due_at"]),
+                SendSummary(outboxID: r["id"], sequenceID: r["sequence_id"], stepID: r["step_id"], status: r["status"], dueAt: Self.date(r["due_at"]),
                             sentAt: (r["sent_at"] as Int64?).map(Self.date), attempts: r["attempts"], reason: r["why"], reply: r["server_reply"])
             }
             return StoredLead(id: id, lead: lead, createdAt: Self.date(row["created_at"]), updatedAt: Self.date(row["updated_at"]),

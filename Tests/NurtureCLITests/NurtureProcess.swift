@@ -25,6 +25,10 @@ struct NurtureProcess {
         var config = try String(contentsOfFile: Self.repository + "/nurture.example.yaml", encoding: .utf8)
         config = config.replacingOccurrences(of: "\nsequences: sequences\n", with: "\nsequences: \(Self.repository)/sequences\n")
         config = config.replacingOccurrences(of: "\ntemplates: templates\n", with: "\ntemplates: \(Self.repository)/templates\n")
+        // Tests run daemons side by side: each gets its own HTTP port.
+        let port = HTTPProbe.freePort()
+        config = config.replacingOccurrences(of: "listen: 127.0.0.1:8080", with: "listen: 127.0.0.1:\(port)")
+            .replacingOccurrences(of: "public_url: http://localhost:8080", with: "public_url: http://127.0.0.1:\(port)")
         try config.write(toFile: directory + "/nurture.yaml", atomically: true, encoding: .utf8)
     }
 

@@ -15,6 +15,7 @@ struct ServeCrashTests {
         try fm.createDirectory(atPath: p.path("templates"), withIntermediateDirectories: true)
         try """
             database: var/nurture.sqlite
+            http: { listen: 127.0.0.1:\(HTTPProbe.freePort()) }
             sequences: sequences
             templates: templates
             timezone: UTC

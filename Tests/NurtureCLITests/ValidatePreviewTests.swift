@@ -37,7 +37,7 @@ struct ValidatePreviewTests {
         #expect(r.stdout.hasPrefix("Subject: "))
         #expect(r.stdout.contains("--- text/plain ---") && r.stdout.contains("--- text/html ---"))
         #expect(r.stdout.contains("Ada &lt;b&gt;"))
-        #expect(r.stdout.contains("http://localhost:8080/u/"))
+        #expect(r.stdout.contains("/u/preview"))
     }
 
     @Test func previewOfUnknownStepListsTheSteps() throws {

@@ -13,6 +13,10 @@ func at(_ s: String) -> Date { ISO8601DateFormatter().date(from: s)! }
 final class CapturingTransport: Transport {
     let concurrency: Int
     private let state = Mutex<(sent: [OutgoingMessage], script: [String: [DeliveryResult]], perDomain: [Int])>(([], [:], []))
+    /// Called with each message just before it is "transferred", on the transport's thread.
+    private let hook = Mutex<(@Sendable (OutgoingMessage) -> Void)?>(nil)
+
+    func beforeSending(_ body: @escaping @Sendable (OutgoingMessage) -> Void) { hook.withLock { $0 = body } }
 
     init(concurrency: Int = 1) { self.concurrency = concurrency }
 
@@ -36,7 +40,8 @@ final class CapturingTransport: Transport {
     }
 
     private func results(_ messages: [OutgoingMessage]) -> [DeliveryResult] {
-        state.withLock { s in
+        if let hook = hook.withLock({ $0 }) { messages.forEach(hook) }
+        return state.withLock { s in
             messages.map { m in
                 if var queue = s.script[m.recipient.value], !queue.isEmpty {
                     let r = queue.removeFirst()

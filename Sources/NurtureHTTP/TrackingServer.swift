@@ -1,0 +1,267 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import Metrics
+import NurtureCore
+import NurtureSigning
+import ServiceLifecycle
+
+/// The HTTP side of `nurture serve`: open pixel, click redirects, one-click unsubscribe, health and metrics.
+/// Every token is verified before anything is read or written; a bad one records nothing.
+public struct TrackingServer: Sendable {
+    /// What the handlers need from the running configuration (read per request, so a reload applies at once).
+    public struct Site: Sendable {
+        public var senderName: String
+        public var defaultLocale: String
+        public var policy: MachineSignals.Policy
+
+        public init(senderName: String, defaultLocale: String, policy: MachineSignals.Policy) {
+            self.senderName = senderName
+            self.defaultLocale = defaultLocale
+            self.policy = policy
+        }
+    }
+
+    let store: TrackingStore
+    let signer: TokenSigner
+    let site: @Sendable () -> Site
+    let heartbeat: SchedulerHeartbeat
+    let now: @Sendable () -> Date
+    let metricsText: @Sendable () async -> [UInt8]
+    let batcher: EventBatcher
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - now: the engine's clock (a demo clock may run faster than real time).
+    ///   - metricsText: the Prometheus exposition, rendered by whoever owns the registry.
+    public init(store: TrackingStore, signer: TokenSigner, site: @escaping @Sendable () -> Site, heartbeat: SchedulerHeartbeat,
+                now: @escaping @Sendable () -> Date, metricsText: @escaping @Sendable () async -> [UInt8], logger: Logger) {
+        self.store = store
+        self.signer = signer
+        self.site = site
+        self.heartbeat = heartbeat
+        self.now = now
+        self.metricsText = metricsText
+        self.batcher = EventBatcher(store: store, burstWindow: { site().policy.burstWindow })
+        self.logger = logger
+    }
+
+    /// The server as a service for the daemon's group. `onListening` runs once the port accepts connections.
+    public func application(host: String, port: Int, onListening: @escaping @Sendable () async -> Void = {}) -> some Service {
+        let router = Router(context: TrackingContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.get("/o/:token") { request, context in await self.open(request, context) }
+        router.head("/o/:token") { request, context in await self.open(request, context) }
+        router.get("/c/:token") { request, context in try await self.click(request, context) }
+        router.head("/c/:token") { request, context in try await self.click(request, context) }
+        router.get("/u/:token") { request, context in await self.unsubscribePage(request, context) }
+        router.post("/u/:token") { request, context in await self.unsubscribe(request, context) }
+        router.get("/healthz") { _, _ in await self.health() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: await self.metricsText())))
+        }
+        // Limits: small headers, idle connections closed; bodies are capped by the context (and per route).
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024,
+                                                                        maxHeaderFieldCount: 100)
+        return Application(router: router,
+                           server: .http1(configuration: .init(idleTimeout: .seconds(30), httpDecoderConfiguration: decoder)),
+                           configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                           onServerRunning: { _ in await onListening() }, logger: logger)
+    }
+
+    // MARK: opens
+
+    static let gif: [UInt8] = [
+        0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0x21,
+        0xF9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2C, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44,
+        0x01, 0x00, 0x3B,
+    ]
+
+    static let noCache: HTTPFields = [.cacheControl: "no-store, no-cache, must-revalidate, private, max-age=0", .pragma: "no-cache",
+                                      .expires: "0"]
+
+    /// Always the pixel, whatever the token: a mail reader must never show a broken image.
+    func open(_ request: Request, _ context: TrackingContext) async -> Response {
+        var headers = Self.noCache
+        headers[.contentType] = "image/gif"
+        let response = Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Self.gif)))
+        guard let raw = context.parameters.get("token"), raw.hasSuffix(".gif"),
+              let token = signer.verify(raw.dropLast(4), purpose: .open) else { return response }
+        do {
+            guard let message = try await store.trackedMessage(token.outboxID) else { return response }
+            let at = now()
+            var why = MachineSignals.open(userAgent: request.headers[.userAgent], sentAt: message.sentAt, now: at, policy: site().policy)
+            if request.method == .head { why = why ?? "HEAD request" }
+            let machine = try await batcher.record(TrackedEvent(kind: .open, message: message, at: at, machineReason: why))
+            Self.count("open", machine: machine)
+        } catch {
+            logger.error("open not recorded: \(error)")
+        }
+        return response
+    }
+
+    // MARK: clicks
+
+    /// Redirects only to the message's own stored link; anything else is a 404 that records nothing.
+    func click(_ request: Request, _ context: TrackingContext) async throws -> Response {
+        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .click) else { return Self.notFound }
+        let message: TrackedMessage
+        do {
+            guard let found = try await store.trackedMessage(token.outboxID) else { return Self.notFound }
+            message = found
+        } catch {
+            logger.error("click lookup failed: \(error)")
+            return Self.unavailable
+        }
+        guard Int(token.link) < message.links.count else { return Self.notFound }
+        let target = message.links[Int(token.link)]
+        let at = now()
+        let why = MachineSignals.click(method: request.method.rawValue, userAgent: request.headers[.userAgent], sentAt: message.sentAt,
+                                       now: at, policy: site().policy)
+        do {
+            let machine = try await batcher.record(TrackedEvent(kind: .click, message: message, link: Int(token.link), at: at, machineReason: why))
+            Self.count("click", machine: machine)
+        } catch {
+            // The reader still gets where they were going; the failure is logged.
+            logger.error("click not recorded: \(error)")
+        }
+        var headers = Self.noCache
+        headers[.location] = target
+        headers[.referrerPolicy] = "no-referrer"
+        return Response(status: .found, headers: headers)
+    }
+
+    // MARK: unsubscribe
+
+    func unsubscribePage(_ request: Request, _ context: TrackingContext) async -> Response {
+        let siteNow = site()
+        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .unsubscribe) else {
+            return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+        }
+        do {
+            guard let message = try await store.trackedMessage(token.outboxID) else {
+                return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+            }
+            // A GET only shows the form: scanners fetch GETs, and some run scripts.
+            return Self.page(.ok, message.suppressed ? .done : .confirm(token: raw), locale: message.locale ?? siteNow.defaultLocale,
+                             site: siteNow, message: message)
+        } catch {
+            logger.error("unsubscribe page lookup failed: \(error)")
+            return Self.page(.serviceUnavailable, .failed, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+        }
+    }
+
+    /// RFC 8058: the POST unsubscribes at once and answers 200 (never a redirect), committed before the reply.
+    func unsubscribe(_ request: Request, _ context: TrackingContext) async -> Response {
+        let siteNow = site()
+        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .unsubscribe) else {
+            return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+        }
+        let body: [UInt8]
+        do {
+            // A client trickling its body cannot hold the request open: 10 s for at most 16 KiB.
+            body = try await Self.within(.seconds(10)) { Array(buffer: try await request.body.collect(upTo: 16 * 1024)) }
+        } catch is TimedOut {
+            return Response(status: .requestTimeout, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
+                            body: .init(byteBuffer: ByteBuffer(string: "Request body too slow\n")))
+        } catch {
+            return Response(status: .contentTooLarge, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: "Request body too large\n")))
+        }
+        guard OneClickBody.isValid(contentType: request.headers[.contentType], body: body) else {
+            return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: "Expected List-Unsubscribe=One-Click\n")))
+        }
+        do {
+            let message = try await store.trackedMessage(token.outboxID)
+            let via = request.headers[.contentType]?.lowercased().hasPrefix("multipart/") == true ? "one-click (multipart)" : "one-click"
+            switch try await store.unsubscribe(outboxID: token.outboxID, at: now(), via: via) {
+            case .unknownMessage:
+                return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+            case .unsubscribed:
+                Self.count("unsubscribe", machine: false)
+                logger.info("unsubscribed outbox=\(token.outboxID)")
+                fallthrough
+            case .alreadyUnsubscribed:
+                return Self.page(.ok, .done, locale: message?.locale ?? siteNow.defaultLocale, site: siteNow, message: message)
+            }
+        } catch {
+            logger.error("unsubscribe failed outbox=\(token.outboxID): \(error)")
+            return Self.page(.serviceUnavailable, .failed, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+        }
+    }
+
+    // MARK: operations
+
+    func health() async -> Response {
+        let database = await store.isReachable()
+        // The scheduler loop wakes at least every poll interval; a minute without a beat means it is stuck.
+        let scheduler = heartbeat.age.map { $0 < .seconds(60) } ?? false
+        let ok = database && scheduler
+        let body = "{\"status\":\"\(ok ? "ok" : "unavailable")\",\"database\":\"\(database ? "ok" : "unreachable")\","
+            + "\"scheduler\":\"\(scheduler ? "ok" : "stalled")\"}\n"
+        return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    // MARK: helpers
+
+    struct TimedOut: Error {}
+
+    /// The body's result, or `TimedOut` once `limit` has passed (the body is then cancelled).
+    static func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw TimedOut()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    static let notFound = Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                                   body: .init(byteBuffer: ByteBuffer(string: "Not found\n")))
+    static let unavailable = Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "60"],
+                                      body: .init(byteBuffer: ByteBuffer(string: "Temporarily unavailable\n")))
+
+    static func page(_ status: HTTPResponse.Status, _ kind: UnsubscribePage.Kind, locale: String, site: Site, message: TrackedMessage?) -> Response {
+        let html = UnsubscribePage.render(kind, locale: locale, sender: site.senderName, email: message?.email.value, firstName: message?.firstName)
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                                                  .contentSecurityPolicy: UnsubscribePage.contentSecurityPolicy],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func count(_ type: String, machine: Bool) {
+        Counter(label: "nurture_events_total", dimensions: [("type", type), ("origin", machine ? "machine" : "human")]).increment()
+    }
+}
+
+/// Request context with a small body cap: nothing Nurture accepts over HTTP is large.
+public struct TrackingContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public init(source: Source) { coreContext = .init(source: source) }
+    public var maxUploadSize: Int { 64 * 1024 }
+}
+
+/// Headers every response carries; HTML pages add their Content-Security-Policy.
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: TrackingContext, next: (Request, TrackingContext) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.xFrameOptions] = "DENY"
+        if response.headers[.referrerPolicy] == nil { response.headers[.referrerPolicy] = "no-referrer" }
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let pragma = Self("Pragma")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+}

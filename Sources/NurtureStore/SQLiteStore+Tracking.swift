@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import NurtureCore
+
+/// The HTTP side's storage. GRDB's async methods run on its own queues, never on Swift's cooperative threads.
+extension SQLiteStore: TrackingStore {
+    public func trackedMessage(_ outboxID: Int64) async throws -> TrackedMessage? {
+        try await pool.read { db in
+            // A cached statement: compiling it per request (and GRDB's authorizer with it) was a tenth of the CPU.
+            guard let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.trackedMessage), arguments: [outboxID]),
+                  let email = try? EmailAddress(validating: row["email"] as String) else { return nil }
+            let fields = JSONText.decodeObject(row["fields"])
+            return TrackedMessage(outboxID: row["id"], leadID: row["lead_id"], email: email, firstName: fields["first_name"],
+                                  locale: row["locale"], sequenceID: row["sequence_id"], stepID: row["step_id"],
+                                  sentAt: (row["sent_at"] as Int64?).map(Self.date),
+                                  links: (row["links"] as String?).map(JSONText.decodeArray) ?? [], suppressed: row["suppressed"])
+        }
+    }
+
+    public func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval) async throws -> [Bool] {
+        try await pool.write { db in
+            let insert = try db.cachedStatement(sql: SQL.insertEngagement)
+            return try items.map { e in
+                let t = Self.millis(e.at)
+                var data: [String] = []
+                if let link = e.link { data.append("\"link\":\(link)") }
+                if let why = e.machineReason { data.append("\"why\":" + JSONText.quoted(why)) }
+                try insert.execute(arguments: [e.message.leadID, e.message.outboxID, e.message.sequenceID, e.message.stepID,
+                                               e.kind.rawValue, e.machineReason == nil ? 0 : 1, t,
+                                               data.isEmpty ? nil : "{" + data.joined(separator: ",") + "}"])
+                guard e.kind == .click, e.machineReason == nil else { return e.machineReason != nil }
+                let since = t - Int64(burstWindow * 1000)
+                let distinct = try Int.fetchOne(try db.cachedStatement(sql: SQL.distinctLinksClicked), arguments: [e.message.outboxID, since]) ?? 0
+                guard MachineSignals.isBurst(distinctLinksClicked: distinct, linkCount: e.message.links.count) else { return false }
+                try db.execute(sql: SQL.flagBurst, arguments: [e.message.outboxID, since])
+                return true
+            }
+        }
+    }
+
+    public func unsubscribe(outboxID: Int64, at: Date, via: String) async throws -> UnsubscribeResult {
+        let t = Self.millis(at)
+        // pool.write runs on the writer at synchronous=FULL: the unsubscribe survives power loss once we reply.
+        return try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: SQL.leadOfOutbox, arguments: [outboxID]) else { return .unknownMessage }
+            let leadID: Int64 = row["lead_id"], key: String = row["email_key"]
+            try db.cachedStatement(sql: SQL.suppressKey).execute(arguments: [key, "unsubscribed", t])
+            guard db.changesCount > 0 else { return .alreadyUnsubscribed }
+            try db.cachedStatement(sql: SQL.insertEngagement).execute(arguments: [
+                leadID, outboxID, nil, nil, "unsubscribe", 0, t, "{\"via\":" + JSONText.quoted(via) + "}",
+            ])
+            try end(db, EnrollmentEnd(enrollmentID: 0, leadID: leadID, reason: "unsubscribed", handoff: false, allOfLead: true), now: t)
+            return .unsubscribed
+        }
+    }
+
+    public func isReachable() async -> Bool {
+        (try? await pool.read { db in try Int.fetchOne(db, sql: SQL.ping) }) == 1
+    }
+
+    public func outboxDepth() async throws -> [String: Int] {
+        try await pool.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: SQL.outboxStatusCounts) { counts[row["status"]] = row["n"] }
+            return counts
+        }
+    }
+}
