@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= nurture.example.yaml
 NURTURE := .build/debug/nurture
 
-.PHONY: run test build release deps test-deps clean demo-reset
+.PHONY: run test build release deps test-deps clean demo-reset install uninstall
 
 ## Installs what is missing, builds, and runs Nurture on the embedded defaults (SQLite under var/, shipped
 ## sequences, demo leads, emails written to var/outbox/). The demo clock runs 4320× (three days a minute).
@@ -33,6 +33,39 @@ deps:
 
 test-deps:
 	scripts/install-deps.sh test
+
+## Installs the service: binary, unit, example configuration, sequences and templates under /etc/nurture (an
+## existing configuration is never overwritten) and generated credentials. DESTDIR= stages it elsewhere.
+PREFIX ?= /usr/local
+ETC ?= /etc/nurture
+UNIT_DIR ?= /etc/systemd/system
+BIN ?= .build/release/nurture
+
+install: $(if $(filter .build/release/nurture,$(BIN)),release)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/nurture
+	install -d -m 0755 $(DESTDIR)$(UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/nurture $(DESTDIR)$(ETC)
+	sed 's#/usr/local/#$(PREFIX)/#g' systemd/nurture.service > $(DESTDIR)$(UNIT_DIR)/nurture.service
+	chmod 0644 $(DESTDIR)$(UNIT_DIR)/nurture.service
+	install -m 0644 README.md nurture.example.yaml $(DESTDIR)$(PREFIX)/share/doc/nurture/
+	@if [ -e $(DESTDIR)$(ETC)/nurture.yaml ]; then echo "kept the existing $(ETC)/nurture.yaml"; \
+	 else install -m 0644 systemd/nurture.yaml $(DESTDIR)$(ETC)/nurture.yaml; fi
+	@for d in sequences templates; do \
+	   if [ -e $(DESTDIR)$(ETC)/$$d ]; then echo "kept the existing $(ETC)/$$d"; else cp -r $$d $(DESTDIR)$(ETC)/$$d; fi; done
+	install -d -m 0700 $(DESTDIR)$(ETC)/credentials
+	@umask 077; c=$(DESTDIR)$(ETC)/credentials; \
+	 [ -e $$c/token.key ] || { head -c 32 /dev/urandom | base64 > $$c/token.key; echo "generated $(ETC)/credentials/token.key"; }; \
+	 [ -e $$c/api_token ] || { head -c 32 /dev/urandom | base64 | tr -d '/+=' > $$c/api_token; echo "generated $(ETC)/credentials/api_token"; }; \
+	 [ -e $$c/smtp_password ] || { : > $$c/smtp_password; echo "created an empty $(ETC)/credentials/smtp_password"; }
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "Installed. Edit $(ETC)/nurture.yaml, then: systemctl enable --now nurture"
+
+## Removes the binary, the unit and the documentation; keeps $(ETC) and /var/lib/nurture (configuration, credentials, data).
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl disable --now nurture 2>/dev/null || true; fi
+	rm -f $(DESTDIR)$(PREFIX)/bin/nurture $(DESTDIR)$(UNIT_DIR)/nurture.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/nurture
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "Kept $(ETC) and /var/lib/nurture: remove them by hand to erase the configuration and all data."
 
 demo-reset:
 	rm -rf var/nurture.sqlite var/nurture.sqlite-wal var/nurture.sqlite-shm var/outbox

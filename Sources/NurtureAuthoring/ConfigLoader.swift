@@ -8,32 +8,45 @@ public enum ConfigLoader {
                           "transport", "smtp", "sender", "throttle", "scoring", "secrets"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
-    public static func load(path: String, sink: DiagnosticSink) -> NurtureConfig? {
+    /// Relative paths resolve against the config file's folder, except under systemd: data (the database, a file
+    /// outbox) against `$STATE_DIRECTORY` and secrets against `$CREDENTIALS_DIRECTORY` when those are set.
+    public static func load(path: String, sink: DiagnosticSink,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) -> NurtureConfig? {
         guard let text = YAMLSource.readText(path, sink: sink),
               let root = YAMLSource.parse(text, path: path, sink: sink) else { return nil }
         let before = sink.items.count
         let reader = NodeReader(file: path, sink: sink)
-        let config = read(root, reader: reader, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        // systemd passes a colon-separated list when a unit names several state directories; the first is ours.
+        let state = environment["STATE_DIRECTORY"].flatMap { $0.split(separator: ":").first.map(String.init) }
+        let credentials = environment["CREDENTIALS_DIRECTORY"].flatMap { $0.isEmpty ? nil : $0 }
+        let config = read(root, reader: reader, bases: Bases(config: folder, data: state ?? folder, secrets: credentials ?? folder))
         let failed = sink.items[before...].contains { $0.severity == .error }
         return failed ? nil : config
     }
 
-    static func read(_ root: Node, reader r: NodeReader, baseDirectory: String) -> NurtureConfig? {
+    /// Where relative paths resolve: authored files, data, secrets.
+    struct Bases {
+        var config: String, data: String, secrets: String
+    }
+
+    static func read(_ root: Node, reader r: NodeReader, bases: Bases) -> NurtureConfig? {
+        let baseDirectory = bases.config
         guard let top = r.mapping(root, "the config", allowed: topKeys) else { return nil }
-        func path(_ key: String, _ fallback: String) -> String {
+        func path(_ key: String, _ fallback: String, against base: String) -> String {
             let value = top[key].flatMap { r.singleLine($0.value, "'\(key)'") } ?? fallback
-            return resolve(value, against: baseDirectory)
+            return resolve(value, against: base)
         }
         var config = NurtureConfig(
             file: r.file,
-            database: path("database", "var/nurture.sqlite"),
-            sequencesDirectory: path("sequences", "sequences"),
-            templatesDirectory: path("templates", "templates"),
+            database: path("database", "var/nurture.sqlite", against: bases.data),
+            sequencesDirectory: path("sequences", "sequences", against: baseDirectory),
+            templatesDirectory: path("templates", "templates", against: baseDirectory),
             defaultTimeZone: top["timezone"].flatMap { r.timeZone($0.value, "'timezone'") } ?? "UTC",
             defaultLocale: top["locale"].flatMap { r.singleLine($0.value, "'locale'") } ?? "en",
             fields: [],
             http: .init(listen: "127.0.0.1:8080", publicURL: "http://localhost:8080"),
-            transport: .file(directory: resolve("var/outbox", against: baseDirectory)),
+            transport: .file(directory: resolve("var/outbox", against: bases.data)),
             sender: SenderIdentity(name: "", email: ""),
             postalAddress: "",
             verp: false,
@@ -58,12 +71,12 @@ public enum ConfigLoader {
             }
         }
         if let http = top["http"] { readHTTP(http.value, into: &config, reader: r) }
-        if let transport = top["transport"] { readTransport(transport.value, into: &config, reader: r, base: baseDirectory) }
+        if let transport = top["transport"] { readTransport(transport.value, into: &config, reader: r, base: bases.data) }
         if let smtp = top["smtp"] { readSMTP(smtp.value, into: &config, reader: r, base: baseDirectory) }
         readSender(top["sender"], root: root, into: &config, reader: r)
         if let throttle = top["throttle"] { readThrottle(throttle.value, into: &config, reader: r) }
         if let scoring = top["scoring"] { readScoring(scoring.value, into: &config, reader: r) }
-        if let secrets = top["secrets"] { readSecrets(secrets.value, into: &config, reader: r, base: baseDirectory) }
+        if let secrets = top["secrets"] { readSecrets(secrets.value, into: &config, reader: r, base: bases.secrets) }
         return config
     }
 

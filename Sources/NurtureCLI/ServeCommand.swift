@@ -20,11 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
         let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         guard speed >= 1, speed <= 1_000_000 else { throw ValidationError("--speed must be between 1 and 1000000") }
         let path = try options.locate()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        let journal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"].map { !$0.isEmpty } ?? false
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, journal: journal) }
         let logger = Logger(label: "nurture")
         var daemon = Daemon.Options(configPath: path, clock: speed == 1 ? SystemClock() : ScaledClock(factor: speed))
         daemon.speed = speed

@@ -22,6 +22,8 @@ public protocol SchedulerStore: Sendable {
     func reconsiderLeads(personas: [String]) throws
     /// The earliest due time of any scheduled or deferred send, so the loop can sleep until then.
     func nextDueAt() throws -> Date?
+    /// Sends waiting (scheduled or deferred) and in flight, through partial indexes: for status lines.
+    func queueDepth() throws -> (waiting: Int, sending: Int)
     /// Records an event for a lead and returns its active enrollments, to apply exit rules at once.
     func recordEvent(_ event: NewEvent) throws -> [ActiveEnrollment]
     /// Ends enrollments and cancels their scheduled sends (exit rules, unsubscribe, hand-off, sunset).

@@ -48,6 +48,7 @@ public enum Daemon {
     /// - Parameter stopSignals: SIGTERM/SIGINT, trapped by the caller as early as possible, so a stop request
     ///   that arrives during start-up still ends in a graceful shutdown rather than the default kill.
     public static func run(_ options: Options, stopSignals: UnixSignalsSequence, logger: Logger) async throws {
+        let notifier = SystemdNotifier()
         let (loaded, diagnostics) = CatalogReloader.load(configPath: options.configPath)
         guard let catalog = loaded else { throw StartError.invalidConfiguration(diagnostics) }
         for d in diagnostics { logger.warning("\(d)") }
@@ -67,13 +68,19 @@ public enum Daemon {
         let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, heartbeat: heartbeat,
                                       now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store) }, logger: logger)
         let (host, port) = try Self.listenAddress(config.http.listen)
+        // The loop must turn at least four times per watchdog interval, whatever it is waiting for.
+        var poll = options.pollInterval
+        if let watchdog = notifier.watchdogInterval { poll = min(poll, Double(watchdog.components.seconds) / 4 + Double(watchdog.components.attoseconds) / 4e18) }
+        let sequences = catalog.sequences.count
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock,
-                                            pollInterval: options.pollInterval * options.speed, heartbeat: heartbeat, logger: logger),
+            .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock, pollInterval: poll * options.speed,
+                                            heartbeat: heartbeat, notifier: notifier, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: ReloadService(reloader: reloader), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: ReloadService(reloader: reloader, notifier: notifier), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: tracking.application(host: host, port: port, onListening: {
                 logger.info("nurture serve: HTTP listening on \(host):\(port), links point to \(config.http.publicURL)")
+                // Everything is in place: database migrated, lock held, sequences loaded, port accepting connections.
+                notifier.ready(status: "serving \(sequences) sequences; HTTP on \(host):\(port)")
             }), successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
@@ -83,6 +90,7 @@ public enum Daemon {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 for await signal in stopSignals {
+                    notifier.stopping()
                     logger.info("received \(signal): draining")
                     await group.triggerGracefulShutdown()
                     break

@@ -21,6 +21,9 @@ public final class DaemonLock: Sendable {
 
     public init(path: String) throws {
         self.path = path
+        // A first `serve` on a new project runs before anything created the database's folder.
+        try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                 withIntermediateDirectories: true)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LockError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {

@@ -15,25 +15,31 @@ public struct SchedulerService: Service {
     /// In the clock's time; a scaled demo clock gets a proportionally longer one.
     let pollInterval: TimeInterval
     let heartbeat: SchedulerHeartbeat
+    let notifier: SystemdNotifier?
     let logger: Logger
 
+    /// - Parameter notifier: gets WATCHDOG=1 from this loop (so a stuck scheduler is restarted) and a STATUS line.
     public init(scheduler: Scheduler, store: SchedulerStore, clock: NurtureClock, pollInterval: TimeInterval,
-                heartbeat: SchedulerHeartbeat = SchedulerHeartbeat(), logger: Logger) {
+                heartbeat: SchedulerHeartbeat = SchedulerHeartbeat(), notifier: SystemdNotifier? = nil, logger: Logger) {
         self.scheduler = scheduler
         self.store = store
         self.clock = clock
         self.pollInterval = pollInterval
         self.heartbeat = heartbeat
+        self.notifier = notifier
         self.logger = logger
     }
 
     public func run() async throws {
+        var lastSend: Date?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             heartbeat.beat()
+            if let notifier, notifier.watchdogIfDue() { notifier.status(statusLine(lastSend: lastSend)) }
             let now = clock.now()
             var wake = now.addingTimeInterval(pollInterval)
             do {
                 let report = try await scheduler.tick(now: now)
+                if report.entries.contains(where: { $0.kind == .sent }) { lastSend = now }
                 log(report)
                 if report.moreWork { await Task.yield(); continue }
                 if let w = report.wakeAt { wake = min(wake, w) }
@@ -48,6 +54,12 @@ public struct SchedulerService: Service {
             }
         }
         logger.info("scheduler stopped")
+    }
+
+    /// One line for `systemctl status`: the queue and the last send.
+    private func statusLine(lastSend: Date?) -> String {
+        let depth = (try? store.queueDepth()).map { "\($0.waiting) waiting, \($0.sending) sending" } ?? "queue unknown"
+        return "outbox: \(depth); last send \(lastSend.map(DateText.iso) ?? "none yet")"
     }
 
     private func log(_ report: Scheduler.Report) {
@@ -67,13 +79,19 @@ public struct SchedulerService: Service {
 /// Reloads config, sequences and templates on SIGHUP.
 public struct ReloadService: Service {
     let reloader: CatalogReloader
+    let notifier: SystemdNotifier?
 
-    public init(reloader: CatalogReloader) { self.reloader = reloader }
+    public init(reloader: CatalogReloader, notifier: SystemdNotifier? = nil) {
+        self.reloader = reloader
+        self.notifier = notifier
+    }
 
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
+            notifier?.reloading()
             reloader.reload()
+            notifier?.ready(status: "reloaded at \(DateText.iso(Date()))")
         }
     }
 }

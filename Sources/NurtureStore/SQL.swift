@@ -160,6 +160,10 @@ enum SQL {
     static func reconsider(personas: Int) -> String {
         "UPDATE lead SET needs_enrollment = 1 WHERE persona IN (\(placeholders(personas))) AND needs_enrollment = 0"
     }
+    static let queueDepth = """
+        SELECT (SELECT count(*) FROM outbox WHERE status IN ('scheduled', 'deferred')) AS waiting,
+               (SELECT count(*) FROM outbox WHERE status = 'sending') AS sending
+        """
     static let nextDueAt = "SELECT min(due_at) FROM outbox WHERE status IN ('scheduled', 'deferred')"
     static let leadIDByKey = "SELECT id, score FROM lead WHERE email_key = ?"
     static let activeEnrollmentsOfLead = """

@@ -189,6 +189,13 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
+    public func queueDepth() throws -> (waiting: Int, sending: Int) {
+        try pool.read { db in
+            let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.queueDepth))
+            return (row?["waiting"] ?? 0, row?["sending"] ?? 0)
+        }
+    }
+
     public func endEnrollments(_ ends: [EnrollmentEnd], now: Date) throws {
         let t = Self.millis(now)
         try pool.write { db in for e in ends { try end(db, e, now: t) } }
