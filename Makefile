@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= nurture.example.yaml
 NURTURE := .build/debug/nurture
 
-.PHONY: run test build release deps test-deps clean demo-reset install uninstall
+.PHONY: run test build release deps test-deps clean demo-reset install uninstall bench bench-deps
 
 ## Installs what is missing, builds, and runs Nurture on the embedded defaults (SQLite under var/, shipped
 ## sequences, demo leads, emails written to var/outbox/). The demo clock runs 4320× (three days a minute).
@@ -66,6 +66,13 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/nurture
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "Kept $(ETC) and /var/lib/nurture: remove them by hand to erase the configuration and all data."
+
+## Benchmarks against references measured in the same run (smtp-source, nginx); writes bench/results/latest.json.
+bench: bench-deps release
+	python3 bench/run.py
+
+bench-deps: test-deps
+	scripts/install-deps.sh bench
 
 demo-reset:
 	rm -rf var/nurture.sqlite var/nurture.sqlite-wal var/nurture.sqlite-shm var/outbox

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Nurture needs that are missing; does nothing when all are present.
-# Usage: scripts/install-deps.sh [build|test]
+# Usage: scripts/install-deps.sh [build|test|bench]
 set -euo pipefail
 
 build=(libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata)
 # Tests run real servers: Postfix's smtp-sink and smtp-source, aiosmtpd (Python), openssl for test certificates,
 # headless Chromium driven by Selenium for the unsubscribe page, systemd-analyze for the unit file.
 test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd)
+# Benchmarks: load generator, reference web server, repeated timings, peak memory.
+bench=(wrk nginx-light hyperfine time)
 case "${1:-build}" in
   build) wanted=("${build[@]}") ;;
   test) wanted=("${build[@]}" "${test[@]}") ;;
-  *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+  bench) wanted=("${build[@]}" "${test[@]}" "${bench[@]}") ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

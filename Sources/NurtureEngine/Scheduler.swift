@@ -33,6 +33,8 @@ public actor Scheduler {
         public var moreWork = false
         /// Set when the global rate stopped the tick: due sends are waiting for this moment, not for their due time.
         public var wakeAt: Date?
+        /// How long finding the due batch took (logged; `bench/scale.sh` reads it).
+        public var dueQuery: Duration?
 
         public func count(_ kind: Entry.Kind) -> Int { entries.filter { $0.kind == kind }.count }
     }
@@ -91,8 +93,10 @@ public actor Scheduler {
     private func dispatch(_ catalog: Catalog, now: Date, report: inout Report) async throws {
         let throttle = catalog.config.throttle
         let reach = max(throttle.minGap.seconds, throttle.maxWindow.seconds)
+        let started = ContinuousClock.now
         let due = try store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
         guard !due.isEmpty else { return }
+        report.dueQuery = ContinuousClock.now - started
         if due.count == settings.dueBatch { report.moreWork = true }
         let priority = Dictionary(uniqueKeysWithValues: catalog.sequences.map { ($0.sequence.id, $0.sequence.priority) })
         // Higher-priority sequences first, then oldest first: when two sequences compete for a lead, priority wins.

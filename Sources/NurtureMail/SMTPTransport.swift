@@ -165,8 +165,10 @@ final class CurlWorker: @unchecked Sendable {
                 let verb = String(decoding: bytes.prefix(4), as: UTF8.self).uppercased()
                 if verb == "QUIT" { transfer.closing = true } else if verb.allSatisfy(\.isLetter) { transfer.lastCommand = verb }
             } else {
-                let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                if !line.isEmpty { transfer.lastReply = String(line.prefix(300)) }
+                // Trimmed by byte: this runs for every reply line of every message.
+                var end = bytes.count
+                while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x20 { end -= 1 }
+                if end > 0 { transfer.lastReply = String(decoding: bytes[..<min(end, 300)], as: UTF8.self) }
             }
             return 0
         }

@@ -1,5 +1,5 @@
 import Foundation
-import NurtureSigning
+@testable import NurtureSigning
 import Testing
 
 struct TokenSignerTests {
@@ -49,5 +49,21 @@ struct TokenSignerTests {
         _ = try TokenSigner.load(file: dir + "/token.key")
         try "c2hvcnQ=\n".write(toFile: dir + "/short.key", atomically: true, encoding: .utf8)
         #expect(throws: TokenSigner.KeyError.self) { try TokenSigner.load(file: dir + "/short.key") }
+    }
+}
+
+struct Base64URLTests {
+    @Test func roundTripsEveryLengthAndRefusesOtherCharacters() {
+        for length in 0..<40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ length) }
+            let text = Base64URL.encode(bytes)
+            #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
+            #expect(Base64URL.decode(text) == bytes, "length \(length)")
+        }
+        #expect(Base64URL.decode("ab+c") == nil)
+        #expect(Base64URL.decode("abc=") == nil)
+        #expect(Base64URL.decode("A") == nil)   // one character encodes nothing whole
+        #expect(Base64URL.decode("AA") == [0])
+        #expect(Base64URL.decode("AB") == nil)  // non-zero padding bits: not what an encoder writes
     }
 }

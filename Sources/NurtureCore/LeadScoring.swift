@@ -1,0 +1,109 @@
+import Foundation
+
+/// Scoring as a pure state machine: events add points, time decays the score, thresholds (with hysteresis) move
+/// the stage, hand the lead to sales or enroll it elsewhere. Every change comes back as a ledger entry with its
+/// cause, so a score can always be explained; callers store the state and perform the actions.
+public enum LeadScoring {
+    public struct State: Sendable, Hashable {
+        public var score: Double
+        /// When `score` was last brought up to date (decay runs from here).
+        public var at: Date?
+        public var stage: LifecycleStage
+        /// Thresholds (by their `at`) that fired and have not re-armed yet.
+        public var fired: Set<Double>
+
+        public init(score: Double = 0, at: Date? = nil, stage: LifecycleStage = .lead, fired: Set<Double> = []) {
+            self.score = score
+            self.at = at
+            self.stage = stage
+            self.fired = fired
+        }
+    }
+
+    public struct Change: Sendable, Hashable {
+        public var delta: Double
+        public var scoreAfter: Double
+        public var cause: String
+        public var at: Date
+    }
+
+    public enum Action: Sendable, Hashable {
+        case stage(LifecycleStage)
+        case handoff(threshold: Double)
+        case enroll(sequenceID: String)
+    }
+
+    public struct Outcome: Sendable, Hashable {
+        public var state: State
+        public var changes: [Change] = []
+        public var actions: [Action] = []
+    }
+
+    /// The points an event is worth: machine opens and clicks under their own keys.
+    public static func points(for type: String, machine: Bool, rules: ScoringRules) -> Double {
+        if machine, type == "open" || type == "click" { return rules.points["machine_\(type)"] ?? 0 }
+        return rules.points[type] ?? 0
+    }
+
+    /// Brings the score up to `now` by half-life decay; no change when less than 0.01 point would move.
+    public static func decay(_ state: State, to now: Date, rules: ScoringRules) -> Outcome {
+        var out = Outcome(state: state)
+        guard let halfLife = rules.halfLife, let since = state.at, now > since, state.score != 0 else {
+            if state.at == nil || now > state.at! { out.state.at = now }
+            return out
+        }
+        let factor = pow(0.5, now.timeIntervalSince(since) / Double(halfLife.seconds))
+        let decayed = (state.score * factor * 100).rounded() / 100
+        out.state.at = now
+        if abs(decayed - state.score) >= 0.01 {
+            out.changes.append(Change(delta: decayed - state.score, scoreAfter: decayed, cause: "decay (half-life \(halfLife))", at: now))
+            out.state.score = decayed
+        }
+        return thresholds(out, rules: rules, at: now)
+    }
+
+    /// Decays to the event's time, adds its points, then applies thresholds.
+    public static func apply(_ type: String, machine: Bool, cause: String, at: Date, to state: State, rules: ScoringRules) -> Outcome {
+        var out = decay(state, to: at, rules: rules)
+        let delta = points(for: type, machine: machine, rules: rules)
+        guard delta != 0 else { return out }
+        out.state.score = ((out.state.score + delta) * 100).rounded() / 100
+        out.changes.append(Change(delta: delta, scoreAfter: out.state.score, cause: cause, at: at))
+        return thresholds(out, rules: rules, at: at)
+    }
+
+    /// Fires each armed threshold the score reached, and re-arms those it fell `hysteresis` below.
+    static func thresholds(_ outcome: Outcome, rules: ScoringRules, at: Date) -> Outcome {
+        var out = outcome
+        for t in rules.thresholds.sorted(by: { $0.at < $1.at }) {
+            if out.state.fired.contains(t.at) {
+                if out.state.score < t.at - t.hysteresis { out.state.fired.remove(t.at) }
+                continue
+            }
+            guard out.state.score >= t.at else { continue }
+            out.state.fired.insert(t.at)
+            // Stages only move forward: a cooling lead keeps what sales already saw.
+            if let stage = t.stage, stage.rank > out.state.stage.rank {
+                out.state.stage = stage
+                out.actions.append(.stage(stage))
+            }
+            if t.handoff { out.actions.append(.handoff(threshold: t.at)) }
+            if let sequence = t.enroll { out.actions.append(.enroll(sequenceID: sequence)) }
+        }
+        return out
+    }
+
+    /// Replays a lead's events from zero under the current rules (`nurture rescore`).
+    public static func replay(_ events: [(type: String, machine: Bool, at: Date)], until now: Date, rules: ScoringRules) -> State {
+        var state = State()
+        for e in events.sorted(by: { $0.at < $1.at }) {
+            state = apply(e.type, machine: e.machine, cause: e.type, at: e.at, to: state, rules: rules).state
+        }
+        return decay(state, to: now, rules: rules).state
+    }
+}
+
+extension LifecycleStage {
+    /// Funnel order.
+    public var rank: Int { Self.allCases.firstIndex(of: self)! }
+}
