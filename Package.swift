@@ -39,6 +39,7 @@ let package = Package(
             name: "NurtureStore",
             dependencies: [
                 "NurtureCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -53,6 +54,7 @@ let package = Package(
             name: "NurtureEngine",
             dependencies: [
                 "NurtureCore", "NurtureAuthoring", "NurtureStore", "NurtureMail", "NurtureSigning", "NurtureHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -141,3 +141,12 @@ public enum CatalogLoader {
         }
     }
 }
+
+extension ScoringContext {
+    /// The scoring rules and hand-off channels of a configuration.
+    public init(_ config: NurtureConfig) { self.init(rules: config.scoring, handoffChannels: config.handoff.channels) }
+}
+
+extension Catalog {
+    public var scoringContext: ScoringContext { ScoringContext(config) }
+}

@@ -5,7 +5,7 @@ import NurtureCore
 /// Loads `nurture.yaml`: every key is known, typed and located; relative paths resolve against the file's folder.
 public enum ConfigLoader {
     static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
-                          "transport", "smtp", "sender", "throttle", "scoring", "secrets"]
+                          "transport", "smtp", "sender", "throttle", "scoring", "handoff", "secrets"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
     /// Relative paths resolve against the config file's folder, except under systemd: data (the database, a file
@@ -76,6 +76,7 @@ public enum ConfigLoader {
         readSender(top["sender"], root: root, into: &config, reader: r)
         if let throttle = top["throttle"] { readThrottle(throttle.value, into: &config, reader: r) }
         if let scoring = top["scoring"] { readScoring(scoring.value, into: &config, reader: r) }
+        if let handoff = top["handoff"] { readHandoff(handoff.value, into: &config, reader: r) }
         if let secrets = top["secrets"] { readSecrets(secrets.value, into: &config, reader: r, base: bases.secrets) }
         return config
     }
@@ -271,10 +272,26 @@ public enum ConfigLoader {
     }
 
     static func readSecrets(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader, base: String) {
-        guard let m = r.mapping(node, "'secrets'", allowed: ["token_key_file", "smtp_password_file", "api_token_file"]) else { return }
+        guard let m = r.mapping(node, "'secrets'", allowed: ["token_key_file", "smtp_password_file", "api_token_file",
+                                                             "webhook_secret_file"]) else { return }
         func file(_ key: String) -> String? {
             m[key].flatMap { r.singleLine($0.value, "'secrets.\(key)'") }.map { resolve($0, against: base) }
         }
-        config.secrets = .init(tokenKey: file("token_key_file"), smtpPassword: file("smtp_password_file"), apiToken: file("api_token_file"))
+        config.secrets = .init(tokenKey: file("token_key_file"), smtpPassword: file("smtp_password_file"), apiToken: file("api_token_file"),
+                               webhookSecret: file("webhook_secret_file"))
+    }
+
+    static func readHandoff(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
+        guard let m = r.mapping(node, "'handoff'", allowed: ["webhook", "email"]) else { return }
+        if let n = m["webhook"]?.value, let url = r.singleLine(n, "'handoff.webhook'") {
+            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.user == nil {
+                config.handoff.webhook = url
+            } else {
+                r.error(n, "'handoff.webhook' must be an http(s) URL without credentials, e.g. https://crm.example.com/hooks/nurture")
+            }
+        }
+        if let n = m["email"]?.value, let email = r.singleLine(n, "'handoff.email'") {
+            if (try? EmailAddress(validating: email)) != nil { config.handoff.email = email } else { r.error(n, "'handoff.email' is not a valid address") }
+        }
     }
 }

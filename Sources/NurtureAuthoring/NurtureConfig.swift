@@ -25,6 +25,17 @@ public struct NurtureConfig: Sendable {
     public var throttle: ThrottlePolicy
     public var scoring: ScoringRules
     public var secrets: SecretFiles
+    public var handoff = HandoffSettings()
+
+    /// Where sales is told about a lead that crossed the hand-off threshold.
+    public struct HandoffSettings: Sendable, Hashable {
+        /// POSTed a signed JSON document (`X-Nurture-Signature: sha256=HEX`, HMAC with `secrets.webhook_secret_file`).
+        public var webhook: String?
+        /// Sent a notification email through the configured transport.
+        public var email: String?
+
+        public var channels: [String] { (webhook == nil ? [] : ["webhook"]) + (email == nil ? [] : ["email"]) }
+    }
 
     public struct HTTPSettings: Sendable, Hashable {
         public var listen: String
@@ -66,6 +77,7 @@ public struct NurtureConfig: Sendable {
         public var tokenKey: String?
         public var smtpPassword: String?
         public var apiToken: String?
+        public var webhookSecret: String?
     }
 
     /// Built-in lead fields every template may use.

@@ -107,3 +107,15 @@ extension LifecycleStage {
     /// Funnel order.
     public var rank: Int { Self.allCases.firstIndex(of: self)! }
 }
+
+/// What recording an event needs to score it: the rules, and where hand-offs go.
+public struct ScoringContext: Sendable, Hashable {
+    public var rules: ScoringRules
+    /// `webhook`, `email`: one hand-off row per channel when a hand-off threshold is crossed.
+    public var handoffChannels: [String]
+
+    public init(rules: ScoringRules, handoffChannels: [String]) {
+        self.rules = rules
+        self.handoffChannels = handoffChannels
+    }
+}

@@ -15,7 +15,7 @@ public protocol SchedulerStore: Sendable {
     /// Records transfer results and plans each enrollment's next step, then claims the next sends in the same
     /// transaction (one commit per batch on the delivery path).
     @discardableResult
-    func complete(_ results: [DeliveryOutcome], thenClaim: [Int64], now: Date) throws -> Set<Int64>
+    func complete(_ results: [DeliveryOutcome], thenClaim: [Int64], now: Date, scoring: ScoringContext) throws -> Set<Int64>
     /// After a crash: sends left `sending` go back to `scheduled`, flagged as possibly sent. Returns how many.
     func recoverInterrupted(now: Date) throws -> Int
     /// Makes leads of these personas be considered again (a reload added or changed a sequence).
@@ -25,7 +25,7 @@ public protocol SchedulerStore: Sendable {
     /// Sends waiting (scheduled or deferred) and in flight, through partial indexes: for status lines.
     func queueDepth() throws -> (waiting: Int, sending: Int)
     /// Records an event for a lead and returns its active enrollments, to apply exit rules at once.
-    func recordEvent(_ event: NewEvent) throws -> [ActiveEnrollment]
+    func recordEvent(_ event: NewEvent, scoring: ScoringContext) throws -> [ActiveEnrollment]
     /// Ends enrollments and cancels their scheduled sends (exit rules, unsubscribe, hand-off, sunset).
     func endEnrollments(_ ends: [EnrollmentEnd], now: Date) throws
 }
@@ -138,9 +138,8 @@ public enum DeliveryOutcome: Sendable {
     case deferred(outboxID: Int64, retryAt: Date, error: String)
     /// Permanent failure; a hard bounce also suppresses the address and ends its enrollments, otherwise the
     /// enrollment moves on to `next`.
-    /// `scoreDelta` is the configured points for a bounce, written to the score ledger with a hard bounce.
     case failed(outboxID: Int64, enrollmentID: Int64, leadID: Int64, sequenceID: String, error: String, hardBounce: Bool,
-                scoreDelta: Double, next: PlannedSend?)
+                next: PlannedSend?)
 }
 
 public struct NewEvent: Sendable {

@@ -8,10 +8,10 @@ public protocol TrackingStore: Sendable {
     /// Records opens and clicks in one transaction (group commit). A click that completes a burst on every link
     /// of its message within `burstWindow` flags the burst's clicks as machine ones. Returns each item's final
     /// machine flag.
-    func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval) async throws -> [Bool]
+    func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval, scoring: ScoringContext) async throws -> [Bool]
     /// Suppresses the message's address for every sequence, ends its enrollments and cancels its queued sends,
     /// committed durably before returning. Idempotent.
-    func unsubscribe(outboxID: Int64, at: Date, via: String) async throws -> UnsubscribeResult
+    func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult
     /// The database answers a query.
     func isReachable() async -> Bool
     /// Outbox rows by status, for metrics.

@@ -128,7 +128,8 @@ public enum Daemon {
     static func site(_ config: NurtureConfig) -> TrackingServer.Site {
         TrackingServer.Site(senderName: config.sender.name, defaultLocale: config.defaultLocale,
                             policy: MachineSignals.Policy(openWithin: TimeInterval(config.http.machineOpenWithin.seconds),
-                                                          clickWithin: TimeInterval(config.http.machineClickWithin.seconds)))
+                                                          clickWithin: TimeInterval(config.http.machineClickWithin.seconds)),
+                            scoring: ScoringContext(config))
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT`.

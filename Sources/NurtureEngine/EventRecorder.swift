@@ -14,8 +14,8 @@ public struct EventRecorder: Sendable {
     /// Returns the enrollments the event ended.
     @discardableResult
     public func record(_ event: NewEvent) throws -> [EnrollmentEnd] {
-        let active = try store.recordEvent(event)
         let catalog = self.catalog.current
+        let active = try store.recordEvent(event, scoring: catalog.scoringContext)
         var ends: [EnrollmentEnd] = []
         for a in active {
             guard let sequence = catalog.sequence(a.sequenceID),

@@ -169,6 +169,7 @@ public actor Scheduler {
         let claimed = try store.apply(decided + groups.prefix(ahead).joined().map { .claim(outboxID: $0.0.outboxID) }, now: now)
         guard !groups.isEmpty else { return }
         let (store, retry, composer) = (self.store, settings.retry, self.composer)
+        let scoring = catalog.scoringContext
         let rendered = RenderQueue(count: groups.count)
         async let rendering: Void = Self.render(groups, composer: composer, catalog: catalog, now: now, into: rendered)
         // Filled on the transport's thread, read back here once it is done.
@@ -195,7 +196,7 @@ public actor Scheduler {
             }
             let nextClaims = i + ahead < groups.count ? groups[i + ahead].map(\.0.outboxID) : []
             do {
-                let claimed = try store.complete(results, thenClaim: nextClaims, now: now)
+                let claimed = try store.complete(results, thenClaim: nextClaims, now: now, scoring: scoring)
                 state.withLock { $0.entries += entries; $0.claimed.formUnion(claimed) }
             } catch {
                 state.withLock { $0.error = error }
@@ -237,7 +238,7 @@ public actor Scheduler {
                                 g.composed.append((d, sequence, try composer.compose(d, sequence: sequence, step: step, catalog: catalog, date: now)))
                             } catch {
                                 g.failed.append(.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID,
-                                                        sequenceID: d.sequenceID, error: "\(error)", hardBounce: false, scoreDelta: 0,
+                                                        sequenceID: d.sequenceID, error: "\(error)", hardBounce: false,
                                                         next: plan(after: d, in: sequence, resolvedAt: now, catalog)))
                                 g.entries.append(entry(.failed, d, now, "\(error)"))
                             }
@@ -274,11 +275,11 @@ public actor Scheduler {
                         Self.entry(.deferred, d, now, "\(error); retry at \(DateText.iso(at))"))
             }
             return (.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
-                            error: error, hardBounce: false, scoreDelta: 0, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)),
+                            error: error, hardBounce: false, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)),
                     Self.entry(.failed, d, now, "gave up after \(retry.giveUpAfter): \(error)"))
         case let .permanentFailure(error, recipientRejected):
             return (.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, error: error,
-                            hardBounce: recipientRejected, scoreDelta: recipientRejected ? catalog.config.scoring.points["bounce"] ?? 0 : 0,
+                            hardBounce: recipientRejected,
                             next: recipientRejected ? nil : Self.plan(after: d, in: sequence, resolvedAt: now, catalog)),
                     Self.entry(.failed, d, now, recipientRejected ? "hard bounce: \(error)" : error))
         }

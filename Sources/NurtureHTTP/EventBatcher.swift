@@ -4,13 +4,13 @@ import NurtureCore
 /// and each request is answered only once its event is committed. One fsync per batch instead of per request.
 actor EventBatcher {
     private let store: TrackingStore
-    private let burstWindow: @Sendable () -> Double
+    private let site: @Sendable () -> TrackingServer.Site
     private var pending: [(TrackedEvent, CheckedContinuation<Bool, any Error>)] = []
     private var writing = false
 
-    init(store: TrackingStore, burstWindow: @escaping @Sendable () -> Double) {
+    init(store: TrackingStore, site: @escaping @Sendable () -> TrackingServer.Site) {
         self.store = store
-        self.burstWindow = burstWindow
+        self.site = site
     }
 
     /// Records the engagement durably; returns its final machine flag.
@@ -29,7 +29,8 @@ actor EventBatcher {
             let batch = pending
             pending = []
             do {
-                let flags = try await store.recordEngagements(batch.map(\.0), burstWindow: burstWindow())
+                let settings = site()
+                let flags = try await store.recordEngagements(batch.map(\.0), burstWindow: settings.policy.burstWindow, scoring: settings.scoring)
                 for (item, flag) in zip(batch, flags) { item.1.resume(returning: flag) }
             } catch {
                 for item in batch { item.1.resume(throwing: error) }

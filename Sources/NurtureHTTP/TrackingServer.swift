@@ -16,11 +16,13 @@ public struct TrackingServer: Sendable {
         public var senderName: String
         public var defaultLocale: String
         public var policy: MachineSignals.Policy
+        public var scoring: ScoringContext
 
-        public init(senderName: String, defaultLocale: String, policy: MachineSignals.Policy) {
+        public init(senderName: String, defaultLocale: String, policy: MachineSignals.Policy, scoring: ScoringContext) {
             self.senderName = senderName
             self.defaultLocale = defaultLocale
             self.policy = policy
+            self.scoring = scoring
         }
     }
 
@@ -44,7 +46,7 @@ public struct TrackingServer: Sendable {
         self.heartbeat = heartbeat
         self.now = now
         self.metricsText = metricsText
-        self.batcher = EventBatcher(store: store, burstWindow: { site().policy.burstWindow })
+        self.batcher = EventBatcher(store: store, site: site)
         self.logger = logger
     }
 
@@ -179,7 +181,7 @@ public struct TrackingServer: Sendable {
         do {
             let message = try await store.trackedMessage(token.outboxID)
             let via = request.headers[.contentType]?.lowercased().hasPrefix("multipart/") == true ? "one-click (multipart)" : "one-click"
-            switch try await store.unsubscribe(outboxID: token.outboxID, at: now(), via: via) {
+            switch try await store.unsubscribe(outboxID: token.outboxID, at: now(), via: via, scoring: siteNow.scoring) {
             case .unknownMessage:
                 return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
             case .unsubscribed:

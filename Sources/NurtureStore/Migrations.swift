@@ -120,6 +120,35 @@ enum Migrations {
                 CREATE INDEX event_outbox ON event(outbox_id, type, occurred_at) WHERE outbox_id IS NOT NULL;
                 """)
         }
+        m.registerMigration("v4-scoring-handoff") { db in
+            try db.execute(sql: """
+                -- Thresholds that fired and have not re-armed (JSON array of their 'at' values): hysteresis survives restarts.
+                ALTER TABLE lead ADD COLUMN thresholds_fired TEXT NOT NULL DEFAULT '[]';
+                -- A hand-off is committed with the threshold crossing that caused it, then delivered (and retried) from here.
+                CREATE TABLE handoff (
+                    id INTEGER PRIMARY KEY,
+                    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+                    channel TEXT NOT NULL,                -- webhook | email
+                    score REAL NOT NULL,
+                    status TEXT NOT NULL,                 -- pending | delivered
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL,
+                    delivered_at INTEGER
+                ) STRICT;
+                CREATE INDEX handoff_due ON handoff(next_attempt_at) WHERE status = 'pending';
+                CREATE INDEX handoff_lead ON handoff(lead_id);
+                -- A threshold asked to enroll the lead in a sequence: the scheduler (which knows the steps) does it.
+                CREATE TABLE pending_enrollment (
+                    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+                    sequence_id TEXT NOT NULL,
+                    PRIMARY KEY (lead_id, sequence_id)
+                ) STRICT, WITHOUT ROWID;
+                -- Erased addresses stay suppressed as a keyed hash, never in clear.
+                INSERT INTO meta (key, value) VALUES ('erasure_key', lower(hex(randomblob(32))));
+                """)
+        }
         return m
     }
 }

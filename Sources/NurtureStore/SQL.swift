@@ -2,7 +2,9 @@
 enum SQL {
     static let leadExists = "SELECT EXISTS(SELECT 1 FROM lead WHERE email_key = ?)"
     static let suppress = "INSERT INTO suppression (email_key, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-    static let isSuppressed = "SELECT EXISTS(SELECT 1 FROM suppression WHERE email_key = ?)"
+    /// By the address, or by its keyed hash once erased.
+    static let isSuppressed = "SELECT EXISTS(SELECT 1 FROM suppression WHERE email_key IN (?, ?))"
+    static let erasureKey = "SELECT value FROM meta WHERE key = 'erasure_key'"
 
     /// Inserts a lead, or merges new values into it; the address's spelling, consent and engine state (stage, score)
     /// stay as first recorded, so the same file imported twice, or one address in two letter cases, changes nothing.
@@ -198,4 +200,47 @@ enum SQL {
         """
     static let leadOfOutbox = "SELECT o.lead_id, l.email_key FROM outbox o JOIN lead l ON l.id = o.lead_id WHERE o.id = ?"
     static let ping = "SELECT 1"
+
+    // MARK: scoring and hand-off
+
+    static let scoreStateOfLead = "SELECT score, score_at, stage, thresholds_fired FROM lead WHERE id = ?"
+    static let setScoreState = "UPDATE lead SET score = ?, score_at = ?, stage = ?, thresholds_fired = ? WHERE id = ?"
+    static let insertLedgerEntry = """
+        INSERT INTO score_ledger (lead_id, at, delta, score_after, cause, event_id) VALUES (?, ?, ?, ?, ?, ?)
+        """
+    static let insertHandoff = """
+        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', ?, ?)
+        """
+    static let insertPendingEnrollment = "INSERT INTO pending_enrollment (lead_id, sequence_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let dueHandoffs = """
+        SELECT h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, l.email FROM handoff h JOIN lead l ON l.id = h.lead_id
+        WHERE h.status = 'pending' AND h.next_attempt_at <= ? ORDER BY h.next_attempt_at LIMIT ?
+        """
+    static let nextHandoffAt = "SELECT min(next_attempt_at) FROM handoff WHERE status = 'pending'"
+    static let handoffDelivered = "UPDATE handoff SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?"
+    static let handoffRetry = "UPDATE handoff SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?"
+    static let handoffsOfLead = """
+        SELECT channel, status, attempts, last_error, created_at, delivered_at FROM handoff WHERE lead_id = ? ORDER BY id
+        """
+    static let pendingEnrollments = "SELECT lead_id, sequence_id FROM pending_enrollment LIMIT ?"
+    static let deletePendingEnrollment = "DELETE FROM pending_enrollment WHERE lead_id = ? AND sequence_id = ?"
+    static let eventsForRescore = "SELECT lead_id, type, machine, occurred_at FROM event ORDER BY lead_id, occurred_at, id"
+    static let allScoreStates = "SELECT id, email, score, stage FROM lead ORDER BY id"
+
+    // MARK: GDPR
+
+    static let leadIDAndKey = "SELECT id, email_key FROM lead WHERE email_key = ?"
+    static let deleteLead = "DELETE FROM lead WHERE id = ?"
+    static let deleteSuppression = "DELETE FROM suppression WHERE email_key = ?"
+    static let exportLead = """
+        SELECT email, persona, timezone, locale, fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
+               recontact_after, created_at, updated_at FROM lead WHERE id = ?
+        """
+    static let exportEvents = "SELECT type, sequence_id, step_id, machine, occurred_at, data FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
+    static let exportLedger = "SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = ? ORDER BY at, id"
+    static let exportSends = """
+        SELECT sequence_id, step_id, status, message_id, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
+        FROM outbox WHERE lead_id = ? ORDER BY id
+        """
+    static let exportEnrollments = "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = ? ORDER BY id"
 }

@@ -137,7 +137,7 @@ extension SQLiteStore: SchedulerStore {
     }
 
     @discardableResult
-    public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date) throws -> Set<Int64> {
+    public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date, scoring: ScoringContext) throws -> Set<Int64> {
         let t = Self.millis(now)
         return try writeProgress { db in
             for result in results {
@@ -149,7 +149,7 @@ extension SQLiteStore: SchedulerStore {
                     try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .deferred(id, retryAt, error):
                     try db.cachedStatement(sql: SQL.markDeferred).execute(arguments: [Self.millis(retryAt), error, t, id])
-                case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, scoreDelta, next):
+                case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, next):
                     try db.cachedStatement(sql: SQL.markFailed).execute(arguments: [error, t, id])
                     guard db.changesCount > 0 else { continue }
                     if hardBounce {
@@ -158,8 +158,8 @@ extension SQLiteStore: SchedulerStore {
                         }
                         try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [leadID, id, sequenceID, nil, "bounce", 0, t])
                         let eventID = db.lastInsertedRowID
-                        try db.cachedStatement(sql: SQL.addScore).execute(arguments: [scoreDelta, leadID])
-                        try db.cachedStatement(sql: SQL.insertLedger).execute(arguments: [leadID, t, scoreDelta, leadID, "hard bounce: \(error)", eventID])
+                        try score(db, leadID: leadID, type: "bounce", machine: false, cause: "hard bounce: \(error)", eventID: eventID,
+                                  at: now, context: scoring)
                         try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: "hard bounce: \(error)",
                                                   handoff: false, allOfLead: true), now: t)
                     } else {
@@ -217,20 +217,30 @@ extension SQLiteStore: SchedulerStore {
         try pool.read { db in try Int64.fetchOne(db, sql: SQL.nextDueAt).map(Self.date) }
     }
 
-    public func recordEvent(_ event: NewEvent) throws -> [ActiveEnrollment] {
+    public func recordEvent(_ event: NewEvent, scoring: ScoringContext) throws -> [ActiveEnrollment] {
         let t = Self.millis(event.at)
         return try pool.write { db in
-            guard let lead = try Row.fetchOne(db, sql: SQL.leadIDByKey, arguments: [event.email.key]) else { return [] }
-            let leadID: Int64 = lead["id"]
+            guard let found = try Row.fetchOne(db, sql: SQL.leadIDByKey, arguments: [event.email.key]) else { return [] }
+            let leadID: Int64 = found["id"]
             try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [
                 leadID, event.outboxID, event.sequenceID, event.stepID, event.type, event.machine ? 1 : 0, t,
             ])
-            return try Row.fetchAll(db, sql: SQL.activeEnrollmentsOfLead, arguments: [leadID]).map { row in
+            let eventID = db.lastInsertedRowID
+            let where_ = [event.sequenceID, event.stepID].compactMap { $0 }.joined(separator: "/")
+            let outcome = try scoreOutcome(db, leadID: leadID, type: event.type, machine: event.machine,
+                                           cause: "\(event.machine ? "machine " : "")\(event.type)\(where_.isEmpty ? "" : " (\(where_))")",
+                                           at: event.at, context: scoring)
+            // The enrollments the event found active, judged with the new score: exit rules apply to them even when a
+            // hand-off (persisted next) ends them too.
+            let score = outcome?.state.score ?? (found["score"] as Double)
+            let active = try Row.fetchAll(db, sql: SQL.activeEnrollmentsOfLead, arguments: [leadID]).map { row in
                 let since: Int64 = row["enrolled_at"]
                 let types = try String.fetchAll(db, sql: SQL.eventTypesOfLeadSince, arguments: [leadID, since])
                 return ActiveEnrollment(enrollmentID: row["id"], leadID: leadID, sequenceID: row["sequence_id"], enrolledAt: Self.date(since),
-                                        leadScore: lead["score"], eventsSinceEnrollment: Set(types).subtracting(Self.engagementTypes))
+                                        leadScore: score, eventsSinceEnrollment: Set(types).subtracting(Self.engagementTypes))
             }
+            if let outcome { try persist(db, leadID: leadID, outcome, eventID: eventID, at: event.at, context: scoring) }
+            return active
         }
     }
 }

@@ -17,7 +17,7 @@ extension SQLiteStore: TrackingStore {
         }
     }
 
-    public func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval) async throws -> [Bool] {
+    public func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval, scoring: ScoringContext) async throws -> [Bool] {
         try await pool.write { db in
             let insert = try db.cachedStatement(sql: SQL.insertEngagement)
             return try items.map { e in
@@ -28,17 +28,26 @@ extension SQLiteStore: TrackingStore {
                 try insert.execute(arguments: [e.message.leadID, e.message.outboxID, e.message.sequenceID, e.message.stepID,
                                                e.kind.rawValue, e.machineReason == nil ? 0 : 1, t,
                                                data.isEmpty ? nil : "{" + data.joined(separator: ",") + "}"])
-                guard e.kind == .click, e.machineReason == nil else { return e.machineReason != nil }
-                let since = t - Int64(burstWindow * 1000)
-                let distinct = try Int.fetchOne(try db.cachedStatement(sql: SQL.distinctLinksClicked), arguments: [e.message.outboxID, since]) ?? 0
-                guard MachineSignals.isBurst(distinctLinksClicked: distinct, linkCount: e.message.links.count) else { return false }
-                try db.execute(sql: SQL.flagBurst, arguments: [e.message.outboxID, since])
-                return true
+                let eventID = db.lastInsertedRowID
+                var machine = e.machineReason != nil
+                if e.kind == .click, !machine {
+                    let since = t - Int64(burstWindow * 1000)
+                    let distinct = try Int.fetchOne(try db.cachedStatement(sql: SQL.distinctLinksClicked), arguments: [e.message.outboxID, since]) ?? 0
+                    if MachineSignals.isBurst(distinctLinksClicked: distinct, linkCount: e.message.links.count) {
+                        // Earlier clicks of the burst keep the points they were given; `nurture rescore` replays them as machine ones.
+                        try db.execute(sql: SQL.flagBurst, arguments: [e.message.outboxID, since])
+                        machine = true
+                    }
+                }
+                try score(db, leadID: e.message.leadID, type: e.kind.rawValue, machine: machine,
+                          cause: "\(machine ? "machine " : "")\(e.kind.rawValue) (\(e.message.sequenceID)/\(e.message.stepID))",
+                          eventID: eventID, at: e.at, context: scoring)
+                return machine
             }
         }
     }
 
-    public func unsubscribe(outboxID: Int64, at: Date, via: String) async throws -> UnsubscribeResult {
+    public func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult {
         let t = Self.millis(at)
         // pool.write runs on the writer at synchronous=FULL: the unsubscribe survives power loss once we reply.
         return try await pool.write { db in
@@ -49,6 +58,8 @@ extension SQLiteStore: TrackingStore {
             try db.cachedStatement(sql: SQL.insertEngagement).execute(arguments: [
                 leadID, outboxID, nil, nil, "unsubscribe", 0, t, "{\"via\":" + JSONText.quoted(via) + "}",
             ])
+            try score(db, leadID: leadID, type: "unsubscribe", machine: false, cause: "unsubscribe (\(via))",
+                      eventID: db.lastInsertedRowID, at: at, context: scoring)
             try end(db, EnrollmentEnd(enrollmentID: 0, leadID: leadID, reason: "unsubscribed", handoff: false, allOfLead: true), now: t)
             return .unsubscribed
         }

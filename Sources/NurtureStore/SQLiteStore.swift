@@ -8,6 +8,8 @@ public final class SQLiteStore: LeadStore, Sendable {
     public let path: String
     /// Random per database, so Message-IDs stay unique when another database reuses enrollment ids.
     let instanceID: String
+    /// Random per database: erased addresses stay suppressed as HMAC(key, address), never in clear.
+    let erasureKey: Data
 
     public enum OpenError: Error, CustomStringConvertible {
         case cannotCreateFolder(String, String)
@@ -39,6 +41,10 @@ public final class SQLiteStore: LeadStore, Sendable {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Migrations.migrator.migrate(pool)
             instanceID = try pool.read { db in try String.fetchOne(db, sql: SQL.instanceID) } ?? "0"
+            let hex = try pool.read { db in try String.fetchOne(db, sql: SQL.erasureKey) } ?? ""
+            erasureKey = Data(stride(from: 0, to: hex.count - 1, by: 2).compactMap {
+                UInt8(hex[hex.index(hex.startIndex, offsetBy: $0)..<hex.index(hex.startIndex, offsetBy: $0 + 2)], radix: 16)
+            })
         } catch {
             throw OpenError.cannotOpen(path, "\(error)")
         }
@@ -75,7 +81,7 @@ public final class SQLiteStore: LeadStore, Sendable {
             outcomes.reserveCapacity(leads.count)
             for lead in leads {
                 let key = lead.email.key
-                if try Bool.fetchOne(suppressed, arguments: [key]) == true {
+                if try Bool.fetchOne(suppressed, arguments: [key, erasedKey(key)]) == true {
                     outcomes.append(.suppressed)
                     continue
                 }
@@ -101,7 +107,7 @@ public final class SQLiteStore: LeadStore, Sendable {
     }
 
     public func isSuppressed(_ email: EmailAddress) throws -> Bool {
-        try pool.read { db in try Bool.fetchOne(db, sql: SQL.isSuppressed, arguments: [email.key]) == true }
+        try pool.read { db in try Bool.fetchOne(db, sql: SQL.isSuppressed, arguments: [email.key, erasedKey(email.key)]) == true }
     }
 
     public func lead(_ email: EmailAddress) throws -> StoredLead? {

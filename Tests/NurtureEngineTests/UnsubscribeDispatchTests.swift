@@ -20,8 +20,9 @@ struct UnsubscribeDispatchTests {
         try h.addLead("ada@example.com", persona: "p")
         _ = try await h.run(until: at("2026-11-23T09:00:00Z"))
         let first = try #require(h.transport.sent.first)
-        #expect(try await h.store.unsubscribe(outboxID: first.outboxID, at: h.clock.now(), via: "test") == .unsubscribed)
-        #expect(try await h.store.unsubscribe(outboxID: first.outboxID, at: h.clock.now(), via: "test") == .alreadyUnsubscribed)
+        let scoring = h.holder.current.scoringContext
+        #expect(try await h.store.unsubscribe(outboxID: first.outboxID, at: h.clock.now(), via: "test", scoring: scoring) == .unsubscribed)
+        #expect(try await h.store.unsubscribe(outboxID: first.outboxID, at: h.clock.now(), via: "test", scoring: scoring) == .alreadyUnsubscribed)
         _ = try await h.run(until: at("2027-01-31T00:00:00Z"))
         #expect(h.transport.sent.count == 1)
         let shown = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
@@ -33,13 +34,13 @@ struct UnsubscribeDispatchTests {
         for name in ["a", "b", "c"] { try h.addLead("\(name)@example.com", persona: "p") }
         // One tick enrolls all three and picks their first steps as one batch, sent one group (of one) at a time.
         // While a's message is on the wire, c unsubscribes: its step was picked for the batch but is not claimed yet.
-        let store = h.store, clock = h.clock
+        let store = h.store, clock = h.clock, scoring = h.holder.current.scoringContext
         h.transport.beforeSending { message in
             guard message.recipient.value == "a@example.com",
                   let c = try? store.lead(try EmailAddress(validating: "c@example.com"))?.sends.first?.outboxID else { return }
             let done = DispatchSemaphore(value: 0)
             Task {
-                _ = try? await store.unsubscribe(outboxID: c, at: clock.now(), via: "test")
+                _ = try? await store.unsubscribe(outboxID: c, at: clock.now(), via: "test", scoring: scoring)
                 done.signal()
             }
             done.wait()

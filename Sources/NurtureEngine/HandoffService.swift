@@ -1,0 +1,155 @@
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import NurtureAuthoring
+import NurtureCore
+import NurtureMail
+import ServiceLifecycle
+
+/// Tells sales about leads that crossed the hand-off threshold: each pending row of the hand-off outbox is POSTed
+/// to the webhook (signed) or emailed, and retried with backoff until it succeeds. The row was committed with the
+/// crossing, and is marked delivered only after a 2xx: a crash in between means one retry, never a loss.
+public struct HandoffService: Service {
+    let store: HandoffStore & LeadStore
+    let catalog: CatalogHolder
+    let transport: Transport
+    let clock: NurtureClock
+    let secret: Data?
+    let retry: RetryPolicy
+    let pollInterval: TimeInterval
+    let logger: Logger
+
+    public init(store: HandoffStore & LeadStore, catalog: CatalogHolder, transport: Transport, clock: NurtureClock, secret: Data?,
+                retry: RetryPolicy = RetryPolicy(), pollInterval: TimeInterval, logger: Logger) {
+        self.store = store
+        self.catalog = catalog
+        self.transport = transport
+        self.clock = clock
+        self.secret = secret
+        self.retry = retry
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = clock.now()
+            var wake = now.addingTimeInterval(pollInterval)
+            do {
+                for handoff in try store.dueHandoffs(at: now, limit: 20) { await deliver(handoff, now: now) }
+                if let next = try store.nextHandoffAt(), next > now { wake = min(wake, next) }
+            } catch {
+                logger.error("hand-off loop: \(error)")
+            }
+            do {
+                try await cancelWhenGracefulShutdown { [clock, wake] in try await clock.sleep(until: wake) }
+            } catch {
+                break
+            }
+        }
+    }
+
+    func deliver(_ h: PendingHandoff, now: Date) async {
+        let config = catalog.current.config
+        let outcome: Result<String, HandoffError>
+        do {
+            guard let details = try store.lead(h.email) else { return } // erased meanwhile: nothing left to tell
+            let body = Self.payload(h, details)
+            switch h.channel {
+            case "webhook": outcome = await post(body, to: config.handoff.webhook, delivery: h.id)
+            case "email": outcome = await email(h, details, config: config)
+            default: outcome = .failure(HandoffError("unknown channel \(h.channel)"))
+            }
+        } catch {
+            outcome = .failure(HandoffError("\(error)"))
+        }
+        do {
+            switch outcome {
+            case .success(let detail):
+                try store.handoffDelivered(h.id, at: now)
+                logger.info("hand-off \(h.id) delivered by \(h.channel): \(detail)")
+            case .failure(let error):
+                let at = retry.retryAt(attempts: h.attempts + 1, firstAttempt: h.createdAt, now: now, jitter: Double.random(in: 0...1))
+                    ?? now.addingTimeInterval(Double(retry.maximum.seconds))
+                try store.handoffFailed(h.id, error: error.message, retryAt: at)
+                logger.warning("hand-off \(h.id) by \(h.channel) failed (attempt \(h.attempts + 1)): \(error.message); retry at \(DateText.iso(at))")
+            }
+        } catch {
+            logger.error("hand-off \(h.id): cannot record the outcome: \(error)")
+        }
+    }
+
+    struct HandoffError: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    /// The JSON sales receives: the lead, its score and stage, and why (the latest ledger entries).
+    static func payload(_ h: PendingHandoff, _ s: StoredLead) -> [UInt8] {
+        let lead = s.lead
+        var document: [String: Any] = [
+            "event": "lead.handoff", "delivery_id": h.id, "crossed_at": DateText.iso(h.createdAt), "score": h.score,
+            "lead": [
+                "email": lead.email.value, "persona": lead.persona, "stage": lead.stage.rawValue, "score": lead.score,
+                "fields": lead.fields, "locale": lead.locale as Any, "timezone": lead.timeZone as Any,
+                "consent": ["source": lead.consent.source, "at": DateText.iso(lead.consent.at)],
+            ] as [String: Any],
+        ]
+        document["ledger"] = s.ledger.prefix(20).map { ["at": DateText.iso($0.at), "delta": $0.delta, "score_after": $0.scoreAfter, "cause": $0.cause] }
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Array(data)
+    }
+
+    /// `sha256=HEX` of the body under the webhook secret, so the receiver can verify the sender.
+    static func signature(_ body: [UInt8], secret: Data) -> String {
+        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func post(_ body: [UInt8], to url: String?, delivery: Int64) async -> Result<String, HandoffError> {
+        guard let url, let target = URL(string: url) else { return .failure(HandoffError("handoff.webhook is not configured")) }
+        var request = URLRequest(url: target, timeoutInterval: 15)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("\(delivery)", forHTTPHeaderField: "X-Nurture-Delivery")
+        if let secret { request.setValue(Self.signature(body, secret: secret), forHTTPHeaderField: "X-Nurture-Signature") }
+        do {
+            let (_, response) = try await URLSession.shared.data(for: request)
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            return (200..<300).contains(status) ? .success("HTTP \(status)") : .failure(HandoffError("HTTP \(status)"))
+        } catch {
+            return .failure(HandoffError(error.localizedDescription))
+        }
+    }
+
+    func email(_ h: PendingHandoff, _ s: StoredLead, config: NurtureConfig) async -> Result<String, HandoffError> {
+        guard let to = config.handoff.email.flatMap({ try? EmailAddress(validating: $0) }),
+              let from = try? EmailAddress(validating: config.sender.email) else { return .failure(HandoffError("handoff.email is not configured")) }
+        let lines = ["\(s.lead.email.value) reached a score of \(h.score) and is ready for sales.", "",
+                     "Persona: \(s.lead.persona)", "Stage: \(s.lead.stage.rawValue.uppercased())"]
+            + s.lead.fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            + ["", "Why:"] + s.ledger.prefix(10).map { "  \(DateText.iso($0.at))  \($0.delta >= 0 ? "+" : "")\($0.delta)  \($0.cause)" }
+        let text = lines.joined(separator: "\n")
+        let message = MailMessage(fromName: "Nurture", from: from, toName: nil, to: to, replyTo: nil,
+                                  subject: "Sales-ready lead: \(s.lead.email.value) (score \(h.score))", date: clock.now(),
+                                  messageID: "<handoff-\(h.id)@\(from.domain)>", unsubscribeURL: config.http.publicURL,
+                                  text: text, html: "<pre>" + NotificationEscape.html(text) + "</pre>")
+        let out = OutgoingMessage(outboxID: 0, messageID: message.messageID, envelopeFrom: from, recipient: to, subject: message.subject,
+                                  data: MIMEBuilder.build(message))
+        switch await transport.deliver([out]).first {
+        case .sent(let reply)?: return .success(reply)
+        case .temporaryFailure(let why)?, .permanentFailure(let why, _)?: return .failure(HandoffError(why))
+        case nil: return .failure(HandoffError("not attempted"))
+        }
+    }
+}
+
+/// Lead data in the notification's HTML part is text, never markup.
+enum NotificationEscape {
+    static func html(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

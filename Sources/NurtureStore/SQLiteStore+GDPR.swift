@@ -1,0 +1,63 @@
+import Crypto
+import Foundation
+import GRDB
+import NurtureCore
+
+/// GDPR export and erasure. Erasure deletes the lead and everything about it (enrollments, sends, events,
+/// ledger, hand-offs) and keeps only a keyed hash of the address on the suppression list, so it is never mailed
+/// or imported again while the address itself is gone.
+extension SQLiteStore {
+    func erasedKey(_ key: String) -> String {
+        "erased:" + HMAC<SHA256>.authenticationCode(for: Data(key.utf8), using: SymmetricKey(data: erasureKey))
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Returns false when no such lead exists (the address is suppressed anyway, so it stays away).
+    @discardableResult
+    public func erase(_ email: EmailAddress, now: Date) throws -> Bool {
+        let key = email.key, hashed = erasedKey(email.key)
+        return try pool.write { db in
+            try db.execute(sql: SQL.suppress, arguments: [hashed, "erased", Self.millis(now)])
+            try db.execute(sql: SQL.deleteSuppression, arguments: [key])
+            guard let row = try Row.fetchOne(db, sql: SQL.leadIDAndKey, arguments: [key]) else { return false }
+            try db.execute(sql: SQL.deleteLead, arguments: [row["id"] as Int64])
+            return true
+        }
+    }
+
+    /// Everything stored about a lead, for a data-subject access request; nil if unknown.
+    public func export(_ email: EmailAddress) throws -> [String: Any]? {
+        try pool.read { db in
+            guard let id = try Row.fetchOne(db, sql: SQL.leadIDAndKey, arguments: [email.key])?["id"] as Int64?,
+                  let lead = try Row.fetchOne(db, sql: SQL.exportLead, arguments: [id]) else { return nil }
+            func iso(_ v: Int64?) -> Any { v.map { DateText.iso(Self.date($0)) } ?? NSNull() }
+            func rows(_ sql: String, _ map: (Row) -> [String: Any]) throws -> [[String: Any]] { try Row.fetchAll(db, sql: sql, arguments: [id]).map(map) }
+            return [
+                "lead": [
+                    "email": lead["email"] as String, "persona": lead["persona"] as String, "timezone": lead["timezone"] as String? ?? NSNull(),
+                    "locale": lead["locale"] as String? ?? NSNull(), "fields": JSONText.decodeObject(lead["fields"]),
+                    "stage": lead["stage"] as String, "score": lead["score"] as Double, "recontact_after": iso(lead["recontact_after"]),
+                    "created_at": iso(lead["created_at"]), "updated_at": iso(lead["updated_at"]),
+                ] as [String: Any],
+                "consent": ["source": lead["consent_source"] as String, "at": iso(lead["consent_at"]),
+                            "text": lead["consent_text"] as String? ?? NSNull(), "ip": lead["consent_ip"] as String? ?? NSNull()] as [String: Any],
+                "enrollments": try rows(SQL.exportEnrollments) { r in
+                    ["sequence": r["sequence_id"] as String, "state": r["state"] as String, "next_step": r["next_step"] as String? ?? NSNull(),
+                     "enrolled_at": iso(r["enrolled_at"]), "ended_at": iso(r["ended_at"]), "end_reason": r["end_reason"] as String? ?? NSNull()]
+                },
+                "sends": try rows(SQL.exportSends) { r in
+                    ["sequence": r["sequence_id"] as String, "step": r["step_id"] as String, "status": r["status"] as String,
+                     "message_id": r["message_id"] as String, "due_at": iso(r["due_at"]), "sent_at": iso(r["sent_at"]),
+                     "attempts": r["attempts"] as Int, "reason": r["why"] as String? ?? NSNull()]
+                },
+                "events": try rows(SQL.exportEvents) { r in
+                    ["type": r["type"] as String, "sequence": r["sequence_id"] as String? ?? NSNull(), "step": r["step_id"] as String? ?? NSNull(),
+                     "machine": (r["machine"] as Int64) != 0, "at": iso(r["occurred_at"]), "data": r["data"] as String? ?? NSNull()]
+                },
+                "score_ledger": try rows(SQL.exportLedger) { r in
+                    ["at": iso(r["at"]), "delta": r["delta"] as Double, "score_after": r["score_after"] as Double, "cause": r["cause"] as String]
+                },
+            ]
+        }
+    }
+}
