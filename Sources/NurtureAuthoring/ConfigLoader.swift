@@ -229,7 +229,7 @@ public enum ConfigLoader {
     }
 
     static func readScoring(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
-        guard let m = r.mapping(node, "'scoring'", allowed: ["points", "half_life", "thresholds"]) else { return }
+        guard let m = r.mapping(node, "'scoring'", allowed: ["points", "half_life", "thresholds", "inactive_after"]) else { return }
         var s = config.scoring
         if let n = m["points"]?.value, let entries = r.freeMapping(n, "'scoring.points'") {
             for (name, keyNode, value) in entries {
@@ -244,6 +244,9 @@ public enum ConfigLoader {
             if n.scalar?.string == "none" { s.halfLife = nil } else if let v = r.timeSpan(n, "'scoring.half_life'") {
                 if v.seconds == 0 { r.error(n, "'scoring.half_life' must be longer than zero (or 'none')") } else { s.halfLife = v }
             }
+        }
+        if let n = m["inactive_after"]?.value {
+            if n.scalar?.string == "none" { s.inactiveAfter = nil } else if let v = r.timeSpan(n, "'scoring.inactive_after'") { s.inactiveAfter = v }
         }
         if let n = m["thresholds"]?.value, let items = r.list(n, "'scoring.thresholds'") {
             s.thresholds = items.compactMap { threshold($0, reader: r) }.sorted { $0.at < $1.at }

@@ -4,7 +4,7 @@ import ArgumentParser
 struct LeadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lead",
-        abstract: "Add, import and inspect leads.",
-        subcommands: [LeadAddCommand.self, LeadImportCommand.self, LeadShowCommand.self]
+        abstract: "Add, import, inspect, export and erase leads.",
+        subcommands: [LeadAddCommand.self, LeadImportCommand.self, LeadShowCommand.self, LeadExportCommand.self, LeadEraseCommand.self]
     )
 }

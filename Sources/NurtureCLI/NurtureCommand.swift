@@ -10,7 +10,8 @@ public struct NurtureCommand: AsyncParsableCommand {
             else /etc/nurture/nurture.yaml. See nurture.example.yaml for every key.
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, ValidateCommand.self, PreviewCommand.self, SimulateCommand.self, SendTestCommand.self, LeadCommand.self]
+        subcommands: [ServeCommand.self, ValidateCommand.self, PreviewCommand.self, SimulateCommand.self, SendTestCommand.self, LeadCommand.self,
+                      EventCommand.self, RescoreCommand.self, StatsCommand.self]
     )
 
     public init() {}

@@ -18,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         // Trap stop signals first: from here on SIGTERM means "drain and exit 0", even during start-up.
         let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
         guard speed >= 1, speed <= 1_000_000 else { throw ValidationError("--speed must be between 1 and 1000000") }
         let path = try options.locate()
         let journal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"].map { !$0.isEmpty } ?? false
@@ -26,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
         var daemon = Daemon.Options(configPath: path, clock: speed == 1 ? SystemClock() : ScaledClock(factor: speed))
         daemon.speed = speed
         do {
-            try await Daemon.run(daemon, stopSignals: stopSignals, logger: logger)
+            try await Daemon.run(daemon, stopSignals: stopSignals, reloadSignals: reloadSignals, logger: logger)
         } catch {
             logger.critical("\(error)")
             throw ExitCode(1)

@@ -36,6 +36,9 @@ public struct ScoringRules: Hashable, Sendable {
     /// Scores halve over this span when nothing happens; nil disables decay.
     public var halfLife: TimeSpan?
     public var thresholds: [ScoreThreshold]
+    /// A lead with no human open, click or custom event for this long is charged `points["inactivity"]` once
+    /// per such silence; nil disables it.
+    public var inactiveAfter: TimeSpan? = .days(60)
 
     public init(points: [String: Double] = ScoringRules.defaultPoints, halfLife: TimeSpan? = .days(30),
                 thresholds: [ScoreThreshold] = []) {
@@ -46,7 +49,7 @@ public struct ScoringRules: Hashable, Sendable {
 
     public static let defaultPoints: [String: Double] = [
         "open": 1, "machine_open": 0, "click": 5, "machine_click": 0,
-        "unsubscribe": -50, "bounce": -20,
+        "unsubscribe": -50, "bounce": -20, "inactivity": -10,
     ]
 }
 

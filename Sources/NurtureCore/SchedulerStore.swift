@@ -6,6 +6,10 @@ public protocol SchedulerStore: Sendable {
     func leadsAwaitingEnrollment(limit: Int) throws -> [EnrollmentCandidate]
     /// Creates the enrollments and their first sends, and marks every candidate as considered.
     func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) throws
+    /// Enrollments a score threshold asked for (lead, sequence), oldest first.
+    func pendingEnrollments(limit: Int) throws -> [(leadID: Int64, sequenceID: String)]
+    /// Creates those enrollments and clears the requests, in one transaction.
+    func applyPendingEnrollments(_ enrollments: [NewEnrollment], resolved: [(leadID: Int64, sequenceID: String)], now: Date) throws
     /// Scheduled or deferred sends due by `now`, oldest first, with what deciding them requires.
     func dueSends(at now: Date, limit: Int, recentSince: Date) throws -> [DueSend]
     /// Records dispatch decisions; claimed sends become `sending` (committed before any transfer starts).
@@ -196,4 +200,9 @@ public struct EnrollmentEnd: Sendable, Hashable {
         self.handoff = handoff
         self.allOfLead = allOfLead
     }
+}
+
+/// Charging long-silent leads their inactivity points (a store may not support it).
+public protocol InactivityScoring: Sendable {
+    func scoreInactivity(before: Date, now: Date, limit: Int, context: ScoringContext, silence: TimeSpan) throws -> Int
 }

@@ -45,9 +45,11 @@ public enum Daemon {
         }
     }
 
-    /// - Parameter stopSignals: SIGTERM/SIGINT, trapped by the caller as early as possible, so a stop request
-    ///   that arrives during start-up still ends in a graceful shutdown rather than the default kill.
-    public static func run(_ options: Options, stopSignals: UnixSignalsSequence, logger: Logger) async throws {
+    /// - Parameters:
+    ///   - stopSignals: SIGTERM/SIGINT, trapped by the caller as early as possible, so a stop request that arrives
+    ///     during start-up still ends in a graceful shutdown rather than the default kill.
+    ///   - reloadSignals: SIGHUP, trapped as early, for the same reason.
+    public static func run(_ options: Options, stopSignals: UnixSignalsSequence, reloadSignals: UnixSignalsSequence, logger: Logger) async throws {
         let notifier = SystemdNotifier()
         let (loaded, diagnostics) = CatalogReloader.load(configPath: options.configPath)
         guard let catalog = loaded else { throw StartError.invalidConfiguration(diagnostics) }
@@ -66,7 +68,9 @@ public enum Daemon {
         let registry = Self.metricsRegistry
         let clock = options.clock
         let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, heartbeat: heartbeat,
-                                      now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store) }, logger: logger)
+                                      now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store) },
+                                      api: LeadsAPIBackend(store: store, catalog: holder, clock: clock),
+                                      apiToken: try Self.secret(config.secrets.apiToken).map { String(decoding: $0, as: UTF8.self) }, logger: logger)
         let (host, port) = try Self.listenAddress(config.http.listen)
         // The loop must turn at least four times per watchdog interval, whatever it is waiting for.
         var poll = options.pollInterval
@@ -76,7 +80,10 @@ public enum Daemon {
             .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock, pollInterval: poll * options.speed,
                                             heartbeat: heartbeat, notifier: notifier, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: ReloadService(reloader: reloader, notifier: notifier), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: ReloadService(reloader: reloader, notifier: notifier, signals: reloadSignals), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: HandoffService(store: store, catalog: holder, transport: transport, clock: options.clock,
+                                          secret: try Self.secret(config.secrets.webhookSecret), pollInterval: poll * options.speed, logger: logger),
+                  successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: tracking.application(host: host, port: port, onListening: {
                 logger.info("nurture serve: HTTP listening on \(host):\(port), links point to \(config.http.publicURL)")
                 // Everything is in place: database migrated, lock held, sequences loaded, port accepting connections.
@@ -106,6 +113,13 @@ public enum Daemon {
         }
         logger.info("nurture serve: stopped")
         withExtendedLifetime(lock) {}
+    }
+
+    /// A secret file's content (trailing newlines dropped), nil when not configured.
+    static func secret(_ path: String?) throws -> Data? {
+        guard let path else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw StartError.unreadableSecret(path) }
+        return Data(text.trimmingCharacters(in: .newlines).utf8)
     }
 
     /// One Prometheus registry per process, bootstrapped into swift-metrics on first use.

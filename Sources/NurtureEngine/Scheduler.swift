@@ -45,6 +45,7 @@ public actor Scheduler {
     let composer: MessageComposer
     let settings: Settings
     let logger: Logger
+    private var lastInactivitySweep: Date?
     private var globalBucket: TokenBucket?
     private var domainBuckets: [String: TokenBucket] = [:]
 
@@ -62,6 +63,7 @@ public actor Scheduler {
         let catalog = self.catalog.current
         var report = Report()
         report.moreWork = try intake(catalog, now: now, report: &report)
+        try sweepInactivity(catalog, now: now)
         try await dispatch(catalog, now: now, report: &report)
         return report
     }
@@ -70,6 +72,7 @@ public actor Scheduler {
 
     /// Enrolls leads waiting for it into the sequences of their persona whose entry gate they pass.
     private func intake(_ catalog: Catalog, now: Date, report: inout Report) throws -> Bool {
+        try intakeRequested(catalog, now: now)
         let candidates = try store.leadsAwaitingEnrollment(limit: settings.intakeBatch)
         guard !candidates.isEmpty else { return false }
         var enrollments: [NewEnrollment] = []
@@ -86,6 +89,31 @@ public actor Scheduler {
         }
         try store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
         return candidates.count == settings.intakeBatch
+    }
+
+    /// Enrollments a score threshold asked for (`enroll: SEQUENCE`): the lead enters that sequence now, whatever
+    /// its persona; an unknown sequence (removed by a reload) is dropped.
+    private func intakeRequested(_ catalog: Catalog, now: Date) throws {
+        let requests = try store.pendingEnrollments(limit: settings.intakeBatch)
+        guard !requests.isEmpty else { return }
+        let enrollments: [NewEnrollment] = requests.compactMap { r in
+            guard let sequence = catalog.sequence(r.sequenceID), let first = sequence.steps.first else { return nil }
+            return NewEnrollment(leadID: r.leadID, sequenceID: sequence.id, firstStepID: first.id,
+                                 dueAt: StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: nil),
+                                 messageDomain: MessageComposer.messageDomain(sequence, catalog))
+        }
+        try store.applyPendingEnrollments(enrollments, resolved: requests, now: now)
+    }
+
+    /// At most hourly (engine time): charges long-silent leads their inactivity points.
+    private func sweepInactivity(_ catalog: Catalog, now: Date) throws {
+        let rules = catalog.config.scoring
+        guard let silence = rules.inactiveAfter, rules.points["inactivity"] ?? 0 != 0,
+              let store = store as? InactivityScoring else { return }
+        if let last = lastInactivitySweep, now.timeIntervalSince(last) < 3_600 { return }
+        lastInactivitySweep = now
+        while try store.scoreInactivity(before: now.addingTimeInterval(-Double(silence.seconds)), now: now, limit: 1_000,
+                                        context: catalog.scoringContext, silence: silence) == 1_000 {}
     }
 
     // MARK: dispatch

@@ -82,14 +82,17 @@ public struct SchedulerService: Service {
 public struct ReloadService: Service {
     let reloader: CatalogReloader
     let notifier: SystemdNotifier?
+    let signals: UnixSignalsSequence
 
-    public init(reloader: CatalogReloader, notifier: SystemdNotifier? = nil) {
+    /// - Parameter signals: SIGHUP, trapped by the caller at start-up: a reload asked for before this service runs
+    ///   is then delivered here instead of killing the process (SIGHUP's default action).
+    public init(reloader: CatalogReloader, notifier: SystemdNotifier? = nil, signals: UnixSignalsSequence) {
         self.reloader = reloader
         self.notifier = notifier
+        self.signals = signals
     }
 
     public func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             notifier?.reloading()
             reloader.reload()

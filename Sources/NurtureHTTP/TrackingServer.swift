@@ -33,13 +33,17 @@ public struct TrackingServer: Sendable {
     let now: @Sendable () -> Date
     let metricsText: @Sendable () async -> [UInt8]
     let batcher: EventBatcher
+    let api: LeadsAPI?
+    /// The bearer token `/api/v1` requires; without one the API is off.
+    let apiToken: [UInt8]?
     let logger: Logger
 
     /// - Parameters:
     ///   - now: the engine's clock (a demo clock may run faster than real time).
     ///   - metricsText: the Prometheus exposition, rendered by whoever owns the registry.
     public init(store: TrackingStore, signer: TokenSigner, site: @escaping @Sendable () -> Site, heartbeat: SchedulerHeartbeat,
-                now: @escaping @Sendable () -> Date, metricsText: @escaping @Sendable () async -> [UInt8], logger: Logger) {
+                now: @escaping @Sendable () -> Date, metricsText: @escaping @Sendable () async -> [UInt8],
+                api: LeadsAPI? = nil, apiToken: String? = nil, logger: Logger) {
         self.store = store
         self.signer = signer
         self.site = site
@@ -47,6 +51,8 @@ public struct TrackingServer: Sendable {
         self.now = now
         self.metricsText = metricsText
         self.batcher = EventBatcher(store: store, site: site)
+        self.api = api
+        self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         self.logger = logger
     }
 
@@ -62,6 +68,18 @@ public struct TrackingServer: Sendable {
         router.get("/u/:token") { request, context in await self.unsubscribePage(request, context) }
         router.post("/u/:token") { request, context in await self.unsubscribe(request, context) }
         router.get("/healthz") { _, _ in await self.health() }
+        let v1 = router.group("/api/v1")
+        v1.post("/leads") { request, context in await self.apiCall(request, context) { api, body in await api.upsertLead(body) } }
+        v1.post("/events") { request, context in await self.apiCall(request, context) { api, body in await api.recordEvent(body) } }
+        v1.get("/leads/:email") { request, context in
+            await self.apiCall(request, context) { api, _ in await api.lead(context.parameters.get("email") ?? "") }
+        }
+        v1.get("/leads/:email/export") { request, context in
+            await self.apiCall(request, context) { api, _ in await api.export(context.parameters.get("email") ?? "") }
+        }
+        v1.delete("/leads/:email") { request, context in
+            await self.apiCall(request, context) { api, _ in await api.erase(context.parameters.get("email") ?? "") }
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(bytes: await self.metricsText())))
@@ -195,6 +213,40 @@ public struct TrackingServer: Sendable {
             logger.error("unsubscribe failed outbox=\(token.outboxID): \(error)")
             return Self.page(.serviceUnavailable, .failed, locale: siteNow.defaultLocale, site: siteNow, message: nil)
         }
+    }
+
+    // MARK: API
+
+    /// Bearer authentication (constant-time), a capped body, then the handler; every answer is JSON.
+    func apiCall(_ request: Request, _ context: TrackingContext, _ handler: @Sendable (LeadsAPI, [UInt8]) async -> APIResponse) async -> Response {
+        guard let api, let expected = apiToken else {
+            return Self.json(.error(404, "the API is off: set secrets.api_token_file"))
+        }
+        let header = request.headers[.authorization] ?? ""
+        let given = header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst(7)) : []
+        var diff = UInt8(given.count == expected.count ? 0 : 1)
+        for i in 0..<min(given.count, expected.count) { diff |= given[i] ^ expected[i] }
+        guard diff == 0, !given.isEmpty else {
+            var r = Self.json(.error(401, "missing or wrong bearer token"))
+            r.headers[.wwwAuthenticate] = "Bearer realm=\"nurture\""
+            return r
+        }
+        var body: [UInt8] = []
+        if request.method == .post {
+            do {
+                body = try await Self.within(.seconds(10)) { Array(buffer: try await request.body.collect(upTo: 64 * 1024)) }
+            } catch is TimedOut {
+                return Self.json(.error(408, "request body too slow"))
+            } catch {
+                return Self.json(.error(413, "request body over 64 KiB"))
+            }
+        }
+        return Self.json(await handler(api, body))
+    }
+
+    static func json(_ r: APIResponse) -> Response {
+        Response(status: .init(code: r.status), headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
     }
 
     // MARK: operations

@@ -149,6 +149,13 @@ enum Migrations {
                 INSERT INTO meta (key, value) VALUES ('erasure_key', lower(hex(randomblob(32))));
                 """)
         }
+        m.registerMigration("v5-inactivity") { db in
+            try db.execute(sql: """
+                -- Last human open, click or custom event; long silence costs points (scoring.inactive_after).
+                ALTER TABLE lead ADD COLUMN last_engaged_at INTEGER;
+                ALTER TABLE lead ADD COLUMN inactivity_scored_at INTEGER;
+                """)
+        }
         return m
     }
 }

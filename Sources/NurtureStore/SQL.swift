@@ -203,6 +203,13 @@ enum SQL {
 
     // MARK: scoring and hand-off
 
+    static let markEngaged = "UPDATE lead SET last_engaged_at = max(coalesce(last_engaged_at, 0), ?) WHERE id = ?"
+    /// Leads silent since `before` that were not already charged for this silence.
+    static let inactiveLeads = """
+        SELECT id FROM lead WHERE coalesce(last_engaged_at, created_at) < ?
+          AND (inactivity_scored_at IS NULL OR inactivity_scored_at < coalesce(last_engaged_at, created_at)) LIMIT ?
+        """
+    static let markInactivityScored = "UPDATE lead SET inactivity_scored_at = ? WHERE id = ?"
     static let scoreStateOfLead = "SELECT score, score_at, stage, thresholds_fired FROM lead WHERE id = ?"
     static let setScoreState = "UPDATE lead SET score = ?, score_at = ?, stage = ?, thresholds_fired = ? WHERE id = ?"
     static let insertLedgerEntry = """
@@ -243,4 +250,36 @@ enum SQL {
         FROM outbox WHERE lead_id = ? ORDER BY id
         """
     static let exportEnrollments = "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = ? ORDER BY id"
+
+    // MARK: rescore and stats
+
+    static let leadsForRescore = "SELECT id, email, score, stage, thresholds_fired FROM lead ORDER BY id"
+    static let eventsOfLeadForRescore = "SELECT type, machine, occurred_at FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
+    static let enrollmentStats = """
+        SELECT sequence_id, count(*) AS enrolled FROM enrollment WHERE enrolled_at >= ? GROUP BY sequence_id
+        """
+    static let stepStats = """
+        SELECT o.sequence_id, o.step_id,
+               sum(o.status = 'sent') AS sent,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = 'bounce')) AS bounced,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = 'open' AND e.machine = 0)) AS opened,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = 'click' AND e.machine = 0)) AS clicked,
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+                  AND e.type = 'click' AND e.machine = 0 AND e.occurred_at >= :since) AS clicks,
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+                  AND e.type = 'open' AND e.machine = 1 AND e.occurred_at >= :since) AS machine_opens,
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+                  AND e.type = 'click' AND e.machine = 1 AND e.occurred_at >= :since) AS machine_clicks,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = 'unsubscribe')) AS unsubscribed
+        FROM outbox o WHERE o.created_at >= :since GROUP BY o.sequence_id, o.step_id
+        """
+    /// Per enrollment: how long after entering the sequence the lead converted or was handed to sales, if it did.
+    static let outcomesOfEnrollments = """
+        SELECT en.sequence_id,
+               (SELECT min(e.occurred_at) FROM event e WHERE e.lead_id = en.lead_id AND e.type = 'converted' AND e.occurred_at >= en.enrolled_at)
+                 - en.enrolled_at AS converted_after,
+               (SELECT min(e.occurred_at) FROM event e WHERE e.lead_id = en.lead_id AND e.type = 'handoff' AND e.occurred_at >= en.enrolled_at)
+                 - en.enrolled_at AS handed_off_after
+        FROM enrollment en WHERE en.enrolled_at >= ?
+        """
 }

@@ -43,6 +43,25 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
+    public func pendingEnrollments(limit: Int) throws -> [(leadID: Int64, sequenceID: String)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: SQL.pendingEnrollments, arguments: [limit]).map { ($0["lead_id"], $0["sequence_id"]) }
+        }
+    }
+
+    public func applyPendingEnrollments(_ enrollments: [NewEnrollment], resolved: [(leadID: Int64, sequenceID: String)], now: Date) throws {
+        let t = Self.millis(now)
+        try writeProgress { db in
+            for e in enrollments {
+                try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t])
+                guard db.changesCount > 0 else { continue } // already in it: a sequence is entered once
+                try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID,
+                               next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: t)
+            }
+            for r in resolved { try db.execute(sql: SQL.deletePendingEnrollment, arguments: [r.leadID, r.sequenceID]) }
+        }
+    }
+
     private func insertSend(_ db: Database, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend, now: Int64) throws {
         try db.cachedStatement(sql: SQL.insertSend).execute(arguments: [
             "enrollment": enrollmentID, "lead": leadID, "sequence": sequenceID, "step": next.stepID,
@@ -226,6 +245,9 @@ extension SQLiteStore: SchedulerStore {
                 leadID, event.outboxID, event.sequenceID, event.stepID, event.type, event.machine ? 1 : 0, t,
             ])
             let eventID = db.lastInsertedRowID
+            if !event.machine, !Self.notEngagement.contains(event.type) {
+                try db.cachedStatement(sql: SQL.markEngaged).execute(arguments: [t, leadID])
+            }
             let where_ = [event.sequenceID, event.stepID].compactMap { $0 }.joined(separator: "/")
             let outcome = try scoreOutcome(db, leadID: leadID, type: event.type, machine: event.machine,
                                            cause: "\(event.machine ? "machine " : "")\(event.type)\(where_.isEmpty ? "" : " (\(where_))")",

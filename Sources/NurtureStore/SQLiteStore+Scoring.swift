@@ -10,9 +10,29 @@ extension SQLiteStore {
     @discardableResult
     func score(_ db: Database, leadID: Int64, type: String, machine: Bool, cause: String, eventID: Int64?, at: Date,
                context: ScoringContext) throws -> [LeadScoring.Action] {
+        if !machine, !Self.notEngagement.contains(type) {
+            try db.cachedStatement(sql: SQL.markEngaged).execute(arguments: [Self.millis(at), leadID])
+        }
         guard let outcome = try scoreOutcome(db, leadID: leadID, type: type, machine: machine, cause: cause, at: at, context: context) else { return [] }
         try persist(db, leadID: leadID, outcome, eventID: eventID, at: at, context: context)
         return outcome.actions
+    }
+
+    /// Events that say nothing about the lead's interest.
+    static let notEngagement: Set<String> = ["bounce", "unsubscribe", "inactivity", "sent", "handoff"]
+
+    /// Charges `inactivity` points (once per silence) to leads with no human open, click or custom event since
+    /// `before`. Returns how many were charged.
+    public func scoreInactivity(before: Date, now: Date, limit: Int, context: ScoringContext, silence: TimeSpan) throws -> Int {
+        try pool.write { db in
+            let ids = try Int64.fetchAll(db, sql: SQL.inactiveLeads, arguments: [Self.millis(before), limit])
+            for id in ids {
+                try db.execute(sql: SQL.markInactivityScored, arguments: [Self.millis(now), id])
+                try score(db, leadID: id, type: "inactivity", machine: false, cause: "no human open, click or event for \(silence)",
+                          eventID: nil, at: now, context: context)
+            }
+            return ids.count
+        }
     }
 
     /// What the event does to the lead's score, not yet written.
@@ -55,3 +75,5 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore: InactivityScoring {}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import NurtureCore
+import NurtureEngine
+
+/// `nurture event EMAIL NAME`: a custom event from the rest of the funnel, scored and checked against exit rules.
+struct EventCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "event",
+        abstract: "Record a custom event for a lead (visited_pricing, demo_requested, replied, converted, …).",
+        discussion: "Example:\n  nurture event ada@example.com demo_requested"
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The lead's email address.") var email: String
+    @Argument(help: "Event name: a-z, 0-9 and _.") var name: String
+    @Option(help: "When it happened (ISO 8601; default: now).") var at: String?
+
+    func run() throws {
+        if let problem = EventName.problem(name) { throw ValidationError(problem) }
+        let catalog = try options.loadCatalog()
+        let address: EmailAddress
+        do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(email): \(error)") }
+        let when = try at.map { text in
+            guard let d = DateText.parse(text, in: TimeZone(identifier: catalog.config.defaultTimeZone) ?? .gmt) else {
+                throw ValidationError("--at must be an ISO 8601 date or date-time")
+            }
+            return d
+        } ?? Date()
+        let store = try options.openStore(catalog)
+        guard try store.lead(address) != nil else {
+            Terminal.error("no lead \(address)")
+            throw ExitCode(1)
+        }
+        let ends = try EventRecorder(store: store, catalog: CatalogHolder(catalog)).record(NewEvent(email: address, type: name, at: when))
+        let lead = try store.lead(address)!
+        print("\(name) recorded for \(address): score \(lead.lead.score), stage \(lead.lead.stage.rawValue.uppercased())")
+        for e in ends { print("  ended an enrollment: \(e.reason)") }
+    }
+}
+
+/// `nurture lead export EMAIL`: everything stored about a lead, as JSON (GDPR access request).
+struct LeadExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Print everything stored about a lead, as JSON.")
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "Email address.") var email: String
+
+    func run() throws {
+        let catalog = try options.loadCatalog()
+        let address: EmailAddress
+        do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(email): \(error)") }
+        guard let document = try options.openStore(catalog).export(address) else {
+            Terminal.error("no lead \(address)")
+            throw ExitCode(1)
+        }
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// `nurture lead erase EMAIL`: GDPR erasure; the address stays suppressed as a keyed hash.
+struct LeadEraseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase",
+        abstract: "Erase a lead and everything about it; the address is kept only as a keyed hash so it is never mailed again."
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "Email address.") var email: String
+
+    func run() throws {
+        let catalog = try options.loadCatalog()
+        let address: EmailAddress
+        do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(email): \(error)") }
+        let erased = try options.openStore(catalog).erase(address, now: Date())
+        print(erased ? "erased \(address): lead, enrollments, sends, events and score ledger deleted; the address stays suppressed"
+                     : "no lead \(address); the address is now suppressed")
+    }
+}
+
+/// `nurture rescore`: recompute every score from the event log after a rule change.
+struct RescoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rescore",
+        abstract: "Recompute every lead's score from its events under the current scoring rules, and report what changed."
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Report what would change without writing.") var dryRun = false
+
+    func run() throws {
+        let catalog = try options.loadCatalog()
+        let changed = try options.openStore(catalog).rescore(rules: catalog.config.scoring, now: Date(), dryRun: dryRun)
+        for c in changed {
+            let stage = c.stageBefore == c.stageAfter ? "" : "  \(c.stageBefore.uppercased()) → \(c.stageAfter.uppercased())"
+            print("\(c.email)  \(String(format: "%.2f", c.before)) → \(String(format: "%.2f", c.after))\(stage)")
+        }
+        print("\(changed.count) lead\(changed.count == 1 ? "" : "s") \(dryRun ? "would change" : "changed")")
+    }
+}

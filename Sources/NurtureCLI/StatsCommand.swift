@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import NurtureAuthoring
+import NurtureCore
+
+/// `nurture stats`: per sequence and step, what was sent and what people (and machines) did with it, and how
+/// many enrolled leads converted or were handed to sales.
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Per sequence and step: enrolled, sent, bounced, opens, clicks, unsubscribes, conversions and hand-offs.",
+        discussion: "Opens and clicks count people; machine ones (prefetches, scanners) are shown apart. Rates are per message sent."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Only this sequence.") var sequence: String?
+    @Option(help: "Only enrollments and sends since this date (YYYY-MM-DD or ISO 8601).") var since: String?
+    @Flag(help: "JSON output (same as --format json).") var json = false
+    @Option(help: "table, json or csv (formula characters neutralised for spreadsheets).") var format: Format = .table
+
+    func run() throws {
+        let catalog = try options.loadCatalog()
+        let from = try since.map { text in
+            guard let d = DateText.parse(text, in: TimeZone(identifier: catalog.config.defaultTimeZone) ?? .gmt) else {
+                throw ValidationError("--since must be a date (YYYY-MM-DD) or an ISO 8601 date-time")
+            }
+            return d
+        }
+        var stats = try options.openStore(catalog).stats(since: from)
+        if let sequence { stats = stats.filter { $0.sequenceID == sequence } }
+        switch json ? .json : format {
+        case .json: print(Self.json(stats))
+        case .csv: print(Self.csv(stats), terminator: "")
+        case .table: print(Self.table(stats), terminator: "")
+        }
+    }
+
+    static func percent(_ r: Double?) -> String { r.map { String(format: "%.1f%%", $0 * 100) } ?? "–" }
+    static func duration(_ t: TimeInterval?) -> String {
+        guard let t else { return "–" }
+        return t >= 86_400 ? String(format: "%.1fd", t / 86_400) : t >= 3_600 ? String(format: "%.1fh", t / 3_600) : String(format: "%.0fm", t / 60)
+    }
+
+    static func table(_ stats: [SequenceStats]) -> String {
+        var out = ""
+        for s in stats {
+            let share = { (n: Int) in s.enrolled == 0 ? "–" : percent(Double(n) / Double(s.enrolled)) }
+            out += "\(s.sequenceID): \(s.enrolled) enrolled, \(s.converted) converted (\(share(s.converted)), median \(duration(s.medianToConvert))), "
+                + "\(s.handedOff) handed to sales (\(share(s.handedOff)), median \(duration(s.medianToHandoff)))\n"
+            out += "  step            sent  bounced  opened        clicked       clicks  unsubscribed  machine opens/clicks\n"
+            for st in s.steps {
+                func cell(_ n: Int) -> String { "\(n) (\(percent(st.rate(n))))" }
+                out += "  " + [st.stepID.padding(toLength: 14, withPad: " ", startingAt: 0), String(st.sent).leftPad(5),
+                               cell(st.bounced).leftPad(8), cell(st.uniqueOpens).leftPad(13), cell(st.uniqueClicks).leftPad(13),
+                               String(st.clicks).leftPad(7), cell(st.unsubscribes).leftPad(13), "\(st.machineOpens)/\(st.machineClicks)".leftPad(21)]
+                    .joined(separator: " ") + "\n"
+            }
+        }
+        return out.isEmpty ? "no enrollments yet\n" : out
+    }
+
+    static func json(_ stats: [SequenceStats]) -> String {
+        let document: [[String: Any]] = stats.map { s in
+            [
+                "sequence": s.sequenceID, "enrolled": s.enrolled, "converted": s.converted, "handed_off": s.handedOff,
+                "conversion_rate": s.enrolled == 0 ? NSNull() : Double(s.converted) / Double(s.enrolled) as Any,
+                "handoff_rate": s.enrolled == 0 ? NSNull() : Double(s.handedOff) / Double(s.enrolled) as Any,
+                "median_seconds_to_convert": s.medianToConvert as Any? ?? NSNull(), "median_seconds_to_handoff": s.medianToHandoff as Any? ?? NSNull(),
+                "steps": s.steps.map { st -> [String: Any] in
+                    ["step": st.stepID, "sent": st.sent, "bounced": st.bounced, "unique_opens": st.uniqueOpens, "unique_clicks": st.uniqueClicks,
+                     "clicks": st.clicks, "machine_opens": st.machineOpens, "machine_clicks": st.machineClicks, "unsubscribes": st.unsubscribes,
+                     "open_rate": st.rate(st.uniqueOpens) as Any? ?? NSNull(), "click_rate": st.rate(st.uniqueClicks) as Any? ?? NSNull(),
+                     "bounce_rate": st.rate(st.bounced) as Any? ?? NSNull(), "unsubscribe_rate": st.rate(st.unsubscribes) as Any? ?? NSNull()]
+                },
+            ]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func csv(_ stats: [SequenceStats]) -> String {
+        var rows = [["sequence", "step", "enrolled", "sent", "bounced", "unique_opens", "unique_clicks", "clicks", "machine_opens",
+                     "machine_clicks", "unsubscribes", "converted", "handed_off"]]
+        for s in stats {
+            for st in s.steps {
+                rows.append([s.sequenceID, st.stepID, "\(s.enrolled)", "\(st.sent)", "\(st.bounced)", "\(st.uniqueOpens)", "\(st.uniqueClicks)",
+                             "\(st.clicks)", "\(st.machineOpens)", "\(st.machineClicks)", "\(st.unsubscribes)", "\(s.converted)", "\(s.handedOff)"])
+            }
+        }
+        return rows.map { $0.map(CSVWriter.cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

@@ -1,0 +1,166 @@
+import Dispatch
+import Foundation
+import NurtureAuthoring
+import NurtureCore
+import NurtureHTTP
+import NurtureStore
+
+/// The events and leads API over the store: the same validation as `nurture lead add` and `nurture event`.
+/// SQLite calls block, so each runs on a queue of its own, never on Swift's cooperative threads.
+public struct LeadsAPIBackend: LeadsAPI {
+    let store: SQLiteStore
+    let catalog: CatalogHolder
+    let clock: NurtureClock
+    private let queue = DispatchQueue(label: "nurture.api", attributes: .concurrent)
+
+    public init(store: SQLiteStore, catalog: CatalogHolder, clock: NurtureClock) {
+        self.store = store
+        self.catalog = catalog
+        self.clock = clock
+    }
+
+    /// Runs blocking work off the cooperative pool; an unexpected error is a 500 that names no internals.
+    private func offPool(_ work: @escaping @Sendable () throws -> APIResponse) async -> APIResponse {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                do { continuation.resume(returning: try work()) } catch { continuation.resume(returning: .error(500, "internal error")) }
+            }
+        }
+    }
+
+    static func object(_ body: [UInt8]) -> Result<[String: Any], APIError> {
+        guard !body.isEmpty else { return .failure(APIError(400, "the body must be a JSON object")) }
+        guard let value = try? JSONSerialization.jsonObject(with: Data(body)) else { return .failure(APIError(400, "malformed JSON")) }
+        guard let object = value as? [String: Any] else { return .failure(APIError(400, "the body must be a JSON object")) }
+        return .success(object)
+    }
+
+    struct APIError: Error {
+        var status: Int, message: String
+        init(_ status: Int, _ message: String) { self.status = status; self.message = message }
+        var response: APIResponse { .error(status, message) }
+    }
+
+    /// A string member, or nil when absent; a member of another type is an error.
+    static func string(_ o: [String: Any], _ key: String) throws(APIError) -> String? {
+        guard let v = o[key], !(v is NSNull) else { return nil }
+        guard let s = v as? String else { throw APIError(422, "'\(key)' must be a string") }
+        return s
+    }
+
+    static func address(_ text: String) throws(APIError) -> EmailAddress {
+        do { return try EmailAddress(validating: text) } catch { throw APIError(422, "'\(text)' is not a valid address: \(error)") }
+    }
+
+    public func upsertLead(_ body: [UInt8]) async -> APIResponse {
+        await offPool { [store, catalog, clock] in
+            do {
+                let o = try Self.object(body).get()
+                guard let email = try Self.string(o, "email") else { throw APIError(422, "'email' is required") }
+                guard let persona = try Self.string(o, "persona") else { throw APIError(422, "'persona' is required") }
+                var fields: [String: String] = [:]
+                if let raw = o["fields"] {
+                    guard let dict = raw as? [String: Any] else { throw APIError(422, "'fields' must be an object of strings") }
+                    for (k, v) in dict {
+                        guard let s = v as? String else { throw APIError(422, "field '\(k)' must be a string") }
+                        fields[k] = s
+                    }
+                }
+                let consent = o["consent"] as? [String: Any] ?? [:]
+                if o["consent"] != nil, o["consent"] as? [String: Any] == nil { throw APIError(422, "'consent' must be an object") }
+                let input = LeadInput(email: email, persona: persona, timeZone: try Self.string(o, "timezone"), locale: try Self.string(o, "locale"),
+                                      recontactAfter: try Self.string(o, "recontact_after"), fields: fields,
+                                      consentSource: try Self.string(consent, "source"), consentAt: try Self.string(consent, "at"),
+                                      consentText: try Self.string(consent, "text"), consentIP: try Self.string(consent, "ip"))
+                let current = catalog.current
+                let rules = LeadRules(declaredFields: Set(current.config.fields), personas: current.personas,
+                                      defaultTimeZone: current.config.defaultTimeZone)
+                let lead: Lead
+                do { lead = try rules.lead(from: input, now: clock.now()) } catch { throw APIError(422, "\(error)") }
+                switch try store.upsert([lead], now: clock.now())[0] {
+                case .suppressed: throw APIError(409, "\(lead.email) is on the suppression list (unsubscribed, bounced or erased)")
+                case .inserted: return APIResponse(status: 201, json: ["email": lead.email.value, "result": "created"])
+                case .updated: return APIResponse(status: 200, json: ["email": lead.email.value, "result": "updated"])
+                case .unchanged: return APIResponse(status: 200, json: ["email": lead.email.value, "result": "unchanged"])
+                }
+            } catch let error as APIError {
+                return error.response
+            }
+        }
+    }
+
+    public func recordEvent(_ body: [UInt8]) async -> APIResponse {
+        await offPool { [store, catalog, clock] in
+            do {
+                let o = try Self.object(body).get()
+                guard let email = try Self.string(o, "email") else { throw APIError(422, "'email' is required") }
+                guard let name = try Self.string(o, "name") else { throw APIError(422, "'name' is required") }
+                if let problem = EventName.problem(name) { throw APIError(422, problem) }
+                let address = try Self.address(email)
+                var at = clock.now()
+                if let text = try Self.string(o, "at") {
+                    guard let d = DateText.parse(text, in: .gmt) else { throw APIError(422, "'at' must be an ISO 8601 date-time") }
+                    at = d
+                }
+                guard try store.lead(address) != nil else { throw APIError(404, "no lead \(address)") }
+                let ends = try EventRecorder(store: store, catalog: catalog).record(NewEvent(email: address, type: name, at: at))
+                let lead = try store.lead(address)
+                return APIResponse(status: 201, json: [
+                    "email": address.value, "event": name, "score": lead?.lead.score ?? 0, "stage": lead?.lead.stage.rawValue ?? "lead",
+                    "ended_enrollments": ends.map(\.reason),
+                ])
+            } catch let error as APIError {
+                return error.response
+            }
+        }
+    }
+
+    public func lead(_ email: String) async -> APIResponse {
+        await offPool { [store] in
+            do {
+                let address = try Self.address(email)
+                guard let s = try store.lead(address) else { throw APIError(404, "no lead \(address)") }
+                return APIResponse(status: 200, json: Self.describe(s))
+            } catch let error as APIError {
+                return error.response
+            }
+        }
+    }
+
+    public func export(_ email: String) async -> APIResponse {
+        await offPool { [store] in
+            do {
+                let address = try Self.address(email)
+                guard let document = try store.export(address) else { throw APIError(404, "no lead \(address)") }
+                return APIResponse(status: 200, json: document)
+            } catch let error as APIError {
+                return error.response
+            }
+        }
+    }
+
+    public func erase(_ email: String) async -> APIResponse {
+        await offPool { [store, clock] in
+            do {
+                let address = try Self.address(email)
+                guard try store.erase(address, now: clock.now()) else { throw APIError(404, "no lead \(address) (the address is now suppressed)") }
+                return APIResponse(status: 200, json: ["email": address.value, "result": "erased"])
+            } catch let error as APIError {
+                return error.response
+            }
+        }
+    }
+
+    static func describe(_ s: StoredLead) -> [String: Any] {
+        let l = s.lead
+        return [
+            "email": l.email.value, "persona": l.persona, "stage": l.stage.rawValue, "score": l.score, "fields": l.fields,
+            "locale": l.locale as Any? ?? NSNull(), "timezone": l.timeZone as Any? ?? NSNull(),
+            "consent": ["source": l.consent.source, "at": DateText.iso(l.consent.at)],
+            "enrollments": s.enrollments.map { ["sequence": $0.sequenceID, "state": $0.state, "next_step": $0.nextStep as Any? ?? NSNull(),
+                                                "end_reason": $0.endReason as Any? ?? NSNull()] },
+            "ledger": s.ledger.map { ["at": DateText.iso($0.at), "delta": $0.delta, "score_after": $0.scoreAfter, "cause": $0.cause] },
+            "sends": s.sends.map { ["sequence": $0.sequenceID, "step": $0.stepID, "status": $0.status] },
+        ]
+    }
+}

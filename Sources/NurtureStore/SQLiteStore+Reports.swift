@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+import NurtureCore
+
+/// `nurture rescore` and `nurture stats`.
+extension SQLiteStore {
+    public struct Rescored: Sendable, Hashable {
+        public var email: String
+        public var before: Double
+        public var after: Double
+        public var stageBefore: String
+        public var stageAfter: String
+    }
+
+    /// Recomputes every lead's score from its event log under `rules` and returns the leads whose score or stage
+    /// changed. Writes the new scores (with a ledger row saying so) unless `dryRun`; no hand-off or enrollment is
+    /// triggered by a rescore, and stages only move forward.
+    public func rescore(rules: ScoringRules, now: Date, dryRun: Bool) throws -> [Rescored] {
+        dryRun ? try pool.read { db in try rescore(db, rules: rules, now: now, write: false) }
+               : try pool.write { db in try rescore(db, rules: rules, now: now, write: true) }
+    }
+
+    private func rescore(_ db: Database, rules: ScoringRules, now: Date, write: Bool) throws -> [Rescored] {
+        do {
+            var changed: [Rescored] = []
+            let events = try db.cachedStatement(sql: SQL.eventsOfLeadForRescore)
+            for lead in try Row.fetchAll(db, sql: SQL.leadsForRescore) {
+                let id: Int64 = lead["id"]
+                let log = try Row.fetchAll(events, arguments: [id]).map { r in
+                    (type: r["type"] as String, machine: (r["machine"] as Int64) != 0, at: Self.date(r["occurred_at"]))
+                }
+                var state = LeadScoring.replay(log, until: now, rules: rules)
+                let before: Double = lead["score"], stageBefore = LifecycleStage(rawValue: lead["stage"]) ?? .lead
+                if stageBefore.rank > state.stage.rank { state.stage = stageBefore }
+                guard abs(state.score - before) >= 0.01 || state.stage != stageBefore else { continue }
+                changed.append(Rescored(email: lead["email"], before: before, after: state.score, stageBefore: stageBefore.rawValue,
+                                        stageAfter: state.stage.rawValue))
+                guard write else { continue }
+                try db.cachedStatement(sql: SQL.setScoreState).execute(arguments: [
+                    state.score, state.at.map(Self.millis), state.stage.rawValue, JSONText.array(state.fired.sorted().map { String($0) }), id,
+                ])
+                try db.cachedStatement(sql: SQL.insertLedgerEntry).execute(arguments: [
+                    id, Self.millis(now), state.score - before, state.score, "rescore from the event log under the current rules", nil,
+                ])
+            }
+            return changed
+        }
+    }
+
+    public func stats(since: Date?) throws -> [SequenceStats] {
+        let from = since.map(Self.millis) ?? 0
+        return try pool.read { db in
+            var enrolled: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: SQL.enrollmentStats, arguments: [from]) { enrolled[r["sequence_id"]] = r["enrolled"] }
+            var steps: [String: [StepStats]] = [:]
+            for r in try Row.fetchAll(db, sql: SQL.stepStats, arguments: ["since": from]) {
+                steps[r["sequence_id"], default: []].append(StepStats(
+                    stepID: r["step_id"], sent: r["sent"] ?? 0, bounced: r["bounced"] ?? 0, uniqueOpens: r["opened"] ?? 0,
+                    uniqueClicks: r["clicked"] ?? 0, clicks: r["clicks"] ?? 0, machineOpens: r["machine_opens"] ?? 0,
+                    machineClicks: r["machine_clicks"] ?? 0, unsubscribes: r["unsubscribed"] ?? 0))
+            }
+            var toConvert: [String: [TimeInterval]] = [:], toHandoff: [String: [TimeInterval]] = [:]
+            for r in try Row.fetchAll(db, sql: SQL.outcomesOfEnrollments, arguments: [from]) {
+                let sequence: String = r["sequence_id"]
+                if let ms = r["converted_after"] as Int64? { toConvert[sequence, default: []].append(Double(ms) / 1000) }
+                if let ms = r["handed_off_after"] as Int64? { toHandoff[sequence, default: []].append(Double(ms) / 1000) }
+            }
+            return Set(enrolled.keys).union(steps.keys).sorted().map { id in
+                SequenceStats(sequenceID: id, enrolled: enrolled[id] ?? 0, converted: toConvert[id]?.count ?? 0,
+                              handedOff: toHandoff[id]?.count ?? 0, medianToConvert: SequenceStats.median(toConvert[id] ?? []),
+                              medianToHandoff: SequenceStats.median(toHandoff[id] ?? []), steps: steps[id] ?? [])
+            }
+        }
+    }
+}
