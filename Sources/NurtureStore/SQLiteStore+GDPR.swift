@@ -54,6 +54,10 @@ extension SQLiteStore {
                     ["type": r["type"] as String, "sequence": r["sequence_id"] as String? ?? NSNull(), "step": r["step_id"] as String? ?? NSNull(),
                      "machine": (r["machine"] as Int64) != 0, "at": iso(r["occurred_at"]), "data": r["data"] as String? ?? NSNull()]
                 },
+                "handoffs": try rows(SQL.handoffsOfLead) { r in
+                    ["channel": r["channel"] as String, "status": r["status"] as String, "attempts": r["attempts"] as Int,
+                     "last_error": r["last_error"] as String? ?? NSNull(), "created_at": iso(r["created_at"]), "delivered_at": iso(r["delivered_at"])]
+                },
                 "score_ledger": try rows(SQL.exportLedger) { r in
                     ["at": iso(r["at"]), "delta": r["delta"] as Double, "score_after": r["score_after"] as Double, "cause": r["cause"] as String]
                 },

@@ -64,7 +64,7 @@ struct ScoringAPITests {
         config = config.replacingOccurrences(of: "listen: 127.0.0.1:", with: "listen: 127.0.0.1:\(port) #")
         config = config.replacingOccurrences(of: "  # api_token_file: /run/credentials/nurture.service/api-token",
                                              with: "  api_token_file: var/secrets/api_token\n  webhook_secret_file: var/secrets/webhook")
-        config += "\nhandoff:\n  webhook: http://127.0.0.1:\(webhookPort)/hooks/nurture\n"
+        config += "\nhandoff:\n  webhook: http://127.0.0.1:\(webhookPort)/hooks/nurture\n  email: sales@acme-analytics.example\n"
         try config.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
         return Site(project: p, http: HTTPProbe(port: port), webhookPort: webhookPort)
     }
@@ -131,7 +131,17 @@ struct ScoringAPITests {
         let payload = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
         #expect((payload["lead"] as? [String: Any])?["email"] as? String == "ada@example.com")
         #expect((payload["ledger"] as? [[String: Any]])?.contains { ($0["cause"] as? String)?.hasPrefix("converted") == true } == true)
-        #expect(BoundedPoll.until(timeout: 10) { (try? site.sql("SELECT status || ':' || attempts FROM handoff")) == "delivered:2" })
+        #expect(BoundedPoll.until(timeout: 10) { (try? site.sql("SELECT status || ':' || attempts FROM handoff WHERE channel = 'webhook'")) == "delivered:2" })
+        // And the sales address got its notification through the configured transport (the file outbox here).
+        #expect(BoundedPoll.until(timeout: 10) {
+            let dir = site.project.path("var/outbox")
+            return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).contains { name in
+                ((try? String(contentsOfFile: dir + "/" + name, encoding: .utf8)) ?? "").contains("Subject: Sales-ready lead: ada@example.com")
+            }
+        })
+        // The attempts are visible in the lead's export.
+        let handoffs = site.json(try site.api("GET", "/leads/ada@example.com/export"))["handoffs"] as? [[String: Any]]
+        #expect(handoffs?.first { $0["channel"] as? String == "webhook" }?["attempts"] as? Int == 2)
         // Explained: the ledger says why the lead is hot, and nurturing ended for it.
         let lead = site.json(try site.api("GET", "/leads/ada@example.com"))
         let causes = (lead["ledger"] as? [[String: Any]])?.compactMap { $0["cause"] as? String } ?? []
@@ -146,14 +156,14 @@ struct ScoringAPITests {
         // The receiver is down: the crossing is committed, the delivery cannot happen yet.
         _ = try site.api("POST", "/events", json: #"{"email":"ada@example.com","name":"demo_requested"}"#)
         _ = try site.api("POST", "/events", json: #"{"email":"ada@example.com","name":"converted"}"#)
-        #expect(try site.sql("SELECT status FROM handoff") == "pending")
+        #expect(try site.sql("SELECT status FROM handoff WHERE channel = 'webhook'") == "pending")
         serve.kill(SIGKILL)
         _ = serve.wait()
         let webhook = try site.startWebhook(failFirst: 0)
         defer { kill(webhook.processIdentifier, SIGKILL); webhook.waitUntilExit() }
         let again = try site.project.start(["serve", "--speed", "1000"])
         defer { again.kill(SIGTERM); _ = again.wait() }
-        #expect(BoundedPoll.until(timeout: 30) { (try? site.sql("SELECT status FROM handoff")) == "delivered" }, "\(again.stderr())")
+        #expect(BoundedPoll.until(timeout: 30) { (try? site.sql("SELECT status FROM handoff WHERE channel = 'webhook'")) == "delivered" }, "\(again.stderr())")
         #expect(site.deliveries().filter { $0["status"] as? Int == 200 }.count == 1)
     }
 

@@ -72,8 +72,9 @@ struct EngineHarness {
     /// - Parameters:
     ///   - sequences: file name → YAML.
     ///   - throttle: the config's `throttle:` block body (YAML, indented two spaces).
+    /// - Parameter extra: more top-level config YAML (e.g. a `scoring:` section).
     init(sequences: [String: String], throttle: String = "", start: Date = at("2026-11-23T08:00:00Z"), concurrency: Int = 1,
-         delivery: Transport? = nil) throws {
+         delivery: Transport? = nil, extra: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-engine-\(UUID().uuidString)").path
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory + "/sequences", withIntermediateDirectories: true)
@@ -83,7 +84,7 @@ struct EngineHarness {
         try "---\nsubject: \"Step for {{first_name}}\"\n---\nHello {{first_name}}, [a link](https://example.com/x).\n"
             .write(toFile: directory + "/templates/step.md", atomically: true, encoding: .utf8)
         for (name, yaml) in sequences { try yaml.write(toFile: directory + "/sequences/" + name, atomically: true, encoding: .utf8) }
-        try Self.config(throttle: throttle).write(toFile: directory + "/nurture.yaml", atomically: true, encoding: .utf8)
+        try (Self.config(throttle: throttle) + "\n" + extra).write(toFile: directory + "/nurture.yaml", atomically: true, encoding: .utf8)
         holder = CatalogHolder(try Self.loadCatalog(directory + "/nurture.yaml"))
         store = try SQLiteStore(path: directory + "/var/nurture.sqlite")
         clock = ManualClock(start)

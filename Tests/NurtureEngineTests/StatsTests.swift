@@ -69,3 +69,22 @@ struct InactivityTests {
         #expect(busy.ledger.first { $0.cause.hasPrefix("no human open") }.map { $0.at > at("2027-02-07T00:00:00Z") } == true)
     }
 }
+
+/// A threshold's `enroll:` puts the lead in another sequence, whatever its persona; the scheduler does it.
+struct ThresholdEnrollmentTests {
+    @Test func crossingEnrollsIntoTheNamedSequence() async throws {
+        let h = try EngineHarness(sequences: [
+            "main.yaml": "id: main\npersona: p\nsteps:\n  - { id: one, after: 0m, template: step }\n  - { id: two, after: 30d, template: step }\n",
+            "vip.yaml": "id: vip\npersona: vip_only\nsteps:\n  - { id: welcome, after: 1h, template: step }\n",
+        ], extra: "scoring:\n  points: { visited_pricing: 10 }\n  thresholds:\n    - { at: 10, stage: mql, enroll: vip }\n")
+        try h.addLead("ada@example.com", persona: "p")
+        _ = try await h.run(until: at("2026-11-23T09:00:00Z"))
+        try h.event("ada@example.com", "visited_pricing")
+        let entries = try await h.run(until: at("2026-11-24T09:00:00Z"))
+        #expect(h.sends(entries, "ada@example.com") == ["vip/welcome@2026-11-23T10:00:00Z"])
+        let lead = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
+        #expect(lead.lead.stage == .mql)
+        #expect(Set(lead.enrollments.map(\.sequenceID)) == ["main", "vip"])
+        #expect(lead.ledger.contains { $0.cause == "enroll in vip" })
+    }
+}
