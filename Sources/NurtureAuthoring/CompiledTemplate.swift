@@ -82,8 +82,14 @@ struct Skeleton: Sendable {
 
 /// Mustache's HTML escaping (`& < > " '`), byte by byte: every one of those characters is escaped, even when
 /// a combining mark follows it (swift-mustache compares whole Characters and would leave such a "<" alone).
-enum HTMLEscape {
-    static func append(_ s: String, to out: inout String) {
+public enum HTMLEscape {
+    public static func escaped(_ s: String) -> String {
+        var out = ""
+        append(s, to: &out)
+        return out
+    }
+
+    public static func append(_ s: String, to out: inout String) {
         var needs = false
         for b in s.utf8 where b == 38 || b == 60 || b == 62 || b == 34 || b == 39 { needs = true; break }
         guard needs else { out += s; return }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NurtureAuthoring
+import NurtureCore
 import NurtureStore
 
 /// `--config`, shared by every command, with the discovery order operators expect.
@@ -29,6 +30,11 @@ struct ConfigOption: ParsableArguments {
             throw ExitCode(1)
         }
         return catalog
+    }
+
+    /// A command-line address, or a usage error naming what is wrong with it.
+    func address(_ text: String) throws -> EmailAddress {
+        do { return try EmailAddress(validating: text) } catch { throw ValidationError("\(text): \(error)") }
     }
 
     func openStore(_ catalog: Catalog) throws -> SQLiteStore {

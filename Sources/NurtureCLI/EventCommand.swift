@@ -19,8 +19,7 @@ struct EventCommand: ParsableCommand {
     func run() throws {
         if let problem = EventName.problem(name) { throw ValidationError(problem) }
         let catalog = try options.loadCatalog()
-        let address: EmailAddress
-        do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(email): \(error)") }
+        let address = try options.address(email)
         let when = try at.map { text in
             guard let d = DateText.parse(text, in: TimeZone(identifier: catalog.config.defaultTimeZone) ?? .gmt) else {
                 throw ValidationError("--at must be an ISO 8601 date or date-time")
@@ -48,8 +47,7 @@ struct LeadExportCommand: ParsableCommand {
 
     func run() throws {
         let catalog = try options.loadCatalog()
-        let address: EmailAddress
-        do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(email): \(error)") }
+        let address = try options.address(email)
         guard let document = try options.openStore(catalog).export(address) else {
             Terminal.error("no lead \(address)")
             throw ExitCode(1)
@@ -71,8 +69,7 @@ struct LeadEraseCommand: ParsableCommand {
 
     func run() throws {
         let catalog = try options.loadCatalog()
-        let address: EmailAddress
-        do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(email): \(error)") }
+        let address = try options.address(email)
         let erased = try options.openStore(catalog).erase(address, now: Date())
         print(erased ? "erased \(address): lead, enrollments, sends, events and score ledger deleted; the address stays suppressed"
                      : "no lead \(address); the address is now suppressed")

@@ -136,7 +136,7 @@ public struct HandoffService: Service {
         let message = MailMessage(fromName: "Nurture", from: from, toName: nil, to: to, replyTo: nil,
                                   subject: "Sales-ready lead: \(s.lead.email.value) (score \(h.score))", date: clock.now(),
                                   messageID: "<handoff-\(h.id)@\(from.domain)>", unsubscribeURL: config.http.publicURL,
-                                  text: text, html: "<pre>" + NotificationEscape.html(text) + "</pre>")
+                                  text: text, html: "<pre>" + HTMLEscape.escaped(text) + "</pre>")
         let out = OutgoingMessage(outboxID: 0, messageID: message.messageID, envelopeFrom: from, recipient: to, subject: message.subject,
                                   data: MIMEBuilder.build(message))
         switch await transport.deliver([out]).first {
@@ -144,12 +144,5 @@ public struct HandoffService: Service {
         case .temporaryFailure(let why)?, .permanentFailure(let why, _)?: return .failure(HandoffError(why))
         case nil: return .failure(HandoffError("not attempted"))
         }
-    }
-}
-
-/// Lead data in the notification's HTML part is text, never markup.
-enum NotificationEscape {
-    static func html(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -120,3 +120,26 @@ extension NurtureProcess {
         return RunningNurture(process: process, stderrPath: err)
     }
 }
+
+/// Runs a tool to completion and returns its status and combined output (stdout, then stderr interleaved).
+enum Tool {
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+extension NurtureProcess {
+    /// A query against the project's database with the sqlite3 shell, trimmed (the daemon may be running: WAL).
+    func sql(_ query: String) throws -> String {
+        try Tool.run("/usr/bin/sqlite3", [path("var/nurture.sqlite"), query]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

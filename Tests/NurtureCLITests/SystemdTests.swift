@@ -157,16 +157,7 @@ struct SystemdTests {
     }
 
     static func make(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/make")
-        p.arguments = ["-s", "-C", NurtureProcess.repository] + arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Tool.run("/usr/bin/make", ["-s", "-C", NurtureProcess.repository] + arguments)
     }
 
     /// `make install` into a staging root, then `serve` as systemd would start it there: data in
@@ -225,16 +216,7 @@ struct SystemdTests {
     }
 
     static func analyze(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Tool.run("/usr/bin/systemd-analyze", arguments)
     }
 
     @Test func unitFileVerifiesAndIsHardened() throws {

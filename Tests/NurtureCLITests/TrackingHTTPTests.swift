@@ -33,17 +33,7 @@ struct TrackingHTTPTests {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no mail to \(email)"])
         }
 
-        func sql(_ query: String) throws -> String {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-            p.arguments = [project.path("var/nurture.sqlite"), query]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            try p.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        func sql(_ query: String) throws -> String { try project.sql(query) }
 
         func stop() {
             serve.kill(SIGTERM)
