@@ -74,7 +74,7 @@ public enum Daemon {
         let (host, port) = try Self.listenAddress(config.http.listen)
         // The loop must turn at least four times per watchdog interval, whatever it is waiting for.
         var poll = options.pollInterval
-        if let watchdog = notifier.watchdogInterval { poll = min(poll, Double(watchdog.components.seconds) / 4 + Double(watchdog.components.attoseconds) / 4e18) }
+        if let watchdog = notifier.watchdogInterval { poll = min(poll, watchdog.inSeconds / 4) }
         let sequences = catalog.sequences.count
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock, pollInterval: poll * options.speed,

@@ -73,7 +73,7 @@ public struct SchedulerService: Service {
         let kinds: [Scheduler.Report.Entry.Kind] = [.enrolled, .sent, .skipped, .exited, .postponed, .deferred, .failed]
         let counts = kinds.map { ($0, report.count($0)) }.filter { $0.1 > 0 }
         guard !counts.isEmpty else { return }
-        let query = report.dueQuery.map { String(format: " (due batch found in %.1f ms)", Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3) } ?? ""
+        let query = report.dueQuery.map { String(format: " (due batch found in %.1f ms)", $0.inSeconds * 1_000) } ?? ""
         logger.info("tick: \(counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", "))\(query)")
     }
 }

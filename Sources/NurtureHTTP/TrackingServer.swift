@@ -36,6 +36,8 @@ public struct TrackingServer: Sendable {
     let api: LeadsAPI?
     /// The bearer token `/api/v1` requires; without one the API is off.
     let apiToken: [UInt8]?
+    /// Made once: looking a counter up in the metrics registry per request is work on the hot path.
+    let events: EventCounters
     let logger: Logger
 
     /// - Parameters:
@@ -53,6 +55,7 @@ public struct TrackingServer: Sendable {
         self.batcher = EventBatcher(store: store, site: site)
         self.api = api
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        self.events = EventCounters()
         self.logger = logger
     }
 
@@ -117,7 +120,7 @@ public struct TrackingServer: Sendable {
             var why = MachineSignals.open(userAgent: request.headers[.userAgent], sentAt: message.sentAt, now: at, policy: site().policy)
             if request.method == .head { why = why ?? "HEAD request" }
             let machine = try await batcher.record(TrackedEvent(kind: .open, message: message, at: at, machineReason: why))
-            Self.count("open", machine: machine)
+            events.count("open", machine: machine)
         } catch {
             logger.error("open not recorded: \(error)")
         }
@@ -144,7 +147,7 @@ public struct TrackingServer: Sendable {
                                        now: at, policy: site().policy)
         do {
             let machine = try await batcher.record(TrackedEvent(kind: .click, message: message, link: Int(token.link), at: at, machineReason: why))
-            Self.count("click", machine: machine)
+            events.count("click", machine: machine)
         } catch {
             // The reader still gets where they were going; the failure is logged.
             logger.error("click not recorded: \(error)")
@@ -203,7 +206,7 @@ public struct TrackingServer: Sendable {
             case .unknownMessage:
                 return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
             case .unsubscribed:
-                Self.count("unsubscribe", machine: false)
+                events.count("unsubscribe", machine: false)
                 logger.info("unsubscribed outbox=\(token.outboxID)")
                 fallthrough
             case .alreadyUnsubscribed:
@@ -290,10 +293,6 @@ public struct TrackingServer: Sendable {
                                                   .contentSecurityPolicy: UnsubscribePage.contentSecurityPolicy],
                         body: .init(byteBuffer: ByteBuffer(string: html)))
     }
-
-    static func count(_ type: String, machine: Bool) {
-        Counter(label: "nurture_events_total", dimensions: [("type", type), ("origin", machine ? "machine" : "human")]).increment()
-    }
 }
 
 /// Request context with a small body cap: nothing Nurture accepts over HTTP is large.
@@ -318,4 +317,21 @@ extension HTTPField.Name {
     static let pragma = Self("Pragma")!
     static let referrerPolicy = Self("Referrer-Policy")!
     static let xFrameOptions = Self("X-Frame-Options")!
+}
+
+/// `nurture_events_total{type, origin}`, one counter per combination, made when the server is.
+struct EventCounters: Sendable {
+    private let counters: [String: Counter]
+
+    init() {
+        var all: [String: Counter] = [:]
+        for type in ["open", "click", "unsubscribe"] {
+            for origin in ["human", "machine"] {
+                all["\(type)/\(origin)"] = Counter(label: "nurture_events_total", dimensions: [("type", type), ("origin", origin)])
+            }
+        }
+        counters = all
+    }
+
+    func count(_ type: String, machine: Bool) { counters["\(type)/\(machine ? "machine" : "human")"]?.increment() }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NurtureCore
 
 /// The unsubscribe pages, in English or French by the lead's locale. Static markup, escaped values, no script:
 /// the confirmation works without JavaScript, and a GET never unsubscribes (link scanners fetch GETs).
@@ -85,21 +86,7 @@ enum UnsubscribePage {
             """
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTMLEscape.escaped(s) }
 }
 
 /// The RFC 8058 one-click body: `List-Unsubscribe=One-Click`, form-urlencoded or multipart/form-data.

@@ -150,11 +150,6 @@ enum SQL {
         """
     static let suppressKey = "INSERT INTO suppression (email_key, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let emailKeyOfLead = "SELECT email_key FROM lead WHERE id = ?"
-    static let addScore = "UPDATE lead SET score = score + ? WHERE id = ?"
-    static let insertLedger = """
-        INSERT INTO score_ledger (lead_id, at, delta, score_after, cause, event_id)
-        VALUES (?, ?, ?, (SELECT score FROM lead WHERE id = ?), ?, ?)
-        """
     static let recoverInFlight = """
         UPDATE outbox SET status = 'scheduled', possibly_sent = 1, reason = 'in flight when the daemon stopped', updated_at = ?
         WHERE status = 'sending'
@@ -231,8 +226,6 @@ enum SQL {
         """
     static let pendingEnrollments = "SELECT lead_id, sequence_id FROM pending_enrollment LIMIT ?"
     static let deletePendingEnrollment = "DELETE FROM pending_enrollment WHERE lead_id = ? AND sequence_id = ?"
-    static let eventsForRescore = "SELECT lead_id, type, machine, occurred_at FROM event ORDER BY lead_id, occurred_at, id"
-    static let allScoreStates = "SELECT id, email, score, stage FROM lead ORDER BY id"
 
     // MARK: GDPR
 

@@ -245,9 +245,7 @@ extension SQLiteStore: SchedulerStore {
                 leadID, event.outboxID, event.sequenceID, event.stepID, event.type, event.machine ? 1 : 0, t,
             ])
             let eventID = db.lastInsertedRowID
-            if !event.machine, !Self.notEngagement.contains(event.type) {
-                try db.cachedStatement(sql: SQL.markEngaged).execute(arguments: [t, leadID])
-            }
+            try markEngaged(db, leadID: leadID, type: event.type, machine: event.machine, at: event.at)
             let where_ = [event.sequenceID, event.stepID].compactMap { $0 }.joined(separator: "/")
             let outcome = try scoreOutcome(db, leadID: leadID, type: event.type, machine: event.machine,
                                            cause: "\(event.machine ? "machine " : "")\(event.type)\(where_.isEmpty ? "" : " (\(where_))")",

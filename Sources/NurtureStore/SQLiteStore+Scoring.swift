@@ -10,9 +10,7 @@ extension SQLiteStore {
     @discardableResult
     func score(_ db: Database, leadID: Int64, type: String, machine: Bool, cause: String, eventID: Int64?, at: Date,
                context: ScoringContext) throws -> [LeadScoring.Action] {
-        if !machine, !Self.notEngagement.contains(type) {
-            try db.cachedStatement(sql: SQL.markEngaged).execute(arguments: [Self.millis(at), leadID])
-        }
+        try markEngaged(db, leadID: leadID, type: type, machine: machine, at: at)
         guard let outcome = try scoreOutcome(db, leadID: leadID, type: type, machine: machine, cause: cause, at: at, context: context) else { return [] }
         try persist(db, leadID: leadID, outcome, eventID: eventID, at: at, context: context)
         return outcome.actions
@@ -20,6 +18,12 @@ extension SQLiteStore {
 
     /// Events that say nothing about the lead's interest.
     static let notEngagement: Set<String> = ["bounce", "unsubscribe", "inactivity", "sent", "handoff"]
+
+    /// A human open, click or custom event ends the lead's silence (inactivity points count from here).
+    func markEngaged(_ db: Database, leadID: Int64, type: String, machine: Bool, at: Date) throws {
+        guard !machine, !Self.notEngagement.contains(type) else { return }
+        try db.cachedStatement(sql: SQL.markEngaged).execute(arguments: [Self.millis(at), leadID])
+    }
 
     /// Charges `inactivity` points (once per silence) to leads with no human open, click or custom event since
     /// `before`. Returns how many were charged.

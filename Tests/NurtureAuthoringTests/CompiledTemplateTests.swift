@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import NurtureCore
 import Testing
 @testable import NurtureAuthoring
 
