@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NurtureAuthoring
 import NurtureCore
@@ -11,7 +10,6 @@ public struct LeadsAPIBackend: LeadsAPI {
     let store: SQLiteStore
     let catalog: CatalogHolder
     let clock: NurtureClock
-    private let queue = DispatchQueue(label: "nurture.api", attributes: .concurrent)
 
     public init(store: SQLiteStore, catalog: CatalogHolder, clock: NurtureClock) {
         self.store = store
@@ -19,13 +17,10 @@ public struct LeadsAPIBackend: LeadsAPI {
         self.clock = clock
     }
 
-    /// Runs blocking work off the cooperative pool; an unexpected error is a 500 that names no internals.
+    /// Runs blocking work off the cooperative pool (the store's queue); an unexpected error is a 500 that names
+    /// no internals.
     private func offPool(_ work: @escaping @Sendable () throws -> APIResponse) async -> APIResponse {
-        await withCheckedContinuation { continuation in
-            queue.async {
-                do { continuation.resume(returning: try work()) } catch { continuation.resume(returning: .error(500, "internal error")) }
-            }
-        }
+        (try? await store.offPool(work)) ?? .error(500, "internal error")
     }
 
     static func object(_ body: [UInt8]) -> Result<[String: Any], APIError> {

@@ -2,10 +2,12 @@ import Foundation
 import GRDB
 import NurtureCore
 
-/// The HTTP side's storage. GRDB's async methods run on its own queues, never on Swift's cooperative threads.
+/// The HTTP side's storage. Every call runs GRDB's synchronous API on a queue of its own (`offPool`): GRDB's
+/// async reads hold a reader connection across an `await`, so under load they and the scheduler's synchronous
+/// reads starved Swift's two cooperative threads between them and the daemon froze (seen under wrk).
 extension SQLiteStore: TrackingStore {
     public func trackedMessage(_ outboxID: Int64) async throws -> TrackedMessage? {
-        try await pool.read { db in
+        try await offPool { [self] in try pool.read { db in
             // A cached statement: compiling it per request (and GRDB's authorizer with it) was a tenth of the CPU.
             guard let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.trackedMessage), arguments: [outboxID]),
                   let email = try? EmailAddress(validating: row["email"] as String) else { return nil }
@@ -14,11 +16,11 @@ extension SQLiteStore: TrackingStore {
                                   locale: row["locale"], sequenceID: row["sequence_id"], stepID: row["step_id"],
                                   sentAt: (row["sent_at"] as Int64?).map(Self.date),
                                   links: (row["links"] as String?).map(JSONText.decodeArray) ?? [], suppressed: row["suppressed"])
-        }
+        } }
     }
 
     public func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval, scoring: ScoringContext) async throws -> [Bool] {
-        try await pool.write { db in
+        try await offPool { [self] in try pool.write { db in
             let insert = try db.cachedStatement(sql: SQL.insertEngagement)
             return try items.map { e in
                 let t = Self.millis(e.at)
@@ -44,13 +46,13 @@ extension SQLiteStore: TrackingStore {
                           eventID: eventID, at: e.at, context: scoring)
                 return machine
             }
-        }
+        } }
     }
 
     public func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult {
         let t = Self.millis(at)
         // pool.write runs on the writer at synchronous=FULL: the unsubscribe survives power loss once we reply.
-        return try await pool.write { db in
+        return try await offPool { [self] in try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: SQL.leadOfOutbox, arguments: [outboxID]) else { return .unknownMessage }
             let leadID: Int64 = row["lead_id"], key: String = row["email_key"]
             try db.cachedStatement(sql: SQL.suppressKey).execute(arguments: [key, "unsubscribed", t])
@@ -62,18 +64,30 @@ extension SQLiteStore: TrackingStore {
                       eventID: db.lastInsertedRowID, at: at, context: scoring)
             try end(db, EnrollmentEnd(enrollmentID: 0, leadID: leadID, reason: "unsubscribed", handoff: false, allOfLead: true), now: t)
             return .unsubscribed
-        }
+        } }
     }
 
     public func isReachable() async -> Bool {
-        (try? await pool.read { db in try Int.fetchOne(db, sql: SQL.ping) }) == 1
+        (try? await offPool { [self] in try pool.read { db in try Int.fetchOne(db, sql: SQL.ping) } }) == 1
     }
 
     public func outboxDepth() async throws -> [String: Int] {
-        try await pool.read { db in
+        try await offPool { [self] in try pool.read { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: SQL.outboxStatusCounts) { counts[row["status"]] = row["n"] }
             return counts
+        } }
+    }
+}
+
+extension SQLiteStore {
+    /// Runs blocking SQLite work on a queue of its own and resumes the caller when it is done, so a reader or the
+    /// writer is never held by a task waiting for one of Swift's cooperative threads.
+    public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.blockingQueue.async { continuation.resume(with: Result { try work() }) }
         }
     }
+
+    static let blockingQueue = DispatchQueue(label: "nurture.store", attributes: .concurrent)
 }
