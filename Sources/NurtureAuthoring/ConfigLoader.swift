@@ -276,12 +276,12 @@ public enum ConfigLoader {
 
     static func readSecrets(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader, base: String) {
         guard let m = r.mapping(node, "'secrets'", allowed: ["token_key_file", "smtp_password_file", "api_token_file",
-                                                             "webhook_secret_file"]) else { return }
+                                                             "webhook_secret_file", "erasure_key_file"]) else { return }
         func file(_ key: String) -> String? {
             m[key].flatMap { r.singleLine($0.value, "'secrets.\(key)'") }.map { resolve($0, against: base) }
         }
         config.secrets = .init(tokenKey: file("token_key_file"), smtpPassword: file("smtp_password_file"), apiToken: file("api_token_file"),
-                               webhookSecret: file("webhook_secret_file"))
+                               webhookSecret: file("webhook_secret_file"), erasureKey: file("erasure_key_file"))
     }
 
     static func readHandoff(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {

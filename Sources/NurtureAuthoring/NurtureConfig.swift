@@ -78,6 +78,14 @@ public struct NurtureConfig: Sendable {
         public var smtpPassword: String?
         public var apiToken: String?
         public var webhookSecret: String?
+        /// Keys the hashes that keep erased addresses suppressed; outside the database, so a copied database alone
+        /// cannot test addresses against them.
+        public var erasureKey: String?
+    }
+
+    /// `secrets.erasure_key_file`, by default `erasure.key` beside the database (generated on first open).
+    public var erasureKeyFile: String {
+        secrets.erasureKey ?? URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("erasure.key").path
     }
 
     /// Built-in lead fields every template may use.

@@ -70,9 +70,13 @@ struct LeadEraseCommand: ParsableCommand {
     func run() throws {
         let catalog = try options.loadCatalog()
         let address = try options.address(email)
-        let erased = try options.openStore(catalog).erase(address, now: Date())
-        print(erased ? "erased \(address): lead, enrollments, sends, events and score ledger deleted; the address stays suppressed"
-                     : "no lead \(address); the address is now suppressed")
+        let result = try LeadEraser(store: options.openStore(catalog), transport: catalog.config.transport).erase(address, now: Date())
+        if let sends = result.sends {
+            print("erased \(address): lead, enrollments, \(sends) sends, events and score ledger deleted, \(result.files) outbox files removed;"
+                  + " the address stays suppressed")
+        } else {
+            print("no lead \(address); the address is now suppressed")
+        }
     }
 }
 

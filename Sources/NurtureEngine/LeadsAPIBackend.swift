@@ -135,10 +135,13 @@ public struct LeadsAPIBackend: LeadsAPI {
     }
 
     public func erase(_ email: String) async -> APIResponse {
-        await offPool { [store, clock] in
+        await offPool { [store, clock, catalog] in
             do {
                 let address = try Self.address(email)
-                guard try store.erase(address, now: clock.now()) else { throw APIError(404, "no lead \(address) (the address is now suppressed)") }
+                let transport = catalog.current.config.transport
+                guard try LeadEraser(store: store, transport: transport).erase(address, now: clock.now()).sends != nil else {
+                    throw APIError(404, "no lead \(address) (the address is now suppressed)")
+                }
                 return APIResponse(status: 200, json: ["email": address.value, "result": "erased"])
             } catch let error as APIError {
                 return error.response

@@ -27,6 +27,8 @@ public actor Scheduler {
             public var detail: String
             public var outboxID: Int64?
             public var subject: String?
+            /// How logs name the lead (never by address).
+            public var leadID: Int64?
         }
         public var entries: [Entry] = []
         /// True when a batch was full: run again without sleeping.
@@ -84,7 +86,7 @@ public actor Scheduler {
                 enrollments.append(NewEnrollment(leadID: c.leadID, sequenceID: sequence.id, firstStepID: first.id, dueAt: due,
                                                  messageDomain: MessageComposer.messageDomain(sequence, catalog)))
                 report.entries.append(.init(kind: .enrolled, at: now, email: c.lead.email.value, sequenceID: sequence.id,
-                                            stepID: first.id, detail: "first step due \(DateText.iso(due))"))
+                                            stepID: first.id, detail: "first step due \(DateText.iso(due))", leadID: c.leadID))
             }
         }
         try store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
@@ -321,6 +323,6 @@ public actor Scheduler {
     }
 
     private static func entry(_ kind: Report.Entry.Kind, _ d: DueSend, _ at: Date, _ detail: String) -> Report.Entry {
-        .init(kind: kind, at: at, email: d.lead.email.value, sequenceID: d.sequenceID, stepID: d.stepID, detail: detail, outboxID: d.outboxID)
+        .init(kind: kind, at: at, email: d.lead.email.value, sequenceID: d.sequenceID, stepID: d.stepID, detail: detail, outboxID: d.outboxID, leadID: d.leadID)
     }
 }

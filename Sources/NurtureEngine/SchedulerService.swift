@@ -45,7 +45,7 @@ public struct SchedulerService: Service {
                 if let w = report.wakeAt { wake = min(wake, w) }
                 if let due = try store.nextDueAt(), due > now { wake = min(wake, due) }
             } catch {
-                logger.error("scheduler tick failed: \(error)")
+                logger.error("scheduler tick failed: \(LogRedaction.addresses("\(error)"))")
             }
             do {
                 try await cancelWhenGracefulShutdown { [clock, wake] in try await clock.sleep(until: wake) }
@@ -68,7 +68,8 @@ public struct SchedulerService: Service {
             Counter(label: "nurture_sends_total", dimensions: [("result", result)]).increment()
         }
         for e in report.entries where e.kind == .failed || e.kind == .deferred {
-            logger.warning("\(e.kind.rawValue) \(e.sequenceID)/\(e.stepID) outbox=\(e.outboxID ?? 0): \(e.detail)")
+            // SMTP replies often quote the recipient: the lead is named by id, addresses are masked.
+            logger.warning("\(e.kind.rawValue) \(e.sequenceID)/\(e.stepID) lead=\(e.leadID ?? 0) outbox=\(e.outboxID ?? 0): \(LogRedaction.addresses(e.detail))")
         }
         let kinds: [Scheduler.Report.Entry.Kind] = [.enrolled, .sent, .skipped, .exited, .postponed, .deferred, .failed]
         let counts = kinds.map { ($0, report.count($0)) }.filter { $0.1 > 0 }

@@ -5,6 +5,7 @@ enum SQL {
     /// By the address, or by its keyed hash once erased.
     static let isSuppressed = "SELECT EXISTS(SELECT 1 FROM suppression WHERE email_key IN (?, ?))"
     static let erasureKey = "SELECT value FROM meta WHERE key = 'erasure_key'"
+    static let deleteLegacyErasureKey = "DELETE FROM meta WHERE key = 'erasure_key'"
 
     /// Inserts a lead, or merges new values into it; the address's spelling, consent and engine state (stage, score)
     /// stay as first recorded, so the same file imported twice, or one address in two letter cases, changes nothing.
@@ -64,11 +65,13 @@ enum SQL {
         INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at) VALUES (?, ?, 'active', ?, ?)
         ON CONFLICT (lead_id, sequence_id) DO NOTHING
         """
-    /// The idempotency key (enrollment + step) is unique: a step can never be queued twice.
+    /// The idempotency key (enrollment + step) is unique: a step can never be queued twice; and only an active
+    /// enrollment gets one (a hand-off or exit while a message was in flight ends it for good).
     static let insertSend = """
         INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at,
                             created_at, updated_at)
-        VALUES (:enrollment, :lead, :sequence, :step, :key, :message_id, 'scheduled', :due, :now, :now)
+        SELECT :enrollment, :lead, :sequence, :step, :key, :message_id, 'scheduled', :due, :now, :now
+        WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = :enrollment AND state = 'active') -- an ended enrollment gets no next step
         ON CONFLICT (idempotency_key) DO NOTHING
         """
     static let setNextStep = "UPDATE enrollment SET next_step = ? WHERE id = ? AND state = 'active'"
@@ -152,6 +155,12 @@ enum SQL {
     static let emailKeyOfLead = "SELECT email_key FROM lead WHERE id = ?"
     static let recoverInFlight = """
         UPDATE outbox SET status = 'scheduled', possibly_sent = 1, reason = 'in flight when the daemon stopped', updated_at = ?
+        WHERE status = 'sending' AND enrollment_id IN (SELECT id FROM enrollment WHERE state = 'active')
+        """
+    /// In flight when its enrollment ended (a hand-off, an exit): recorded as possibly sent, never retried.
+    static let cancelInFlightOfEndedEnrollments = """
+        UPDATE outbox SET status = 'cancelled', possibly_sent = 1, reason = 'in flight when the daemon stopped; enrollment ended',
+                          updated_at = ?
         WHERE status = 'sending'
         """
     static func reconsider(personas: Int) -> String {
@@ -231,6 +240,7 @@ enum SQL {
 
     static let leadIDAndKey = "SELECT id, email_key FROM lead WHERE email_key = ?"
     static let deleteLead = "DELETE FROM lead WHERE id = ?"
+    static let outboxIDsOfLead = "SELECT id FROM outbox WHERE lead_id = ?"
     static let deleteSuppression = "DELETE FROM suppression WHERE email_key = ?"
     static let exportLead = """
         SELECT email, persona, timezone, locale, fields, consent_source, consent_at, consent_text, consent_ip, stage, score,

@@ -8,8 +8,8 @@ public final class SQLiteStore: LeadStore, Sendable {
     public let path: String
     /// Random per database, so Message-IDs stay unique when another database reuses enrollment ids.
     let instanceID: String
-    /// Random per database: erased addresses stay suppressed as HMAC(key, address), never in clear.
-    let erasureKey: Data
+    /// Erased addresses stay suppressed as HMAC(key, address), never in clear; the key is in a secret file.
+    let erasureKey: ErasureKey
 
     public enum OpenError: Error, CustomStringConvertible {
         case cannotCreateFolder(String, String)
@@ -24,7 +24,8 @@ public final class SQLiteStore: LeadStore, Sendable {
     }
 
     /// Opens (creating if needed) and migrates the database.
-    public init(path: String) throws {
+    /// - Parameter erasureKeyFile: `secrets.erasure_key_file`; by default `erasure.key` beside the database.
+    public init(path: String, erasureKeyFile: String? = nil) throws {
         self.path = path
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
@@ -35,16 +36,16 @@ public final class SQLiteStore: LeadStore, Sendable {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
+        // Deleted rows (an erasure) are overwritten with zeros, not left readable in free pages.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // DatabasePool sets NORMAL when it enables WAL; consent and suppression must survive power loss: FULL on the writer.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Migrations.migrator.migrate(pool)
             instanceID = try pool.read { db in try String.fetchOne(db, sql: SQL.instanceID) } ?? "0"
-            let hex = try pool.read { db in try String.fetchOne(db, sql: SQL.erasureKey) } ?? ""
-            erasureKey = Data(stride(from: 0, to: hex.count - 1, by: 2).compactMap {
-                UInt8(hex[hex.index(hex.startIndex, offsetBy: $0)..<hex.index(hex.startIndex, offsetBy: $0 + 2)], radix: 16)
-            })
+            let keyFile = erasureKeyFile ?? URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("erasure.key").path
+            erasureKey = try ErasureKey.load(file: keyFile, pool: pool)
         } catch {
             throw OpenError.cannotOpen(path, "\(error)")
         }
