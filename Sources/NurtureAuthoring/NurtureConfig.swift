@@ -26,6 +26,9 @@ public struct NurtureConfig: Sendable {
     public var scoring: ScoringRules
     public var secrets: SecretFiles
     public var handoff = HandoffSettings()
+    /// `events.time_tolerance`: how far a posted event's time may lie in the future, or before the lead was created
+    /// (clock skew between systems); beyond it the event is refused.
+    public var eventTimeTolerance = TimeSpan.minutes(5)
 
     /// Where sales is told about a lead that crossed the hand-off threshold.
     public struct HandoffSettings: Sendable, Hashable {

@@ -27,9 +27,12 @@ struct EventCommand: ParsableCommand {
             return d
         } ?? Date()
         let store = try options.openStore(catalog)
-        guard try store.lead(address) != nil else {
+        guard let stored = try store.lead(address) else {
             Terminal.error("no lead \(address)")
             throw ExitCode(1)
+        }
+        if let problem = EventName.timeProblem(when, leadCreatedAt: stored.createdAt, now: Date(), tolerance: catalog.config.eventTimeTolerance) {
+            throw ValidationError("--at: \(problem)")
         }
         let ends = try EventRecorder(store: store, catalog: CatalogHolder(catalog)).record(NewEvent(email: address, type: name, at: when))
         let lead = try store.lead(address)!

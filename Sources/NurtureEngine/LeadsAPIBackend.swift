@@ -97,7 +97,11 @@ public struct LeadsAPIBackend: LeadsAPI {
                     guard let d = DateText.parse(text, in: .gmt) else { throw APIError(422, "'at' must be an ISO 8601 date-time") }
                     at = d
                 }
-                guard try store.lead(address) != nil else { throw APIError(404, "no lead \(address)") }
+                guard let stored = try store.lead(address) else { throw APIError(404, "no lead \(address)") }
+                if let problem = EventName.timeProblem(at, leadCreatedAt: stored.createdAt, now: clock.now(),
+                                                       tolerance: catalog.current.config.eventTimeTolerance) {
+                    throw APIError(422, "'at': \(problem)")
+                }
                 let ends = try EventRecorder(store: store, catalog: catalog).record(NewEvent(email: address, type: name, at: at))
                 let lead = try store.lead(address)
                 return APIResponse(status: 201, json: [

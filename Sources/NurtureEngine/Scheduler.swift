@@ -150,7 +150,7 @@ public actor Scheduler {
                 now: now, dueAt: d.dueAt, sequence: sequence, stepID: d.stepID, leadSuppressed: d.suppressed, leadScore: d.lead.score,
                 eventsSinceEnrollment: d.eventsSinceEnrollment, engagement: d.engagement,
                 recentSends: d.recentSends + (claimedForLead[d.leadID] ?? []), sendsSinceEngagement: d.sendsSinceEngagement,
-                zone: Self.zone(d.lead.timeZone ?? catalog.config.defaultTimeZone, cache: &zones), throttle: throttle)
+                zone: Self.zone(sequence.window.zoneName(lead: d.lead.timeZone, default: catalog.config.defaultTimeZone), cache: &zones), throttle: throttle)
             switch DispatchPolicy.decide(input) {
             case .send:
                 let domain = String(d.lead.email.domain)

@@ -256,7 +256,7 @@ enum SQL {
 
     // MARK: rescore and stats
 
-    static let leadsForRescore = "SELECT id, email, score, stage, thresholds_fired FROM lead ORDER BY id"
+    static let leadsForRescore = "SELECT id, email, score, score_at, stage, thresholds_fired FROM lead WHERE id > ? ORDER BY id LIMIT ?"
     static let eventsOfLeadForRescore = "SELECT type, machine, occurred_at FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
     static let enrollmentStats = """
         SELECT sequence_id, count(*) AS enrolled FROM enrollment WHERE enrolled_at >= ? GROUP BY sequence_id

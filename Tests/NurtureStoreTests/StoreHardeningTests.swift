@@ -154,4 +154,25 @@ struct StoreHardeningTests {
         #expect(Hex.bytes("0001 ") == nil)
         #expect(Hex.bytes("00010fab") == [0, 1, 0x0f, 0xab])
     }
+
+    @Test func rescoreIsAPureReplayInactivityChargesIncluded() throws {
+        let store = try SQLiteStore(path: path)
+        var rules = ScoringRules()
+        rules.points = ["demo_requested": 30, "inactivity": -10, "open": 1]
+        rules.halfLife = .days(30)
+        rules.thresholds = [ScoreThreshold(at: 20, stage: .mql)]
+        let context = ScoringContext(rules: rules, handoffChannels: [])
+        _ = try store.upsert([try lead("ada@example.com")], now: now)
+        let ada = try EmailAddress(validating: "ada@example.com")
+        _ = try store.recordEvent(NewEvent(email: ada, type: "demo_requested", at: now.addingTimeInterval(3_600)), scoring: context)
+        let later = now.addingTimeInterval(90 * 86_400)
+        #expect(try store.scoreInactivity(before: later.addingTimeInterval(-60 * 86_400), now: later, limit: 10, context: context,
+                                          silence: .days(60)) == 1)
+        #expect(try count(store, "SELECT count(*) FROM event WHERE type = 'inactivity'") == 1) // the charge left an event
+        // Unchanged rules, much later (decay included): nothing to report.
+        #expect(try store.rescore(rules: rules, now: later.addingTimeInterval(10 * 86_400), dryRun: true) == [])
+        #expect(try store.rescore(rules: rules, now: later.addingTimeInterval(10 * 86_400), dryRun: true, chunk: 1) == [])
+        rules.points["demo_requested"] = 60
+        #expect(try store.rescore(rules: rules, now: later, dryRun: true).count == 1)
+    }
 }
