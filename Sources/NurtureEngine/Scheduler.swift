@@ -50,6 +50,11 @@ public actor Scheduler {
     private var lastInactivitySweep: Date?
     private var globalBucket: TokenBucket?
     private var domainBuckets: [String: TokenBucket] = [:]
+    /// Results of transfers that happened but could not be committed (a busy or full database): kept here and
+    /// committed before anything else, so delivered mail never stays `sending` nor goes out twice.
+    private var uncommitted: [DeliveryOutcome] = []
+    /// Why the last tick could not write, nil once a tick commits again: for health and logs.
+    public private(set) var storageProblem: StoreFailure?
 
     public init(store: SchedulerStore, transport: Transport, catalog: CatalogHolder, composer: MessageComposer,
                 settings: Settings = Settings(), logger: Logger = Logger(label: "nurture.scheduler")) {
@@ -62,12 +67,29 @@ public actor Scheduler {
     }
 
     public func tick(now: Date) async throws -> Report {
-        let catalog = self.catalog.current
-        var report = Report()
-        report.moreWork = try intake(catalog, now: now, report: &report)
-        try sweepInactivity(catalog, now: now)
-        try await dispatch(catalog, now: now, report: &report)
-        return report
+        do {
+            let catalog = self.catalog.current
+            try commitUncommitted(catalog, now: now)
+            var report = Report()
+            report.moreWork = try intake(catalog, now: now, report: &report)
+            try sweepInactivity(catalog, now: now)
+            try await dispatch(catalog, now: now, report: &report)
+            storageProblem = nil
+            return report
+        } catch let failure as StoreFailure {
+            storageProblem = failure
+            throw failure
+        }
+    }
+
+    /// Sends whose results are waiting to be committed (for tests and status).
+    public var uncommittedResults: Int { uncommitted.count }
+
+    /// Commits what earlier transfers delivered, before any new work; a tick that cannot do it does nothing else.
+    private func commitUncommitted(_ catalog: Catalog, now: Date) throws {
+        guard !uncommitted.isEmpty else { return }
+        try store.complete(uncommitted, thenClaim: [], now: now, scoring: catalog.scoringContext)
+        uncommitted = []
     }
 
     // MARK: enrollment
@@ -207,15 +229,15 @@ public actor Scheduler {
         await transport.run(groups: groups.count, perDomain: catalog.config.throttle.domainConcurrency, prepare: { i in
             let group = rendered.take(i)
             return state.withLock { s in
-                // An earlier commit failed: this group was never claimed, so it must not be sent. A send that
+                // An earlier commit failed: nothing new starts (later groups were never claimed). A send that
                 // could not be claimed was cancelled meanwhile (an unsubscribe): it never goes out either.
                 guard s.error == nil else { return [] }
                 s.sending[i] = group.composed.filter { s.claimed.contains($0.0.outboxID) }
+                s.transferred.formUnion(s.sending[i]!.map(\.0.outboxID))
                 return s.sending[i]!.map(\.2)
             }
         }, finish: { i, delivered in
-            // After a failed commit nothing more is recorded or claimed; the group in flight stays "sending".
-            guard let sending = state.withLock({ $0.error == nil ? $0.sending.removeValue(forKey: i) : nil }) else { return }
+            guard let sending = state.withLock({ $0.sending.removeValue(forKey: i) }) else { return }
             let group = rendered.take(i)
             var results = group.failed
             var entries = group.entries
@@ -224,18 +246,34 @@ public actor Scheduler {
                 results.append(outcome)
                 entries.append(entry)
             }
+            // After a failed commit, what is delivered is still recorded: kept for the next tick to commit.
+            guard state.withLock({ $0.error == nil }) else {
+                state.withLock { $0.entries += entries; $0.uncommitted += results }
+                return
+            }
             let nextClaims = i + ahead < groups.count ? groups[i + ahead].map(\.0.outboxID) : []
             do {
                 let claimed = try store.complete(results, thenClaim: nextClaims, now: now, scoring: scoring)
                 state.withLock { $0.entries += entries; $0.claimed.formUnion(claimed) }
             } catch {
-                state.withLock { $0.error = error }
+                state.withLock { $0.error = error; $0.entries += entries; $0.uncommitted += results }
             }
         })
         await rendering
-        let (entries, error) = state.withLock { ($0.entries, $0.error) }
+        let (entries, error, results, released) = state.withLock { s in
+            // Claimed (committed as `sending`) but never handed to the transport: back in the queue, not possibly sent.
+            let released = s.claimed.subtracting(s.transferred).sorted().map {
+                DeliveryOutcome.deferred(outboxID: $0, retryAt: now, error: "not sent: an earlier commit failed")
+            }
+            return (s.entries, s.error, s.uncommitted, released)
+        }
         report.entries += entries
-        if let error { throw error }
+        if let error {
+            uncommitted += results + released
+            // Failed commits on a full disk grow the WAL: give the space back (a busy writer would only make this wait).
+            if case .diskFull = error as? StoreFailure { try? store.checkpoint() }
+            throw error
+        }
     }
 
     /// What the delivery callbacks share across the transport's thread.
@@ -243,8 +281,12 @@ public actor Scheduler {
         var claimed: Set<Int64>
         /// Each group's messages as they went to the transport (the claimed ones).
         var sending: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
+        /// Every send handed to the transport.
+        var transferred: Set<Int64> = []
         var entries: [Report.Entry] = []
         var error: (any Error)?
+        /// Results delivered after (or by) a failed commit, for the next tick.
+        var uncommitted: [DeliveryOutcome] = []
     }
 
     /// One transfer group, rendered.

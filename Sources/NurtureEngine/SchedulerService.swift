@@ -32,6 +32,7 @@ public struct SchedulerService: Service {
 
     public func run() async throws {
         var lastSend: Date?
+        var failing: (reason: String, ticks: Int)? // a failure is logged once, then its end: not every second
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             heartbeat.beat()
             if let notifier, notifier.watchdogIfDue() { notifier.status(statusLine(lastSend: lastSend)) }
@@ -39,13 +40,22 @@ public struct SchedulerService: Service {
             var wake = now.addingTimeInterval(pollInterval)
             do {
                 let report = try await scheduler.tick(now: now)
+                if let f = failing {
+                    logger.notice("scheduler recovered after \(f.ticks) failed ticks")
+                    failing = nil
+                }
                 if report.entries.contains(where: { $0.kind == .sent }) { lastSend = now }
                 log(report)
                 if report.moreWork { await Task.yield(); continue }
                 if let w = report.wakeAt { wake = min(wake, w) }
                 if let due = try store.nextDueAt(), due > now { wake = min(wake, due) }
             } catch {
-                logger.error("scheduler tick failed: \(LogRedaction.addresses("\(error)"))")
+                let reason = LogRedaction.addresses("\(error)")
+                if failing?.reason != reason {
+                    logger.error("scheduler tick failed: \(reason); retrying every \(pollInterval) s, delivered results kept until they commit")
+                    failing = (reason, 0)
+                }
+                failing?.ticks += 1
             }
             do {
                 try await cancelWhenGracefulShutdown { [clock, wake] in try await clock.sleep(until: wake) }

@@ -25,7 +25,7 @@ extension SQLiteStore {
     /// Charges `inactivity` points (once per silence) to leads with no human open, click or custom event since
     /// `before`. Returns how many were charged.
     public func scoreInactivity(before: Date, now: Date, limit: Int, context: ScoringContext, silence: TimeSpan) throws -> Int {
-        try pool.write { db in
+        try Self.typed { try pool.write { db in
             let ids = try Int64.fetchAll(db, sql: SQL.inactiveLeads, arguments: [Self.millis(before), limit])
             for id in ids {
                 try db.execute(sql: SQL.markInactivityScored, arguments: [Self.millis(now), id])
@@ -35,7 +35,7 @@ extension SQLiteStore {
                           eventID: db.lastInsertedRowID, at: now, context: context)
             }
             return ids.count
-        }
+        } }
     }
 
     /// What the event does to the lead's score, not yet written.

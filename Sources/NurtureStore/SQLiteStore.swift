@@ -57,7 +57,7 @@ public final class SQLiteStore: LeadStore, Sendable {
     /// Leads, consent, unsubscribes and suppressions keep the writer's FULL setting, and each FULL commit also
     /// makes every earlier progress commit durable.
     func writeProgress<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
+        try Self.typed { try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
             var result: T?
@@ -66,6 +66,17 @@ public final class SQLiteStore: LeadStore, Sendable {
                 return .commit
             }
             return result!
+        } }
+    }
+
+    /// Maps SQLite's "disk full" and "busy" to `StoreFailure`, which the engine reports and retries.
+    static func typed<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw StoreFailure.diskFull(error.message ?? "database or disk is full")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            throw StoreFailure.busy(error.message ?? "another process holds the database")
         }
     }
 
