@@ -7,6 +7,13 @@ import GRDB
 /// Immutable after load; `SymmetricKey` is not marked Sendable by swift-crypto.
 struct ErasureKey: @unchecked Sendable {
     let key: SymmetricKey
+    /// HMAC with the key already absorbed; copied per address (value semantics), so the pads are computed once.
+    private let keyed: HMAC<SHA256>
+
+    init(key: SymmetricKey) {
+        self.key = key
+        keyed = HMAC<SHA256>(key: key)
+    }
 
     enum LoadError: Error, CustomStringConvertible {
         case unreadable(String, String)
@@ -54,7 +61,10 @@ struct ErasureKey: @unchecked Sendable {
 
     /// `erased:` + hex HMAC of the address key; formatted by hand (Foundation's `String(format:)` dominated imports).
     func hash(_ emailKey: String) -> String {
-        "erased:" + Hex.string(HMAC<SHA256>.authenticationCode(for: Data(emailKey.utf8), using: key))
+        var mac = keyed
+        var bytes = emailKey
+        bytes.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return "erased:" + Hex.string(mac.finalize())
     }
 }
 

@@ -1,6 +1,8 @@
 /// Every SQL statement the store runs, named, in one place; parameters are always bound, never interpolated.
 enum SQL {
-    static let leadExists = "SELECT EXISTS(SELECT 1 FROM lead WHERE email_key = ?)"
+    /// One probe per batch of imported rows (by address, or by keyed hash once erased), not one per row.
+    static func suppressedKeys(_ n: Int) -> String { "SELECT email_key FROM suppression WHERE email_key IN (\(placeholders(n)))" }
+    static func storedKeys(_ n: Int) -> String { "SELECT email_key FROM lead WHERE email_key IN (\(placeholders(n)))" }
     static let suppress = "INSERT INTO suppression (email_key, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     /// By the address, or by its keyed hash once erased.
     static let isSuppressed = "SELECT EXISTS(SELECT 1 FROM suppression WHERE email_key IN (?, ?))"
@@ -10,11 +12,13 @@ enum SQL {
     /// Inserts a lead, or merges new values into it; the address's spelling, consent and engine state (stage, score)
     /// stay as first recorded, so the same file imported twice, or one address in two letter cases, changes nothing.
     /// The `WHERE` makes an identical re-import a no-op (no write, `changes() = 0`).
+    /// Parameters by position (bound without GRDB's per-call validation on the import path): ?1 email, ?2 key,
+    /// ?3 persona, ?4 timezone, ?5 locale, ?6 fields, ?7 consent_source, ?8 consent_at, ?9 consent_text,
+    /// ?10 consent_ip, ?11 recontact_after, ?12 now.
     static let upsertLead = """
         INSERT INTO lead (email, email_key, persona, timezone, locale, fields, consent_source, consent_at,
                           consent_text, consent_ip, recontact_after, created_at, updated_at)
-        VALUES (:email, :key, :persona, :timezone, :locale, :fields, :consent_source, :consent_at,
-                :consent_text, :consent_ip, :recontact_after, :now, :now)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
         ON CONFLICT (email_key) DO UPDATE SET
             persona = excluded.persona,
             timezone = coalesce(excluded.timezone, lead.timezone),

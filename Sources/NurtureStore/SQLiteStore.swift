@@ -85,30 +85,36 @@ public final class SQLiteStore: LeadStore, Sendable {
 
     public func upsert(_ leads: [Lead], now: Date) throws -> [UpsertOutcome] {
         let nowMillis = Self.millis(now)
-        return try pool.write { db in
-            let exists = try db.cachedStatement(sql: SQL.leadExists)
-            let suppressed = try db.cachedStatement(sql: SQL.isSuppressed)
+        let keys = leads.map(\.email.key)
+        let erased = keys.map(erasedKey)
+        return try Self.typed { try pool.write { db in
+            // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position.
+            var suppressed = Set<String>(), stored = Set<String>()
+            for chunk in stride(from: 0, to: keys.count, by: 10_000) {
+                let part = Array(keys[chunk..<min(chunk + 10_000, keys.count)]), hashes = Array(erased[chunk..<min(chunk + 10_000, keys.count)])
+                suppressed.formUnion(try String.fetchAll(db, sql: SQL.suppressedKeys(part.count * 2), arguments: StatementArguments(part + hashes)))
+                stored.formUnion(try String.fetchAll(db, sql: SQL.storedKeys(part.count), arguments: StatementArguments(part)))
+            }
             let upsert = try db.cachedStatement(sql: SQL.upsertLead)
             var outcomes: [UpsertOutcome] = []
             outcomes.reserveCapacity(leads.count)
-            for lead in leads {
-                let key = lead.email.key
-                if try Bool.fetchOne(suppressed, arguments: [key, erasedKey(key)]) == true {
+            for (i, lead) in leads.enumerated() {
+                let key = keys[i]
+                if suppressed.contains(key) || suppressed.contains(erased[i]) {
                     outcomes.append(.suppressed)
                     continue
                 }
-                let existed = try Bool.fetchOne(exists, arguments: [key]) == true
-                try upsert.execute(arguments: [
-                    "email": lead.email.value, "key": key, "persona": lead.persona,
-                    "timezone": lead.timeZone, "locale": lead.locale, "fields": JSONText.object(lead.fields),
-                    "consent_source": lead.consent.source, "consent_at": Self.millis(lead.consent.at),
-                    "consent_text": lead.consent.text, "consent_ip": lead.consent.ip,
-                    "recontact_after": lead.recontactAfter.map(Self.millis), "now": nowMillis,
+                let existed = !stored.insert(key).inserted // a second row for one address in the batch updates the first
+                upsert.setUncheckedArguments([
+                    lead.email.value, key, lead.persona, lead.timeZone, lead.locale, JSONText.object(lead.fields),
+                    lead.consent.source, Self.millis(lead.consent.at), lead.consent.text, lead.consent.ip,
+                    lead.recontactAfter.map(Self.millis), nowMillis,
                 ])
+                try upsert.execute()
                 outcomes.append(!existed ? .inserted : (db.changesCount > 0 ? .updated : .unchanged))
             }
             return outcomes
-        }
+        } }
     }
 
     /// Puts an address on the suppression list; idempotent, and committed with synchronous=FULL before returning.

@@ -85,3 +85,52 @@ struct StateHardeningTests {
         #expect(sent?["at"] as? String == "2026-11-23T14:00:00Z", "\(r.stdout)")
     }
 }
+
+extension StateHardeningTests {
+    @Test func theDaemonsLogNamesLeadsByIDNeverByAddress() throws {
+        let p = try NurtureProcess()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = [NurtureProcess.repository + "/Tests/Support/smtp_server.py", "capture", "--port", "0",
+                            "--rcpt", "gone.person@example.com=550", "--dir", p.directory]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        let ready = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(ready.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "\(ready)")
+        try FileManager.default.createDirectory(atPath: p.path("sequences"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: p.path("templates"), withIntermediateDirectories: true)
+        try """
+            database: var/nurture.sqlite
+            sequences: sequences
+            templates: templates
+            timezone: UTC
+            fields: [first_name]
+            http: { listen: "127.0.0.1:\(HTTPProbe.freePort())", public_url: "http://127.0.0.1:1" }
+            transport: smtp://127.0.0.1:\(port)
+            smtp: { starttls: "off" }
+            sender: { name: Log Test, email: log@example.com, postal_address: 1 Test Street }
+            throttle: { min_gap: 1s, max: 100 per 1d, rate: 500/s, domain_rate: 500/s, sunset_after: 100, stale_after: 30d }
+            secrets: { token_key_file: var/token.key }
+            """.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
+        try "id: s\npersona: reader\nsteps:\n  - { id: one, after: 0m, template: step }\n"
+            .write(toFile: p.path("sequences/s.yaml"), atomically: true, encoding: .utf8)
+        try "<html><body>{{{content}}} {{unsubscribe_url}} {{postal_address}}</body></html>\n"
+            .write(toFile: p.path("templates/_layout.html"), atomically: true, encoding: .utf8)
+        try "{{{content}}}\n{{unsubscribe_url}}\n{{postal_address}}\n".write(toFile: p.path("templates/_layout.txt"), atomically: true, encoding: .utf8)
+        try "---\nsubject: Hi {{first_name}}\n---\nHello.\n".write(toFile: p.path("templates/step.md"), atomically: true, encoding: .utf8)
+        let added = try p.run(["lead", "add", "gone.person@example.com", "--persona", "reader", "--consent", "form", "--field", "first_name=Gone"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let serve = try p.start(["serve"])
+        let bounced = BoundedPoll.until(timeout: 30) { (try? p.sql("SELECT count(*) FROM suppression WHERE reason = 'bounced'")) == "1" }
+        serve.kill(SIGTERM)
+        _ = serve.wait()
+        #expect(bounced, "\(serve.stderr())")
+        let log = serve.stderr()
+        #expect(log.contains("hard bounce"), "\(log)")
+        #expect(log.contains("lead=1"), "\(log)")
+        #expect(!log.contains("gone.person"), "\(log)")
+    }
+}

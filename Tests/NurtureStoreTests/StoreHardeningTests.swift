@@ -175,4 +175,10 @@ struct StoreHardeningTests {
         rules.points["demo_requested"] = 60
         #expect(try store.rescore(rules: rules, now: later, dryRun: true).count == 1)
     }
+
+    @Test func fieldJSONIsBuiltByByteAndRoundTrips() {
+        let fields = ["b": "x\"\\\n\r\t\u{1}é😀", "a": "plain", "c": ""]
+        #expect(JSONText.object(fields) == #"{"a":"plain","b":"x\"\\\n\r\t\u0001é😀","c":""}"#)
+        #expect(JSONText.decodeObject(JSONText.object(fields)) == fields)
+    }
 }
