@@ -89,17 +89,17 @@ struct StateHardeningTests {
 extension StateHardeningTests {
     @Test func theDaemonsLogNamesLeadsByIDNeverByAddress() throws {
         let p = try NurtureProcess()
+        let port = HTTPProbe.freePort()
         let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = [NurtureProcess.repository + "/Tests/Support/smtp_server.py", "capture", "--port", "0",
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env") // the python3 that has aiosmtpd (scripts/install-deps.sh)
+        server.arguments = ["python3", NurtureProcess.repository + "/Tests/Support/smtp_server.py", "capture", "--port", "\(port)",
                             "--rcpt", "gone.person@example.com=550", "--dir", p.directory]
-        let out = Pipe()
-        server.standardOutput = out
+        server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        let ready = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        let port = try #require(ready.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "\(ready)")
+        // SIGKILL and a bounded wait: Foundation's waitUntilExit can spin forever on a child like this one.
+        defer { kill(server.processIdentifier, SIGKILL); _ = BoundedPoll.until(timeout: 10) { !server.isRunning } }
+        #expect(BoundedPoll.until(timeout: 10) { SystemdTests.accepts(port: port) })
         try FileManager.default.createDirectory(atPath: p.path("sequences"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: p.path("templates"), withIntermediateDirectories: true)
         try """

@@ -31,8 +31,8 @@ struct CommitFailureTests {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
+        SMTPTestServer.awaitExit(p)
+        return p.isRunning ? -1 : p.terminationStatus
     }
 
     @Test func resultsThatCouldNotBeCommittedOnAFullDiskAreCommittedOnceSpaceIsBackWithoutARestart() async throws {
@@ -78,8 +78,8 @@ struct CommitFailureTests {
         try h.addLead("ada@example.com", persona: "p")
         let db = h.directory + "/var/nurture.sqlite"
         let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        holder.arguments = ["-c", """
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", """
             import sqlite3, sys, time
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute('BEGIN IMMEDIATE')
@@ -98,7 +98,7 @@ struct CommitFailureTests {
         await #expect(throws: StoreFailure.self) { try await h.scheduler.tick(now: h.clock.now()) }
         #expect(await h.scheduler.uncommittedResults == 1)
         try input.fileHandleForWriting.write(contentsOf: Data("release\n".utf8))
-        holder.waitUntilExit()
+        SMTPTestServer.awaitExit(holder) // bounded: Foundation's waitUntilExit can spin forever on such a child
         _ = try await h.scheduler.tick(now: h.clock.now())
         #expect(try Self.sql(db, "SELECT status FROM outbox WHERE step_id = 'one'") == "sent")
         #expect(try Self.sql(db, "SELECT possibly_sent FROM outbox WHERE step_id = 'one'") == "0")
