@@ -34,7 +34,11 @@ struct ErasureKey: @unchecked Sendable {
         var hex: String
         if let text = try? String(contentsOfFile: file, encoding: .utf8) {
             hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let legacy, legacy != hex { throw LoadError.conflicting(file) }
+            // A key the database generated itself (a new database, an old one without erasures) is simply dropped;
+            // one that keyed existing erasure hashes must not be silently replaced.
+            if let legacy, legacy != hex, try pool.read({ db in try Bool.fetchOne(db, sql: SQL.hasErasures) ?? false }) {
+                throw LoadError.conflicting(file)
+            }
         } else if FileManager.default.fileExists(atPath: file) {
             throw LoadError.unreadable(file, "not readable")
         } else {

@@ -137,6 +137,21 @@ struct StoreHardeningTests {
         #expect(try count(store, "SELECT count(*) FROM meta WHERE key = 'erasure_key'") == 0)
     }
 
+    @Test func aNewDatabaseTakesAProvisionedKeyFileAndAConflictingOneIsRefusedOnlyWhenErasuresDependOnTheOldKey() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let provisioned = folder + "/provisioned.key"
+        try (String(repeating: "ab", count: 32) + "\n").write(toFile: provisioned, atomically: true, encoding: .utf8) // as `make install` does
+        let store = try SQLiteStore(path: path, erasureKeyFile: provisioned)
+        #expect(try count(store, "SELECT count(*) FROM meta WHERE key = 'erasure_key'") == 0)
+        // An older database whose erasures were keyed by its own key: another file would orphan them.
+        let old = folder + "/old.sqlite"
+        let queue = try DatabaseQueue(path: old)
+        try Migrations.migrator.migrate(queue, upTo: "v5-inactivity")
+        try queue.write { db in try db.execute(sql: "INSERT INTO suppression (email_key, reason, created_at) VALUES ('erased:x', 'erased', 0)") }
+        try queue.close()
+        #expect(throws: (any Error).self) { try SQLiteStore(path: old, erasureKeyFile: provisioned) }
+    }
+
     @Test func erasureLeavesNoTraceOfTheAddressInTheDatabaseFiles() throws {
         let store = try SQLiteStore(path: path)
         let d = try enrollAndClaim(store, "traceable.person@example.com")
