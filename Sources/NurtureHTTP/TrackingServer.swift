@@ -74,15 +74,9 @@ public struct TrackingServer: Sendable {
         let v1 = router.group("/api/v1")
         v1.post("/leads") { request, context in await self.apiCall(request, context) { api, body in await api.upsertLead(body) } }
         v1.post("/events") { request, context in await self.apiCall(request, context) { api, body in await api.recordEvent(body) } }
-        v1.get("/leads/:email") { request, context in
-            await self.apiCall(request, context) { api, _ in await api.lead(context.parameters.get("email") ?? "") }
-        }
-        v1.get("/leads/:email/export") { request, context in
-            await self.apiCall(request, context) { api, _ in await api.export(context.parameters.get("email") ?? "") }
-        }
-        v1.delete("/leads/:email") { request, context in
-            await self.apiCall(request, context) { api, _ in await api.erase(context.parameters.get("email") ?? "") }
-        }
+        v1.get("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.lead(email) } }
+        v1.get("/leads/:email/export") { request, context in await self.leadCall(request, context) { api, email in await api.export(email) } }
+        v1.delete("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.erase(email) } }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(bytes: await self.metricsText())))
@@ -112,7 +106,7 @@ public struct TrackingServer: Sendable {
         var headers = Self.noCache
         headers[.contentType] = "image/gif"
         let response = Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Self.gif)))
-        guard let raw = context.parameters.get("token"), raw.hasSuffix(".gif"),
+        guard let raw = PathParameter.get("token", context), raw.hasSuffix(".gif"),
               let token = signer.verify(raw.dropLast(4), purpose: .open) else { return response }
         do {
             guard let message = try await store.trackedMessage(token.outboxID) else { return response }
@@ -131,7 +125,7 @@ public struct TrackingServer: Sendable {
 
     /// Redirects only to the message's own stored link; anything else is a 404 that records nothing.
     func click(_ request: Request, _ context: TrackingContext) async throws -> Response {
-        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .click) else { return Self.notFound }
+        guard let raw = PathParameter.get("token", context), let token = signer.verify(raw, purpose: .click) else { return Self.notFound }
         let message: TrackedMessage
         do {
             guard let found = try await store.trackedMessage(token.outboxID) else { return Self.notFound }
@@ -162,7 +156,7 @@ public struct TrackingServer: Sendable {
 
     func unsubscribePage(_ request: Request, _ context: TrackingContext) async -> Response {
         let siteNow = site()
-        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .unsubscribe) else {
+        guard let raw = PathParameter.get("token", context), let token = signer.verify(raw, purpose: .unsubscribe) else {
             return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
         }
         do {
@@ -181,7 +175,7 @@ public struct TrackingServer: Sendable {
     /// RFC 8058: the POST unsubscribes at once and answers 200 (never a redirect), committed before the reply.
     func unsubscribe(_ request: Request, _ context: TrackingContext) async -> Response {
         let siteNow = site()
-        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .unsubscribe) else {
+        guard let raw = PathParameter.get("token", context), let token = signer.verify(raw, purpose: .unsubscribe) else {
             return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
         }
         let body: [UInt8]
@@ -245,6 +239,14 @@ public struct TrackingServer: Sendable {
             }
         }
         return Self.json(await handler(api, body))
+    }
+
+    /// An API call on `/leads/{email}`, with the address percent-decoded once.
+    func leadCall(_ request: Request, _ context: TrackingContext, _ handler: @Sendable (LeadsAPI, String) async -> APIResponse) async -> Response {
+        await apiCall(request, context) { api, _ in
+            guard let email = PathParameter.get("email", context) else { return .error(400, "malformed percent-encoding in the address") }
+            return await handler(api, email)
+        }
     }
 
     static func json(_ r: APIResponse) -> Response {
