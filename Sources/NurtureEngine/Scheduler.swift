@@ -29,7 +29,7 @@ public actor Scheduler {
             public var subject: String?
         }
         public var entries: [Entry] = []
-        /// True when a batch was full: run again without sleeping.
+        /// True when a batch was full and nothing but work waits: run again without sleeping.
         public var moreWork = false
         /// Set when the global rate stopped the tick: due sends are waiting for this moment, not for their due time.
         public var wakeAt: Date?
@@ -125,7 +125,6 @@ public actor Scheduler {
         let due = try store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
         guard !due.isEmpty else { return }
         report.dueQuery = ContinuousClock.now - started
-        if due.count == settings.dueBatch { report.moreWork = true }
         let priority = Dictionary(uniqueKeysWithValues: catalog.sequences.map { ($0.sequence.id, $0.sequence.priority) })
         // Higher-priority sequences first, then oldest first: when two sequences compete for a lead, priority wins.
         let ordered = due.sorted { (priority[$0.sequenceID] ?? 0, $1.dueAt) > (priority[$1.sequenceID] ?? 0, $0.dueAt) }
@@ -184,6 +183,9 @@ public actor Scheduler {
             }
         }
         try await deliver(sends, decided: outcomes, catalog, now: now, report: &report)
+        // A full batch means more is due now, unless the global rate stopped it: then it waits for the next token
+        // (running again at once re-read the same batch at a full core).
+        if due.count == settings.dueBatch && report.wakeAt == nil { report.moreWork = true }
     }
 
     /// Sends in groups of the transport's width: each group is committed as `sending` before its transfer, so a
