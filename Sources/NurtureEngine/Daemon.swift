@@ -55,7 +55,7 @@ public enum Daemon {
         guard let catalog = loaded else { throw StartError.invalidConfiguration(diagnostics) }
         for d in diagnostics { logger.warning("\(d)") }
         let config = catalog.config
-        let lock = try DaemonLock(path: config.database + ".lock")
+        let lock = try DaemonLock(database: config.database)
         let store = try SQLiteStore(path: config.database)
         let recovered = try store.recoverInterrupted(now: options.clock.now())
         if recovered > 0 { logger.warning("\(recovered) sends were in flight at the last stop; they will be retried and are marked possibly sent") }
