@@ -5,7 +5,7 @@ import NurtureCore
 /// Loads `nurture.yaml`: every key is known, typed and located; relative paths resolve against the file's folder.
 public enum ConfigLoader {
     static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
-                          "transport", "smtp", "sender", "throttle", "scoring", "handoff", "secrets"]
+                          "transport", "smtp", "sender", "throttle", "scoring", "handoff", "secrets", "health"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
     /// Relative paths resolve against the config file's folder, except under systemd: data (the database, a file
@@ -78,6 +78,7 @@ public enum ConfigLoader {
         if let scoring = top["scoring"] { readScoring(scoring.value, into: &config, reader: r) }
         if let handoff = top["handoff"] { readHandoff(handoff.value, into: &config, reader: r) }
         if let secrets = top["secrets"] { readSecrets(secrets.value, into: &config, reader: r, base: bases.secrets) }
+        if let health = top["health"] { readHealth(health.value, into: &config, reader: r) }
         return config
     }
 

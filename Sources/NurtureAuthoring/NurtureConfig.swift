@@ -26,6 +26,7 @@ public struct NurtureConfig: Sendable {
     public var scoring: ScoringRules
     public var secrets: SecretFiles
     public var handoff = HandoffSettings()
+    public var health = HealthSettings()
 
     /// Where sales is told about a lead that crossed the hand-off threshold.
     public struct HandoffSettings: Sendable, Hashable {

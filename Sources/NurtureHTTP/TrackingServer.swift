@@ -29,7 +29,7 @@ public struct TrackingServer: Sendable {
     let store: TrackingStore
     let signer: TokenSigner
     let site: @Sendable () -> Site
-    let heartbeat: SchedulerHeartbeat
+    let health: HealthMonitor
     let now: @Sendable () -> Date
     let metricsText: @Sendable () async -> [UInt8]
     let batcher: EventBatcher
@@ -43,13 +43,13 @@ public struct TrackingServer: Sendable {
     /// - Parameters:
     ///   - now: the engine's clock (a demo clock may run faster than real time).
     ///   - metricsText: the Prometheus exposition, rendered by whoever owns the registry.
-    public init(store: TrackingStore, signer: TokenSigner, site: @escaping @Sendable () -> Site, heartbeat: SchedulerHeartbeat,
+    public init(store: TrackingStore, signer: TokenSigner, site: @escaping @Sendable () -> Site, health: HealthMonitor,
                 now: @escaping @Sendable () -> Date, metricsText: @escaping @Sendable () async -> [UInt8],
                 api: LeadsAPI? = nil, apiToken: String? = nil, logger: Logger) {
         self.store = store
         self.signer = signer
         self.site = site
-        self.heartbeat = heartbeat
+        self.health = health
         self.now = now
         self.metricsText = metricsText
         self.batcher = EventBatcher(store: store, site: site)
@@ -70,7 +70,7 @@ public struct TrackingServer: Sendable {
         router.head("/c/:token") { request, context in try await self.click(request, context) }
         router.get("/u/:token") { request, context in await self.unsubscribePage(request, context) }
         router.post("/u/:token") { request, context in await self.unsubscribe(request, context) }
-        router.get("/healthz") { _, _ in await self.health() }
+        router.get("/healthz") { _, _ in await self.healthCheck() }
         let v1 = router.group("/api/v1")
         v1.post("/leads") { request, context in await self.apiCall(request, context) { api, body in await api.upsertLead(body) } }
         v1.post("/events") { request, context in await self.apiCall(request, context) { api, body in await api.recordEvent(body) } }
@@ -256,15 +256,20 @@ public struct TrackingServer: Sendable {
 
     // MARK: operations
 
-    func health() async -> Response {
+    /// 200 or 503 with the named problems and their reasons; answers within a second whatever holds the database.
+    func healthCheck() async -> Response {
+        var problems = health.report().problems
         let database = await store.isReachable()
-        // The scheduler loop wakes at least every poll interval; a minute without a beat means it is stuck.
-        let scheduler = heartbeat.age.map { $0 < .seconds(60) } ?? false
-        let ok = database && scheduler
-        let body = "{\"status\":\"\(ok ? "ok" : "unavailable")\",\"database\":\"\(database ? "ok" : "unreachable")\","
-            + "\"scheduler\":\"\(scheduler ? "ok" : "stalled")\"}\n"
-        return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
+        if !database { problems.append(.init(.databaseUnreachable, reason: "the database did not answer a read within 0.9 s")) }
+        let report = HealthReport(problems: problems)
+        let scheduler = report.has(.schedulerStalled) ? "stalled" : report.has(.schedulerFailing) ? "failing" : "ok"
+        let body: [String: Any] = [
+            "status": report.isHealthy ? "ok" : "unavailable", "database": database ? "ok" : "unreachable", "scheduler": scheduler,
+            "problems": report.problems.map { ["name": $0.condition.name, "reason": $0.reason] },
+        ]
+        let json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return Response(status: report.isHealthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: Array(json) + [0x0A])))
     }
 
     // MARK: helpers

@@ -10,6 +10,8 @@ public final class SQLiteStore: LeadStore, Sendable {
     let instanceID: String
     /// Random per database: erased addresses stay suppressed as HMAC(key, address), never in clear.
     let erasureKey: Data
+    /// One-click unsubscribes recorded while the writer was busy, not yet in the database.
+    public let unsubscribes: UnsubscribeJournal
 
     public enum OpenError: Error, CustomStringConvertible {
         case cannotCreateFolder(String, String)
@@ -26,6 +28,7 @@ public final class SQLiteStore: LeadStore, Sendable {
     /// Opens (creating if needed) and migrates the database.
     public init(path: String) throws {
         self.path = path
+        unsubscribes = UnsubscribeJournal(path: path + ".unsubscribes")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

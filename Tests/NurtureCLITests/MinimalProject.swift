@@ -10,7 +10,8 @@ enum MinimalProject {
         let http: HTTPProbe
     }
 
-    static func make(leads count: Int, transport: String = "file://var/outbox", rate: String = "500/s", extra: String = "") throws -> Made {
+    static func make(leads count: Int, transport: String = "file://var/outbox", rate: String = "500/s", secondStep: String = "30d",
+                     extra: String = "") throws -> Made {
         let p = try NurtureProcess()
         let port = HTTPProbe.freePort()
         let fm = FileManager.default
@@ -37,7 +38,7 @@ enum MinimalProject {
             persona: reader
             steps:
               - { id: one, after: 0m, template: step }
-              - { id: two, after: 30d, template: step }
+              - { id: two, after: \(secondStep), template: step }
             """.write(toFile: p.path("sequences/guide.yaml"), atomically: true, encoding: .utf8)
         try "<html><body>{{{content}}}<a href=\"{{unsubscribe_url}}\">Unsubscribe</a> {{postal_address}}</body></html>\n"
             .write(toFile: p.path("templates/_layout.html"), atomically: true, encoding: .utf8)
@@ -52,6 +53,14 @@ enum MinimalProject {
             guard imported.status == 0 else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: imported.stderr]) }
         }
         return Made(project: p, port: port, http: HTTPProbe(port: port))
+    }
+
+    /// The one-click unsubscribe token in the mail (quoted-printable undone: tokens are base64url).
+    static func unsubscribeToken(_ p: NurtureProcess, file: String) throws -> String {
+        let raw = try String(contentsOfFile: p.path("var/outbox/" + file), encoding: .utf8)
+        let text = raw.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
+        guard let after = text.components(separatedBy: "/u/").dropFirst().first else { throw CocoaError(.fileReadCorruptFile) }
+        return String(after.prefix(TokenSigner.tokenLength))
     }
 
     /// `.eml` files in the file outbox.
