@@ -17,7 +17,9 @@ public struct WatchdogService: Service {
     }
 
     public func run() async throws {
-        guard let interval = notifier.watchdogInterval else { return }
+        // Without a watchdog there is nothing to do, but returning early would end the service before its turn in
+        // the group's shutdown (an error when a stop arrives during start-up): wait for it instead.
+        guard let interval = notifier.watchdogInterval else { return try await gracefulShutdown() }
         var withheld = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Signs of life must be under half the interval old: a daemon that stops turning is killed within it.
