@@ -54,6 +54,7 @@ install: $(if $(filter .build/release/nurture,$(BIN)),release)
 	install -d -m 0700 $(DESTDIR)$(ETC)/credentials
 	@umask 077; c=$(DESTDIR)$(ETC)/credentials; \
 	 [ -e $$c/token.key ] || { head -c 32 /dev/urandom | base64 > $$c/token.key; echo "generated $(ETC)/credentials/token.key"; }; \
+	 [ -e $$c/erasure.key ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $$c/erasure.key; echo >> $$c/erasure.key; echo "generated $(ETC)/credentials/erasure.key"; }; \
 	 [ -e $$c/api_token ] || { head -c 32 /dev/urandom | base64 | tr -d '/+=' > $$c/api_token; echo "generated $(ETC)/credentials/api_token"; }; \
 	 [ -e $$c/smtp_password ] || { : > $$c/smtp_password; echo "created an empty $(ETC)/credentials/smtp_password"; }
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

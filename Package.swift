@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "NurtureCoreTests", dependencies: ["NurtureCore"]),
         .testTarget(name: "NurtureAuthoringTests", dependencies: ["NurtureAuthoring", .product(name: "Mustache", package: "swift-mustache")],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore"]),
+        .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore", "NurtureStore", "NurtureSigning",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "NurtureMailTests", dependencies: ["NurtureMail", "NurtureSigning"]),

@@ -5,7 +5,7 @@ import NurtureCore
 /// Loads `nurture.yaml`: every key is known, typed and located; relative paths resolve against the file's folder.
 public enum ConfigLoader {
     static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
-                          "transport", "smtp", "sender", "throttle", "scoring", "handoff", "secrets", "health"]
+                          "transport", "smtp", "sender", "throttle", "scoring", "handoff", "secrets", "events", "health"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
     /// Relative paths resolve against the config file's folder, except under systemd: data (the database, a file
@@ -78,6 +78,10 @@ public enum ConfigLoader {
         if let scoring = top["scoring"] { readScoring(scoring.value, into: &config, reader: r) }
         if let handoff = top["handoff"] { readHandoff(handoff.value, into: &config, reader: r) }
         if let secrets = top["secrets"] { readSecrets(secrets.value, into: &config, reader: r, base: bases.secrets) }
+        if let events = top["events"], let m = r.mapping(events.value, "'events'", allowed: ["time_tolerance"]),
+           let n = m["time_tolerance"]?.value, let v = r.timeSpan(n, "'events.time_tolerance'") {
+            config.eventTimeTolerance = v
+        }
         if let health = top["health"] { readHealth(health.value, into: &config, reader: r) }
         return config
     }
@@ -277,12 +281,12 @@ public enum ConfigLoader {
 
     static func readSecrets(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader, base: String) {
         guard let m = r.mapping(node, "'secrets'", allowed: ["token_key_file", "smtp_password_file", "api_token_file",
-                                                             "webhook_secret_file"]) else { return }
+                                                             "webhook_secret_file", "erasure_key_file"]) else { return }
         func file(_ key: String) -> String? {
             m[key].flatMap { r.singleLine($0.value, "'secrets.\(key)'") }.map { resolve($0, against: base) }
         }
         config.secrets = .init(tokenKey: file("token_key_file"), smtpPassword: file("smtp_password_file"), apiToken: file("api_token_file"),
-                               webhookSecret: file("webhook_secret_file"))
+                               webhookSecret: file("webhook_secret_file"), erasureKey: file("erasure_key_file"))
     }
 
     static func readHandoff(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {

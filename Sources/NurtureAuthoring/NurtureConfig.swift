@@ -26,6 +26,9 @@ public struct NurtureConfig: Sendable {
     public var scoring: ScoringRules
     public var secrets: SecretFiles
     public var handoff = HandoffSettings()
+    /// `events.time_tolerance`: how far a posted event's time may lie in the future, or before the lead was created
+    /// (clock skew between systems); beyond it the event is refused.
+    public var eventTimeTolerance = TimeSpan.minutes(5)
     public var health = HealthSettings()
 
     /// Where sales is told about a lead that crossed the hand-off threshold.
@@ -79,6 +82,14 @@ public struct NurtureConfig: Sendable {
         public var smtpPassword: String?
         public var apiToken: String?
         public var webhookSecret: String?
+        /// Keys the hashes that keep erased addresses suppressed; outside the database, so a copied database alone
+        /// cannot test addresses against them.
+        public var erasureKey: String?
+    }
+
+    /// `secrets.erasure_key_file`, by default `erasure.key` beside the database (generated on first open).
+    public var erasureKeyFile: String {
+        secrets.erasureKey ?? URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("erasure.key").path
     }
 
     /// Built-in lead fields every template may use.

@@ -10,8 +10,6 @@ public struct LoadedSequence: Sendable {
     public var personaPosition: SourcePosition
     /// Where each step's `template:` value is, for unknown-template errors.
     public var templatePositions: [String: SourcePosition]
-    /// Zone used for leads that have none (the window's `timezone`, else the config's).
-    public var fallbackTimeZone: String?
 }
 
 /// Loads one sequence file and checks everything that can be checked inside that file.
@@ -42,7 +40,7 @@ public enum SequenceLoader {
         if let (_, n) = top["priority"], let p = r.int(n, "'priority'", range: -1_000...1_000) { seq.priority = p }
         if let (_, n) = top["sender"] { seq.sender = sender(n, reader: r) }
         if let (_, n) = top["entry"] { seq.entry = entry(n, reader: r, knownFields: knownFields) }
-        if let (_, n) = top["window"] { (seq.window, loaded.fallbackTimeZone) = window(n, reader: r) }
+        if let (_, n) = top["window"] { seq.window = window(n, reader: r) }
         if let (_, n) = top["steps"] { (seq.steps, loaded.templatePositions) = steps(n, reader: r) }
         if let (_, n) = top["exit"] { seq.exits = exits(n, reader: r) }
         loaded.sequence = seq
@@ -87,9 +85,9 @@ public enum SequenceLoader {
         return gate
     }
 
-    static func window(_ node: Node, reader r: NodeReader) -> (SendWindow, String?) {
+    static func window(_ node: Node, reader r: NodeReader) -> SendWindow {
         var window = SendWindow.always
-        guard let m = r.mapping(node, "'window'", allowed: ["days", "hours", "timezone"]) else { return (window, nil) }
+        guard let m = r.mapping(node, "'window'", allowed: ["days", "hours", "timezone"]) else { return window }
         if let (_, n) = m["days"], let items = r.list(n, "'window.days'") {
             var days = Set<Weekday>()
             for item in items {
@@ -111,8 +109,8 @@ public enum SequenceLoader {
                 r.error(n, "bad window: hours '\(text)' must read like 09:00-17:30, with the start before the end")
             }
         }
-        let zone = m["timezone"].flatMap { r.timeZone($0.value, "'window.timezone'") }
-        return (window, zone)
+        window.timeZone = m["timezone"].flatMap { r.timeZone($0.value, "'window.timezone'") }
+        return window
     }
 
     static func steps(_ node: Node, reader r: NodeReader) -> ([Step], [String: SourcePosition]) {

@@ -39,7 +39,7 @@ struct ConfigOption: ParsableArguments {
 
     func openStore(_ catalog: Catalog) throws -> SQLiteStore {
         do {
-            return try SQLiteStore(path: catalog.config.database)
+            return try SQLiteStore(path: catalog.config.database, erasureKeyFile: catalog.config.erasureKeyFile)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)

@@ -27,9 +27,12 @@ struct EventCommand: ParsableCommand {
             return d
         } ?? Date()
         let store = try options.openStore(catalog)
-        guard try store.lead(address) != nil else {
+        guard let stored = try store.lead(address) else {
             Terminal.error("no lead \(address)")
             throw ExitCode(1)
+        }
+        if let problem = EventName.timeProblem(when, leadCreatedAt: stored.createdAt, now: Date(), tolerance: catalog.config.eventTimeTolerance) {
+            throw ValidationError("--at: \(problem)")
         }
         let ends = try EventRecorder(store: store, catalog: CatalogHolder(catalog)).record(NewEvent(email: address, type: name, at: when))
         let lead = try store.lead(address)!
@@ -70,9 +73,13 @@ struct LeadEraseCommand: ParsableCommand {
     func run() throws {
         let catalog = try options.loadCatalog()
         let address = try options.address(email)
-        let erased = try options.openStore(catalog).erase(address, now: Date())
-        print(erased ? "erased \(address): lead, enrollments, sends, events and score ledger deleted; the address stays suppressed"
-                     : "no lead \(address); the address is now suppressed")
+        let result = try LeadEraser(store: options.openStore(catalog), transport: catalog.config.transport).erase(address, now: Date())
+        if let sends = result.sends {
+            print("erased \(address): lead, enrollments, \(sends) sends, events and score ledger deleted, \(result.files) outbox files removed;"
+                  + " the address stays suppressed")
+        } else {
+            print("no lead \(address); the address is now suppressed")
+        }
     }
 }
 

@@ -36,7 +36,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: nil, defaultTimeZone: catalog.config.defaultTimeZone)
         let lead: Lead
         do { lead = try rules.lead(from: input, now: Date(), requireConsent: false) } catch { throw ValidationError("lead: \(error)") }
-        let zoneName = lead.timeZone ?? catalog.config.defaultTimeZone
+        let zoneName = seq.window.zoneName(lead: lead.timeZone, default: catalog.config.defaultTimeZone)
         let zone = TimeZone(identifier: zoneName) ?? .gmt
         let begin = try start.map { text -> Date in
             guard let d = DateText.parse(text, in: zone) else { throw ValidationError("--start must be ISO 8601 or YYYY-MM-DD") }

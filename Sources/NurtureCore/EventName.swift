@@ -1,7 +1,26 @@
+import Foundation
+
 /// Names of custom events (`visited_pricing`, `demo_requested`, `converted`, …) posted by the API or `nurture event`.
 public enum EventName {
-    /// Recorded by Nurture itself; a caller cannot post them.
-    public static let reserved: Set<String> = ["sent", "open", "click", "unsubscribe", "bounce", "handoff", "machine_open", "machine_click"]
+    /// Recorded by Nurture itself; a caller cannot post them (the one list: the CLI, the API and scoring use it).
+    public static let reserved: Set<String> = ["sent", "open", "click", "unsubscribe", "bounce", "handoff", "machine_open", "machine_click",
+                                               "inactivity"]
+    /// Events that say nothing about the lead's interest: they never end its silence.
+    public static let withoutInterest: Set<String> = ["bounce", "unsubscribe", "inactivity", "sent", "handoff"]
+
+    /// Why an event's time cannot be accepted, or nil: not before the lead existed, not in the future, each within
+    /// `tolerance` (clock skew between systems). An event outside time would move a stage "before the lead existed"
+    /// and make a replay of the log disagree with the live score.
+    public static func timeProblem(_ at: Date, leadCreatedAt: Date, now: Date, tolerance: TimeSpan) -> String? {
+        let slack = TimeInterval(tolerance.seconds)
+        if at < leadCreatedAt.addingTimeInterval(-slack) {
+            return "the event's time \(DateText.iso(at)) is before the lead was created (\(DateText.iso(leadCreatedAt)))"
+        }
+        if at > now.addingTimeInterval(slack) {
+            return "the event's time \(DateText.iso(at)) is in the future (more than \(tolerance) ahead)"
+        }
+        return nil
+    }
 
     /// Why a name cannot be used, or nil: 1–64 characters of a–z, 0–9 and `_`, starting with a letter.
     public static func problem(_ name: String) -> String? {

@@ -10,8 +10,19 @@ public enum Identifier {
         matches(s, extra: "_")
     }
 
+    /// By UTF-8 byte: this runs for every imported row, and Character properties cost a grapheme walk each.
     private static func matches(_ s: String, extra: Character) -> Bool {
-        guard let first = s.first, s.count <= 64, first != extra else { return false }
-        return s.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == extra }
+        let extraByte = extra.asciiValue!
+        var count = 0
+        for b in s.utf8 {
+            count += 1
+            guard count <= 64 else { return false }
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): continue
+            case extraByte where count > 1: continue
+            default: return false
+            }
+        }
+        return count > 0
     }
 }

@@ -32,6 +32,8 @@ public protocol SchedulerStore: Sendable {
     func recordEvent(_ event: NewEvent, scoring: ScoringContext) throws -> [ActiveEnrollment]
     /// Ends enrollments and cancels their scheduled sends (exit rules, unsubscribe, hand-off, sunset).
     func endEnrollments(_ ends: [EnrollmentEnd], now: Date) throws
+    /// Gives back the space failed commits left in the write-ahead log (after a full disk); best effort.
+    func checkpoint() throws
 }
 
 public struct EnrollmentCandidate: Sendable {

@@ -4,12 +4,19 @@ public struct SendWindow: Hashable, Sendable {
     /// Minutes after local midnight; `start < end`.
     public var startMinute: Int
     public var endMinute: Int
+    /// `window.timezone`: the zone for leads that have none of their own (before the config's default).
+    public var timeZone: String?
 
-    public init(days: Set<Weekday>, startMinute: Int, endMinute: Int) {
+    public init(days: Set<Weekday>, startMinute: Int, endMinute: Int, timeZone: String? = nil) {
         self.days = days
         self.startMinute = startMinute
         self.endMinute = endMinute
+        self.timeZone = timeZone
     }
+
+    /// The zone a lead is windowed in: its own, else the window's, else the configured default. The one rule for the
+    /// daemon, `simulate` and every other caller.
+    public func zoneName(lead: String?, default fallback: String) -> String { lead ?? timeZone ?? fallback }
 
     /// Always open: the default when a sequence declares no window.
     public static let always = SendWindow(days: Set(Weekday.allCases), startMinute: 0, endMinute: 24 * 60)

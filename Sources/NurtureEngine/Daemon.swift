@@ -56,7 +56,7 @@ public enum Daemon {
         for d in diagnostics { logger.warning("\(d)") }
         let config = catalog.config
         let lock = try DaemonLock(database: config.database)
-        let store = try SQLiteStore(path: config.database)
+        let store = try SQLiteStore(path: config.database, erasureKeyFile: config.erasureKeyFile)
         UnsubscribeJournalService.applyAtStart(store, scoring: catalog.scoringContext, logger: logger)
         let recovered = try store.recoverInterrupted(now: options.clock.now())
         if recovered > 0 { logger.warning("\(recovered) sends were in flight at the last stop; they will be retried and are marked possibly sent") }

@@ -70,12 +70,12 @@ public struct HandoffService: Service {
             switch outcome {
             case .success(let detail):
                 try store.handoffDelivered(h.id, at: now)
-                logger.info("hand-off \(h.id) delivered by \(h.channel): \(detail)")
+                logger.info("hand-off \(h.id) delivered by \(h.channel): \(LogRedaction.addresses(detail))")
             case .failure(let error):
                 let at = retry.retryAt(attempts: h.attempts + 1, firstAttempt: h.createdAt, now: now, jitter: Double.random(in: 0...1))
                     ?? now.addingTimeInterval(Double(retry.maximum.seconds))
                 try store.handoffFailed(h.id, error: error.message, retryAt: at)
-                logger.warning("hand-off \(h.id) by \(h.channel) failed (attempt \(h.attempts + 1)): \(error.message); retry at \(DateText.iso(at))")
+                logger.warning("hand-off \(h.id) by \(h.channel) failed (attempt \(h.attempts + 1)): \(LogRedaction.addresses(error.message)); retry at \(DateText.iso(at))")
             }
         } catch {
             logger.error("hand-off \(h.id): cannot record the outcome: \(error)")

@@ -97,7 +97,11 @@ public struct LeadsAPIBackend: LeadsAPI {
                     guard let d = DateText.parse(text, in: .gmt) else { throw APIError(422, "'at' must be an ISO 8601 date-time") }
                     at = d
                 }
-                guard try store.lead(address) != nil else { throw APIError(404, "no lead \(address)") }
+                guard let stored = try store.lead(address) else { throw APIError(404, "no lead \(address)") }
+                if let problem = EventName.timeProblem(at, leadCreatedAt: stored.createdAt, now: clock.now(),
+                                                       tolerance: catalog.current.config.eventTimeTolerance) {
+                    throw APIError(422, "'at': \(problem)")
+                }
                 let ends = try EventRecorder(store: store, catalog: catalog).record(NewEvent(email: address, type: name, at: at))
                 let lead = try store.lead(address)
                 return APIResponse(status: 201, json: [
@@ -135,10 +139,13 @@ public struct LeadsAPIBackend: LeadsAPI {
     }
 
     public func erase(_ email: String) async -> APIResponse {
-        await offPool { [store, clock] in
+        await offPool { [store, clock, catalog] in
             do {
                 let address = try Self.address(email)
-                guard try store.erase(address, now: clock.now()) else { throw APIError(404, "no lead \(address) (the address is now suppressed)") }
+                let transport = catalog.current.config.transport
+                guard try LeadEraser(store: store, transport: transport).erase(address, now: clock.now()).sends != nil else {
+                    throw APIError(404, "no lead \(address) (the address is now suppressed)")
+                }
                 return APIResponse(status: 200, json: ["email": address.value, "result": "erased"])
             } catch let error as APIError {
                 return error.response

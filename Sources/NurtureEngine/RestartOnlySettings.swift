@@ -1,7 +1,7 @@
 import NurtureAuthoring
 
 /// Settings the daemon reads once at start-up: the database, the transport and its SMTP connections, the
-/// listening socket, the secrets and the health limits. A reload keeps their running values (so the catalog
+/// listening socket, the secrets (the erasure key's file included) and the health limits. A reload keeps their running values (so the catalog
 /// always describes what runs) and names the ones that changed; everything else, `http.public_url` included,
 /// applies at once.
 enum RestartOnlySettings {

@@ -30,6 +30,8 @@ public actor Scheduler {
             public var detail: String
             public var outboxID: Int64?
             public var subject: String?
+            /// How logs name the lead (never by address).
+            public var leadID: Int64?
         }
         public var entries: [Entry] = []
         /// True when a batch was full and nothing but work waits: run again without sleeping.
@@ -51,6 +53,11 @@ public actor Scheduler {
     private var lastInactivitySweep: Date?
     private var globalBucket: TokenBucket?
     private var domainBuckets: [String: TokenBucket] = [:]
+    /// Results of transfers that happened but could not be committed (a busy or full database): kept here and
+    /// committed before anything else, so delivered mail never stays `sending` nor goes out twice.
+    private var uncommitted: [DeliveryOutcome] = []
+    /// Why the last tick could not write, nil once a tick commits again: for health and logs.
+    public private(set) var storageProblem: StoreFailure?
 
     public init(store: SchedulerStore, transport: Transport, catalog: CatalogHolder, composer: MessageComposer,
                 settings: Settings = Settings(), logger: Logger = Logger(label: "nurture.scheduler")) {
@@ -63,12 +70,29 @@ public actor Scheduler {
     }
 
     public func tick(now: Date) async throws -> Report {
-        let catalog = self.catalog.current
-        var report = Report()
-        report.moreWork = try intake(catalog, now: now, report: &report)
-        try sweepInactivity(catalog, now: now)
-        try await dispatch(catalog, now: now, report: &report)
-        return report
+        do {
+            let catalog = self.catalog.current
+            try commitUncommitted(catalog, now: now)
+            var report = Report()
+            report.moreWork = try intake(catalog, now: now, report: &report)
+            try sweepInactivity(catalog, now: now)
+            try await dispatch(catalog, now: now, report: &report)
+            storageProblem = nil
+            return report
+        } catch let failure as StoreFailure {
+            storageProblem = failure
+            throw failure
+        }
+    }
+
+    /// Sends whose results are waiting to be committed (for tests and status).
+    public var uncommittedResults: Int { uncommitted.count }
+
+    /// Commits what earlier transfers delivered, before any new work; a tick that cannot do it does nothing else.
+    private func commitUncommitted(_ catalog: Catalog, now: Date) throws {
+        guard !uncommitted.isEmpty else { return }
+        try store.complete(uncommitted, thenClaim: [], now: now, scoring: catalog.scoringContext)
+        uncommitted = []
     }
 
     // MARK: enrollment
@@ -87,7 +111,7 @@ public actor Scheduler {
                 enrollments.append(NewEnrollment(leadID: c.leadID, sequenceID: sequence.id, firstStepID: first.id, dueAt: due,
                                                  messageDomain: MessageComposer.messageDomain(sequence, catalog)))
                 report.entries.append(.init(kind: .enrolled, at: now, email: c.lead.email.value, sequenceID: sequence.id,
-                                            stepID: first.id, detail: "first step due \(DateText.iso(due))"))
+                                            stepID: first.id, detail: "first step due \(DateText.iso(due))", leadID: c.leadID))
             }
         }
         try store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
@@ -150,7 +174,7 @@ public actor Scheduler {
                 now: now, dueAt: d.dueAt, sequence: sequence, stepID: d.stepID, leadSuppressed: d.suppressed, leadScore: d.lead.score,
                 eventsSinceEnrollment: d.eventsSinceEnrollment, engagement: d.engagement,
                 recentSends: d.recentSends + (claimedForLead[d.leadID] ?? []), sendsSinceEngagement: d.sendsSinceEngagement,
-                zone: Self.zone(d.lead.timeZone ?? catalog.config.defaultTimeZone, cache: &zones), throttle: throttle)
+                zone: Self.zone(sequence.window.zoneName(lead: d.lead.timeZone, default: catalog.config.defaultTimeZone), cache: &zones), throttle: throttle)
             switch DispatchPolicy.decide(input) {
             case .send:
                 let domain = String(d.lead.email.domain)
@@ -226,18 +250,18 @@ public actor Scheduler {
             // Read last, just before the transfer: an unsubscribe answered (journaled) after the claim still stops it.
             let held = gate?.pendingUnsubscribes() ?? []
             return state.withLock { s in
-                // An earlier commit failed: this group was never claimed, so it must not be sent. A send that
+                // An earlier commit failed: nothing new starts (later groups were never claimed). A send that
                 // could not be claimed was cancelled meanwhile (an unsubscribe): it never goes out either.
                 guard s.error == nil else { return [] }
                 let claimed = group.composed.filter { s.claimed.contains($0.0.outboxID) }
                 s.sending[i] = claimed.filter { !held.contains($0.0.leadID) }
                 s.held[i] = claimed.filter { held.contains($0.0.leadID) }.map(\.0.outboxID)
+                s.transferred.formUnion(s.sending[i]!.map(\.0.outboxID))
                 return s.sending[i]!.map(\.2)
             }
         }, finish: { i, delivered in
-            // After a failed commit nothing more is recorded or claimed; the group in flight stays "sending".
             guard let (sending, held) = state.withLock({ s in
-                s.error == nil ? s.sending.removeValue(forKey: i).map { ($0, s.held.removeValue(forKey: i) ?? []) } : nil
+                s.sending.removeValue(forKey: i).map { ($0, s.held.removeValue(forKey: i) ?? []) }
             }) else { return }
             let at = clock()
             let group = rendered.take(i)
@@ -250,6 +274,11 @@ public actor Scheduler {
                 results.append(outcome)
                 entries.append(entry)
             }
+            // After a failed commit, what is delivered is still recorded: kept for the next tick to commit.
+            guard state.withLock({ $0.error == nil }) else {
+                state.withLock { $0.entries += entries; $0.uncommitted += results }
+                return
+            }
             let next = i + ahead
             let nextClaims = next < groups.count && rendered.isReady(next) ? groups[next].map(\.0.outboxID) : []
             do {
@@ -260,13 +289,24 @@ public actor Scheduler {
                     if !nextClaims.isEmpty { s.claimedGroups.insert(next) }
                 }
             } catch {
-                state.withLock { $0.error = error }
+                state.withLock { $0.error = error; $0.entries += entries; $0.uncommitted += results }
             }
         })
         await rendering
-        let (entries, error) = state.withLock { ($0.entries, $0.error) }
+        let (entries, error, results, released) = state.withLock { s in
+            // Claimed (committed as `sending`) but never handed to the transport: back in the queue, not possibly sent.
+            let released = s.claimed.subtracting(s.transferred).sorted().map {
+                DeliveryOutcome.deferred(outboxID: $0, retryAt: now, error: "not sent: an earlier commit failed")
+            }
+            return (s.entries, s.error, s.uncommitted, released)
+        }
         report.entries += entries
-        if let error { throw error }
+        if let error {
+            uncommitted += results + released
+            // Failed commits on a full disk grow the WAL: give the space back (a busy writer would only make this wait).
+            if case .diskFull = error as? StoreFailure { try? store.checkpoint() }
+            throw error
+        }
     }
 
     /// What the delivery callbacks share across the transport's thread.
@@ -278,8 +318,12 @@ public actor Scheduler {
         var sending: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
         /// Claimed sends of each group held back because their lead's unsubscribe is still in the journal.
         var held: [Int: [Int64]] = [:]
+        /// Every send handed to the transport.
+        var transferred: Set<Int64> = []
         var entries: [Report.Entry] = []
         var error: (any Error)?
+        /// Results delivered after (or by) a failed commit, for the next tick.
+        var uncommitted: [DeliveryOutcome] = []
     }
 
     /// One transfer group, rendered.
@@ -358,6 +402,6 @@ public actor Scheduler {
     }
 
     private static func entry(_ kind: Report.Entry.Kind, _ d: DueSend, _ at: Date, _ detail: String) -> Report.Entry {
-        .init(kind: kind, at: at, email: d.lead.email.value, sequenceID: d.sequenceID, stepID: d.stepID, detail: detail, outboxID: d.outboxID)
+        .init(kind: kind, at: at, email: d.lead.email.value, sequenceID: d.sequenceID, stepID: d.stepID, detail: detail, outboxID: d.outboxID, leadID: d.leadID)
     }
 }

@@ -35,6 +35,7 @@ public struct SchedulerService: Service {
     public func run() async throws {
         var lastSend: Date?
         var lastStatus: ContinuousClock.Instant?
+        var failing: (reason: String, ticks: Int)? // a failure is logged once, then its end: not every second
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             health.progressed()
             if let notifier, notifier.isActive, lastStatus.map({ .now - $0 >= .seconds(5) }) ?? true {
@@ -46,14 +47,23 @@ public struct SchedulerService: Service {
             do {
                 let report = try await scheduler.tick(now: now)
                 health.tickSucceeded()
+                if let f = failing {
+                    logger.notice("scheduler recovered after \(f.ticks) failed ticks")
+                    failing = nil
+                }
                 if report.entries.contains(where: { $0.kind == .sent }) { lastSend = now }
                 log(report)
                 if report.moreWork { await Task.yield(); continue }
                 if let w = report.wakeAt { wake = min(wake, w) }
                 if let due = try store.nextDueAt(), due > now { wake = min(wake, due) }
             } catch {
-                health.tickFailed("\(error)")
-                logger.error("scheduler tick failed: \(error)")
+                let reason = LogRedaction.addresses("\(error)")
+                health.tickFailed(reason)
+                if failing?.reason != reason {
+                    logger.error("scheduler tick failed: \(reason); retrying every \(pollInterval) s, delivered results kept until they commit")
+                    failing = (reason, 0)
+                }
+                failing?.ticks += 1
             }
             do {
                 try await cancelWhenGracefulShutdown { [clock, wake] in try await clock.sleep(until: wake) }
@@ -76,7 +86,8 @@ public struct SchedulerService: Service {
             Counter(label: "nurture_sends_total", dimensions: [("result", result)]).increment()
         }
         for e in report.entries where e.kind == .failed || e.kind == .deferred {
-            logger.warning("\(e.kind.rawValue) \(e.sequenceID)/\(e.stepID) outbox=\(e.outboxID ?? 0): \(e.detail)")
+            // SMTP replies often quote the recipient: the lead is named by id, addresses are masked.
+            logger.warning("\(e.kind.rawValue) \(e.sequenceID)/\(e.stepID) lead=\(e.leadID ?? 0) outbox=\(e.outboxID ?? 0): \(LogRedaction.addresses(e.detail))")
         }
         let kinds: [Scheduler.Report.Entry.Kind] = [.enrolled, .sent, .skipped, .exited, .postponed, .deferred, .failed]
         let counts = kinds.map { ($0, report.count($0)) }.filter { $0.1 > 0 }

@@ -30,6 +30,23 @@ public final class FileTransport: Transport, @unchecked Sendable {
         }
     }
 
+    /// Deletes the `.eml` copies of these sends (an erasure); returns how many files went.
+    public static func removeMessages(outboxIDs: Set<Int64>, in directory: String) -> Int {
+        guard !outboxIDs.isEmpty, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+        var removed = 0
+        for name in names where name.hasSuffix(".eml") {
+            // STAMP-OUTBOXID-RANDOM.eml (see `write`).
+            let parts = name.dropLast(4).split(separator: "-")
+            guard parts.count == 3, let id = Int64(parts[1]), outboxIDs.contains(id) else { continue }
+            if unlink(directory + "/" + name) == 0 { removed += 1 }
+        }
+        if removed > 0 {
+            let dir = open(directory, O_RDONLY)
+            if dir >= 0 { fsync(dir); close(dir) }
+        }
+        return removed
+    }
+
     private func write(_ message: OutgoingMessage) -> DeliveryResult {
         // Unique per attempt, so a message resent after a crash shows up twice rather than silently overwriting.
         let stamp = Int64(Date().timeIntervalSince1970 * 1000)

@@ -156,6 +156,33 @@ enum Migrations {
                 ALTER TABLE lead ADD COLUMN inactivity_scored_at INTEGER;
                 """)
         }
+        m.registerMigration("v6-ids-never-reused") { db in
+            // Ids leave the database in tokens, Message-IDs and logs: after a delete, SQLite would hand the highest ones
+            // out again, so an erased lead's links would resolve to a later lead. AUTOINCREMENT never reuses an id.
+            for table in ["lead", "enrollment", "outbox", "event", "score_ledger", "handoff"] {
+                try Self.neverReuseIDs(db, table: table)
+            }
+        }
         return m
+    }
+
+    /// Rebuilds `table` with `id INTEGER PRIMARY KEY AUTOINCREMENT`, keeping its rows, columns and indexes (SQLite's
+    /// documented table-rebuild procedure; the migrator runs it with foreign keys off and checks them after).
+    static func neverReuseIDs(_ db: Database, table: String) throws {
+        guard let create = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
+              !create.contains("AUTOINCREMENT") else { return }
+        let indexes = try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                                          arguments: [table])
+        guard let head = create.range(of: "CREATE TABLE \(table) ("),
+              let id = create.range(of: "id INTEGER PRIMARY KEY,") else {
+            throw DatabaseError(message: "unexpected schema for table \(table)")
+        }
+        var rebuilt = create.replacingCharacters(in: id, with: "id INTEGER PRIMARY KEY AUTOINCREMENT,")
+        rebuilt = rebuilt.replacingCharacters(in: head, with: "CREATE TABLE \(table)_rebuilt (")
+        try db.execute(sql: rebuilt)
+        try db.execute(sql: "INSERT INTO \(table)_rebuilt SELECT * FROM \(table)")
+        try db.execute(sql: "DROP TABLE \(table)")
+        try db.execute(sql: "ALTER TABLE \(table)_rebuilt RENAME TO \(table)")
+        for index in indexes { try db.execute(sql: index) }
     }
 }

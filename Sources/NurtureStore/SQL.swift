@@ -1,19 +1,24 @@
 /// Every SQL statement the store runs, named, in one place; parameters are always bound, never interpolated.
 enum SQL {
-    static let leadExists = "SELECT EXISTS(SELECT 1 FROM lead WHERE email_key = ?)"
+    /// One probe per batch of imported rows (by address, or by keyed hash once erased), not one per row.
+    static func suppressedKeys(_ n: Int) -> String { "SELECT email_key FROM suppression WHERE email_key IN (\(placeholders(n)))" }
+    static func storedKeys(_ n: Int) -> String { "SELECT email_key FROM lead WHERE email_key IN (\(placeholders(n)))" }
     static let suppress = "INSERT INTO suppression (email_key, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     /// By the address, or by its keyed hash once erased.
     static let isSuppressed = "SELECT EXISTS(SELECT 1 FROM suppression WHERE email_key IN (?, ?))"
     static let erasureKey = "SELECT value FROM meta WHERE key = 'erasure_key'"
+    static let deleteLegacyErasureKey = "DELETE FROM meta WHERE key = 'erasure_key'"
 
     /// Inserts a lead, or merges new values into it; the address's spelling, consent and engine state (stage, score)
     /// stay as first recorded, so the same file imported twice, or one address in two letter cases, changes nothing.
     /// The `WHERE` makes an identical re-import a no-op (no write, `changes() = 0`).
+    /// Parameters by position (bound without GRDB's per-call validation on the import path): ?1 email, ?2 key,
+    /// ?3 persona, ?4 timezone, ?5 locale, ?6 fields, ?7 consent_source, ?8 consent_at, ?9 consent_text,
+    /// ?10 consent_ip, ?11 recontact_after, ?12 now.
     static let upsertLead = """
         INSERT INTO lead (email, email_key, persona, timezone, locale, fields, consent_source, consent_at,
                           consent_text, consent_ip, recontact_after, created_at, updated_at)
-        VALUES (:email, :key, :persona, :timezone, :locale, :fields, :consent_source, :consent_at,
-                :consent_text, :consent_ip, :recontact_after, :now, :now)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
         ON CONFLICT (email_key) DO UPDATE SET
             persona = excluded.persona,
             timezone = coalesce(excluded.timezone, lead.timezone),
@@ -64,11 +69,13 @@ enum SQL {
         INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at) VALUES (?, ?, 'active', ?, ?)
         ON CONFLICT (lead_id, sequence_id) DO NOTHING
         """
-    /// The idempotency key (enrollment + step) is unique: a step can never be queued twice.
+    /// The idempotency key (enrollment + step) is unique: a step can never be queued twice; and only an active
+    /// enrollment gets one (a hand-off or exit while a message was in flight ends it for good).
     static let insertSend = """
         INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at,
                             created_at, updated_at)
-        VALUES (:enrollment, :lead, :sequence, :step, :key, :message_id, 'scheduled', :due, :now, :now)
+        SELECT :enrollment, :lead, :sequence, :step, :key, :message_id, 'scheduled', :due, :now, :now
+        WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = :enrollment AND state = 'active') -- an ended enrollment gets no next step
         ON CONFLICT (idempotency_key) DO NOTHING
         """
     static let setNextStep = "UPDATE enrollment SET next_step = ? WHERE id = ? AND state = 'active'"
@@ -152,6 +159,12 @@ enum SQL {
     static let emailKeyOfLead = "SELECT email_key FROM lead WHERE id = ?"
     static let recoverInFlight = """
         UPDATE outbox SET status = 'scheduled', possibly_sent = 1, reason = 'in flight when the daemon stopped', updated_at = ?
+        WHERE status = 'sending' AND enrollment_id IN (SELECT id FROM enrollment WHERE state = 'active')
+        """
+    /// In flight when its enrollment ended (a hand-off, an exit): recorded as possibly sent, never retried.
+    static let cancelInFlightOfEndedEnrollments = """
+        UPDATE outbox SET status = 'cancelled', possibly_sent = 1, reason = 'in flight when the daemon stopped; enrollment ended',
+                          updated_at = ?
         WHERE status = 'sending'
         """
     static func reconsider(personas: Int) -> String {
@@ -232,6 +245,7 @@ enum SQL {
 
     static let leadIDAndKey = "SELECT id, email_key FROM lead WHERE email_key = ?"
     static let deleteLead = "DELETE FROM lead WHERE id = ?"
+    static let outboxIDsOfLead = "SELECT id FROM outbox WHERE lead_id = ?"
     static let deleteSuppression = "DELETE FROM suppression WHERE email_key = ?"
     static let exportLead = """
         SELECT email, persona, timezone, locale, fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
@@ -247,7 +261,7 @@ enum SQL {
 
     // MARK: rescore and stats
 
-    static let leadsForRescore = "SELECT id, email, score, stage, thresholds_fired FROM lead ORDER BY id"
+    static let leadsForRescore = "SELECT id, email, score, score_at, stage, thresholds_fired FROM lead WHERE id > ? ORDER BY id LIMIT ?"
     static let eventsOfLeadForRescore = "SELECT type, machine, occurred_at FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
     static let enrollmentStats = """
         SELECT sequence_id, count(*) AS enrolled FROM enrollment WHERE enrolled_at >= ? GROUP BY sequence_id

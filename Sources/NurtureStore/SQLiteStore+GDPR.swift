@@ -7,22 +7,30 @@ import NurtureCore
 /// ledger, hand-offs) and keeps only a keyed hash of the address on the suppression list, so it is never mailed
 /// or imported again while the address itself is gone.
 extension SQLiteStore {
-    func erasedKey(_ key: String) -> String {
-        "erased:" + HMAC<SHA256>.authenticationCode(for: Data(key.utf8), using: SymmetricKey(data: erasureKey))
-            .map { String(format: "%02x", $0) }.joined()
-    }
+    func erasedKey(_ key: String) -> String { erasureKey.hash(key) }
 
-    /// Returns false when no such lead exists (the address is suppressed anyway, so it stays away).
+    /// Returns the outbox ids of the erased lead's sends (so a file outbox can delete its copies), or nil when no such
+    /// lead exists (the address is suppressed anyway, so it stays away). Deleted pages are zeroed (`secure_delete`)
+    /// and the WAL is checkpointed and truncated, so the lead's data does not linger in the files.
     @discardableResult
-    public func erase(_ email: EmailAddress, now: Date) throws -> Bool {
+    public func erase(_ email: EmailAddress, now: Date) throws -> [Int64]? {
         let key = email.key, hashed = erasedKey(email.key)
-        return try pool.write { db in
+        let erased: [Int64]? = try pool.write { db in
             try db.execute(sql: SQL.suppress, arguments: [hashed, "erased", Self.millis(now)])
             try db.execute(sql: SQL.deleteSuppression, arguments: [key])
-            guard let row = try Row.fetchOne(db, sql: SQL.leadIDAndKey, arguments: [key]) else { return false }
-            try db.execute(sql: SQL.deleteLead, arguments: [row["id"] as Int64])
-            return true
+            guard let row = try Row.fetchOne(db, sql: SQL.leadIDAndKey, arguments: [key]) else { return nil }
+            let leadID: Int64 = row["id"]
+            let sends = try Int64.fetchAll(db, sql: SQL.outboxIDsOfLead, arguments: [leadID])
+            try db.execute(sql: SQL.deleteLead, arguments: [leadID])
+            return sends
         }
+        try checkpoint()
+        return erased
+    }
+
+    /// Copies the WAL into the database and truncates it; best effort when readers hold old snapshots.
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Everything stored about a lead, for a data-subject access request; nil if unknown.

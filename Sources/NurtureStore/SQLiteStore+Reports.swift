@@ -14,37 +14,50 @@ extension SQLiteStore {
 
     /// Recomputes every lead's score from its event log under `rules` and returns the leads whose score or stage
     /// changed. Writes the new scores (with a ledger row saying so) unless `dryRun`; no hand-off or enrollment is
-    /// triggered by a rescore, and stages only move forward.
-    public func rescore(rules: ScoringRules, now: Date, dryRun: Bool) throws -> [Rescored] {
-        dryRun ? try pool.read { db in try rescore(db, rules: rules, now: now, write: false) }
-               : try pool.write { db in try rescore(db, rules: rules, now: now, write: true) }
+    /// triggered by a rescore, and stages only move forward. A pure replay: the stored score is decayed to `now`
+    /// before comparing, so unchanged rules report no change. Leads go in chunks, so the write lock is held briefly
+    /// (the daemon's commits, one-click unsubscribes among them, wait at most one chunk).
+    public func rescore(rules: ScoringRules, now: Date, dryRun: Bool, chunk: Int = 200) throws -> [Rescored] {
+        var changed: [Rescored] = []
+        var after: Int64 = 0
+        while true {
+            let (part, last): ([Rescored], Int64?) = dryRun
+                ? try pool.read { db in try rescore(db, after: after, limit: chunk, rules: rules, now: now, write: false) }
+                : try pool.write { db in try rescore(db, after: after, limit: chunk, rules: rules, now: now, write: true) }
+            changed += part
+            guard let last else { return changed }
+            after = last
+        }
     }
 
-    private func rescore(_ db: Database, rules: ScoringRules, now: Date, write: Bool) throws -> [Rescored] {
-        do {
-            var changed: [Rescored] = []
-            let events = try db.cachedStatement(sql: SQL.eventsOfLeadForRescore)
-            for lead in try Row.fetchAll(db, sql: SQL.leadsForRescore) {
-                let id: Int64 = lead["id"]
-                let log = try Row.fetchAll(events, arguments: [id]).map { r in
-                    (type: r["type"] as String, machine: (r["machine"] as Int64) != 0, at: Self.date(r["occurred_at"]))
-                }
-                var state = LeadScoring.replay(log, until: now, rules: rules)
-                let before: Double = lead["score"], stageBefore = LifecycleStage(rawValue: lead["stage"]) ?? .lead
-                if stageBefore.rank > state.stage.rank { state.stage = stageBefore }
-                guard abs(state.score - before) >= 0.01 || state.stage != stageBefore else { continue }
-                changed.append(Rescored(email: lead["email"], before: before, after: state.score, stageBefore: stageBefore.rawValue,
-                                        stageAfter: state.stage.rawValue))
-                guard write else { continue }
-                try db.cachedStatement(sql: SQL.setScoreState).execute(arguments: [
-                    state.score, state.at.map(Self.millis), state.stage.rawValue, JSONText.array(state.fired.sorted().map { String($0) }), id,
-                ])
-                try db.cachedStatement(sql: SQL.insertLedgerEntry).execute(arguments: [
-                    id, Self.millis(now), state.score - before, state.score, "rescore from the event log under the current rules", nil,
-                ])
+    /// One chunk of leads with ids above `after`; returns the changes and the last id seen (nil when none were left).
+    private func rescore(_ db: Database, after: Int64, limit: Int, rules: ScoringRules, now: Date, write: Bool) throws -> ([Rescored], Int64?) {
+        var changed: [Rescored] = []
+        var last: Int64?
+        let events = try db.cachedStatement(sql: SQL.eventsOfLeadForRescore)
+        for lead in try Row.fetchAll(db, sql: SQL.leadsForRescore, arguments: [after, limit]) {
+            let id: Int64 = lead["id"]
+            last = id
+            let log = try Row.fetchAll(events, arguments: [id]).map { r in
+                (type: r["type"] as String, machine: (r["machine"] as Int64) != 0, at: Self.date(r["occurred_at"]))
             }
-            return changed
+            var state = LeadScoring.replay(log, until: now, rules: rules)
+            let stored = LeadScoring.State(score: lead["score"], at: (lead["score_at"] as Int64?).map(Self.date),
+                                           stage: LifecycleStage(rawValue: lead["stage"]) ?? .lead)
+            let before = LeadScoring.decay(stored, to: now, rules: rules).state.score, stageBefore = stored.stage
+            if stageBefore.rank > state.stage.rank { state.stage = stageBefore }
+            guard abs(state.score - before) >= 0.01 || state.stage != stageBefore else { continue }
+            changed.append(Rescored(email: lead["email"], before: before, after: state.score, stageBefore: stageBefore.rawValue,
+                                    stageAfter: state.stage.rawValue))
+            guard write else { continue }
+            try db.cachedStatement(sql: SQL.setScoreState).execute(arguments: [
+                state.score, state.at.map(Self.millis), state.stage.rawValue, JSONText.array(state.fired.sorted().map { String($0) }), id,
+            ])
+            try db.cachedStatement(sql: SQL.insertLedgerEntry).execute(arguments: [
+                id, Self.millis(now), state.score - before, state.score, "rescore from the event log under the current rules", nil,
+            ])
         }
+        return (changed, last)
     }
 
     public func stats(since: Date?) throws -> [SequenceStats] {

@@ -229,7 +229,9 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
     public func recoverInterrupted(now: Date) throws -> Int {
         try pool.write { db in
             try db.execute(sql: SQL.recoverInFlight, arguments: [Self.millis(now)])
-            return db.changesCount
+            let recovered = db.changesCount
+            try db.execute(sql: SQL.cancelInFlightOfEndedEnrollments, arguments: [Self.millis(now)])
+            return recovered
         }
     }
 

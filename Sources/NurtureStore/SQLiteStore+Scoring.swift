@@ -16,27 +16,26 @@ extension SQLiteStore {
         return outcome.actions
     }
 
-    /// Events that say nothing about the lead's interest.
-    static let notEngagement: Set<String> = ["bounce", "unsubscribe", "inactivity", "sent", "handoff"]
-
     /// A human open, click or custom event ends the lead's silence (inactivity points count from here).
     func markEngaged(_ db: Database, leadID: Int64, type: String, machine: Bool, at: Date) throws {
-        guard !machine, !Self.notEngagement.contains(type) else { return }
+        guard !machine, !EventName.withoutInterest.contains(type) else { return }
         try db.cachedStatement(sql: SQL.markEngaged).execute(arguments: [Self.millis(at), leadID])
     }
 
     /// Charges `inactivity` points (once per silence) to leads with no human open, click or custom event since
     /// `before`. Returns how many were charged.
     public func scoreInactivity(before: Date, now: Date, limit: Int, context: ScoringContext, silence: TimeSpan) throws -> Int {
-        try pool.write { db in
+        try Self.typed { try pool.write { db in
             let ids = try Int64.fetchAll(db, sql: SQL.inactiveLeads, arguments: [Self.millis(before), limit])
             for id in ids {
                 try db.execute(sql: SQL.markInactivityScored, arguments: [Self.millis(now), id])
+                // An event row, so `rescore` replays the charge like any other event.
+                try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [id, nil, nil, nil, "inactivity", 0, Self.millis(now)])
                 try score(db, leadID: id, type: "inactivity", machine: false, cause: "no human open, click or event for \(silence)",
-                          eventID: nil, at: now, context: context)
+                          eventID: db.lastInsertedRowID, at: now, context: context)
             }
             return ids.count
-        }
+        } }
     }
 
     /// What the event does to the lead's score, not yet written.

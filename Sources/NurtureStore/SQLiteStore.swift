@@ -8,8 +8,8 @@ public final class SQLiteStore: LeadStore, Sendable {
     public let path: String
     /// Random per database, so Message-IDs stay unique when another database reuses enrollment ids.
     let instanceID: String
-    /// Random per database: erased addresses stay suppressed as HMAC(key, address), never in clear.
-    let erasureKey: Data
+    /// Erased addresses stay suppressed as HMAC(key, address), never in clear; the key is in a secret file.
+    let erasureKey: ErasureKey
     /// One-click unsubscribes recorded while the writer was busy, not yet in the database.
     public let unsubscribes: UnsubscribeJournal
 
@@ -26,7 +26,8 @@ public final class SQLiteStore: LeadStore, Sendable {
     }
 
     /// Opens (creating if needed) and migrates the database.
-    public init(path: String) throws {
+    /// - Parameter erasureKeyFile: `secrets.erasure_key_file`; by default `erasure.key` beside the database.
+    public init(path: String, erasureKeyFile: String? = nil) throws {
         self.path = path
         unsubscribes = UnsubscribeJournal(path: path + ".unsubscribes")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -38,16 +39,16 @@ public final class SQLiteStore: LeadStore, Sendable {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
+        // Deleted rows (an erasure) are overwritten with zeros, not left readable in free pages.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // DatabasePool sets NORMAL when it enables WAL; consent and suppression must survive power loss: FULL on the writer.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Migrations.migrator.migrate(pool)
             instanceID = try pool.read { db in try String.fetchOne(db, sql: SQL.instanceID) } ?? "0"
-            let hex = try pool.read { db in try String.fetchOne(db, sql: SQL.erasureKey) } ?? ""
-            erasureKey = Data(stride(from: 0, to: hex.count - 1, by: 2).compactMap {
-                UInt8(hex[hex.index(hex.startIndex, offsetBy: $0)..<hex.index(hex.startIndex, offsetBy: $0 + 2)], radix: 16)
-            })
+            let keyFile = erasureKeyFile ?? URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("erasure.key").path
+            erasureKey = try ErasureKey.load(file: keyFile, pool: pool)
         } catch {
             throw OpenError.cannotOpen(path, "\(error)")
         }
@@ -59,7 +60,7 @@ public final class SQLiteStore: LeadStore, Sendable {
     /// Leads, consent, unsubscribes and suppressions keep the writer's FULL setting, and each FULL commit also
     /// makes every earlier progress commit durable.
     func writeProgress<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
+        try Self.typed { try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
             var result: T?
@@ -68,6 +69,17 @@ public final class SQLiteStore: LeadStore, Sendable {
                 return .commit
             }
             return result!
+        } }
+    }
+
+    /// Maps SQLite's "disk full" and "busy" to `StoreFailure`, which the engine reports and retries.
+    static func typed<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw StoreFailure.diskFull(error.message ?? "database or disk is full")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            throw StoreFailure.busy(error.message ?? "another process holds the database")
         }
     }
 
@@ -76,30 +88,36 @@ public final class SQLiteStore: LeadStore, Sendable {
 
     public func upsert(_ leads: [Lead], now: Date) throws -> [UpsertOutcome] {
         let nowMillis = Self.millis(now)
-        return try pool.write { db in
-            let exists = try db.cachedStatement(sql: SQL.leadExists)
-            let suppressed = try db.cachedStatement(sql: SQL.isSuppressed)
+        let keys = leads.map(\.email.key)
+        let erased = keys.map(erasedKey)
+        return try Self.typed { try pool.write { db in
+            // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position.
+            var suppressed = Set<String>(), stored = Set<String>()
+            for chunk in stride(from: 0, to: keys.count, by: 10_000) {
+                let part = Array(keys[chunk..<min(chunk + 10_000, keys.count)]), hashes = Array(erased[chunk..<min(chunk + 10_000, keys.count)])
+                suppressed.formUnion(try String.fetchAll(db, sql: SQL.suppressedKeys(part.count * 2), arguments: StatementArguments(part + hashes)))
+                stored.formUnion(try String.fetchAll(db, sql: SQL.storedKeys(part.count), arguments: StatementArguments(part)))
+            }
             let upsert = try db.cachedStatement(sql: SQL.upsertLead)
             var outcomes: [UpsertOutcome] = []
             outcomes.reserveCapacity(leads.count)
-            for lead in leads {
-                let key = lead.email.key
-                if try Bool.fetchOne(suppressed, arguments: [key, erasedKey(key)]) == true {
+            for (i, lead) in leads.enumerated() {
+                let key = keys[i]
+                if suppressed.contains(key) || suppressed.contains(erased[i]) {
                     outcomes.append(.suppressed)
                     continue
                 }
-                let existed = try Bool.fetchOne(exists, arguments: [key]) == true
-                try upsert.execute(arguments: [
-                    "email": lead.email.value, "key": key, "persona": lead.persona,
-                    "timezone": lead.timeZone, "locale": lead.locale, "fields": JSONText.object(lead.fields),
-                    "consent_source": lead.consent.source, "consent_at": Self.millis(lead.consent.at),
-                    "consent_text": lead.consent.text, "consent_ip": lead.consent.ip,
-                    "recontact_after": lead.recontactAfter.map(Self.millis), "now": nowMillis,
+                let existed = !stored.insert(key).inserted // a second row for one address in the batch updates the first
+                upsert.setUncheckedArguments([
+                    lead.email.value, key, lead.persona, lead.timeZone, lead.locale, JSONText.object(lead.fields),
+                    lead.consent.source, Self.millis(lead.consent.at), lead.consent.text, lead.consent.ip,
+                    lead.recontactAfter.map(Self.millis), nowMillis,
                 ])
+                try upsert.execute()
                 outcomes.append(!existed ? .inserted : (db.changesCount > 0 ? .updated : .unchanged))
             }
             return outcomes
-        }
+        } }
     }
 
     /// Puts an address on the suppression list; idempotent, and committed with synchronous=FULL before returning.

@@ -74,8 +74,9 @@ struct EngineHarness {
     ///   - throttle: the config's `throttle:` block body (YAML, indented two spaces).
     /// - Parameter extra: more top-level config YAML (e.g. a `scoring:` section).
     init(sequences: [String: String], throttle: String = "", start: Date = at("2026-11-23T08:00:00Z"), concurrency: Int = 1,
-         delivery: Transport? = nil, extra: String = "") throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-engine-\(UUID().uuidString)").path
+         delivery: Transport? = nil, extra: String = "", directory: String? = nil) throws {
+        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("nurture-engine-\(UUID().uuidString)").path
+        let directory = self.directory
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory + "/sequences", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: directory + "/templates", withIntermediateDirectories: true)

@@ -39,7 +39,7 @@ struct SMTPRetryTests {
         try h.addLead("gone@example.com", persona: "p")
         try h.addLead("fine@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
-        #expect(entries.filter { $0.email == "gone@example.com" && $0.kind == .failed }.map(\.detail) == ["hard bounce: 550 5.1.1 no such user here"])
+        #expect(entries.filter { $0.email == "gone@example.com" && $0.kind == .failed }.map(\.detail) == ["hard bounce: 550 5.1.1 <gone@example.com>: no such user here"])
         #expect(entries.filter { $0.email == "gone@example.com" && ($0.kind == .sent || $0.kind == .deferred) }.isEmpty)
         let gone = try EmailAddress(validating: "gone@example.com")
         #expect(try h.store.isSuppressed(gone))

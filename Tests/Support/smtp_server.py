@@ -28,7 +28,8 @@ class Capture:
         if queue:
             code = queue.pop(0)
             if code != 250:
-                return f'{code} {"4.3.0 try again later" if code < 500 else "5.1.1 no such user here"}'
+                # Like Postfix, the rejection quotes the recipient (logs must not repeat it).
+                return f'{code} {"4.3.0 try again later" if code < 500 else "5.1.1 <" + address + ">: no such user here"}'
         envelope.rcpt_tos.append(address)
         return '250 OK'
     async def handle_DATA(self, server, session, envelope):

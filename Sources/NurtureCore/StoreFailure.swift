@@ -1,0 +1,13 @@
+/// Why a store could not commit, in terms callers act on: a full disk is reported to operators (health, one log
+/// line) and retried; a busy database (another process holds the writer) is simply retried.
+public enum StoreFailure: Error, CustomStringConvertible, Sendable, Equatable {
+    case diskFull(String)
+    case busy(String)
+
+    public var description: String {
+        switch self {
+        case .diskFull(let detail): "disk full: \(detail)"
+        case .busy(let detail): "database busy: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import NurtureSigning
+import Testing
+
+/// State and privacy defects of issue 12, against the real binary and its SQLite file.
+@Suite(.serialized)
+struct StateHardeningTests {
+    static func emlFiles(_ site: TrackingHTTPTests.Site) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: site.project.path("var/outbox"))) ?? []).filter { $0.hasSuffix(".eml") }
+    }
+
+    static func messageID(_ site: TrackingHTTPTests.Site, to email: String) -> String? {
+        for name in emlFiles(site) {
+            guard let raw = try? String(contentsOfFile: site.project.path("var/outbox/" + name), encoding: .utf8),
+                  raw.contains("<\(email)>") else { continue }
+            return raw.components(separatedBy: "\r\n").first { $0.hasPrefix("Message-ID: ") }
+        }
+        return nil
+    }
+
+    @Test func anErasedLeadsLinksAndIdsNeverResolveToALaterLead() throws {
+        let site = try TrackingHTTPTests.start()
+        defer { site.stop() }
+        let zoe = try site.mail(to: "zoe@example.fr") // imported last: hers are the highest ids
+        let zoeMessageID = try #require(Self.messageID(site, to: "zoe@example.fr"))
+        let erased = try site.project.run(["lead", "erase", "zoe@example.fr"])
+        #expect(erased.status == 0, "\(erased.stderr)")
+        #expect(erased.stdout.contains("1 outbox files removed"), "\(erased.stdout)")
+        #expect(Self.emlFiles(site).count == 1) // her copy in the file outbox went with her
+        let added = try site.project.run(["lead", "add", "bob@example.com", "--persona", "reader", "--consent", "test", "--field", "first_name=Bob"])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(BoundedPoll.until(timeout: 20) { Self.messageID(site, to: "bob@example.com") != nil }, "\(site.serve.stderr())")
+        #expect(Self.messageID(site, to: "bob@example.com") != zoeMessageID)
+        // Her tokens now name a message that no longer exists: 404, and nothing changes for Bob.
+        #expect(try site.http.get("/u/\(zoe.unsubscribe)").status == 404)
+        let post = try site.http.request("POST", "/u/\(zoe.unsubscribe)", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                         body: Data("List-Unsubscribe=One-Click".utf8))
+        #expect(post.status == 404)
+        #expect(try site.http.get("/c/\(zoe.clicks[0])").status == 404)
+        _ = try site.http.get("/o/\(zoe.open).gif")
+        #expect(try site.sql("SELECT count(*) FROM suppression WHERE reason = 'unsubscribed'") == "0")
+        #expect(try site.sql("SELECT count(*) FROM event WHERE type IN ('open', 'click')") == "0")
+        #expect(try site.sql("SELECT score FROM lead WHERE email = 'bob@example.com'") == "0.0")
+    }
+
+    @Test func eventsOutsideTimeAndReservedNamesAreRefused() throws {
+        let p = try NurtureProcess()
+        let added = try p.run(["lead", "add", "ada@example.com", "--persona", "cto", "--consent", "form", "--field", "first_name=Ada"])
+        #expect(added.status == 0, "\(added.stderr)")
+        for at in ["1900-01-01T00:00:00Z", "2999-01-01T00:00:00Z"] {
+            let r = try p.run(["event", "ada@example.com", "demo_requested", "--at", at])
+            #expect(r.status != 0)
+            #expect(r.stderr.contains(at.hasPrefix("1900") ? "before the lead was created" : "in the future"), "\(r.stderr)")
+        }
+        let reserved = try p.run(["event", "ada@example.com", "inactivity"])
+        #expect(reserved.status != 0)
+        #expect(reserved.stderr.contains("recorded by Nurture itself"), "\(reserved.stderr)")
+        #expect(try p.sql("SELECT count(*) FROM event") == "0")
+        let ok = try p.run(["event", "ada@example.com", "demo_requested"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        // Unchanged rules: a replay of the log agrees with the live score.
+        let dry = try p.run(["rescore", "--dry-run"])
+        #expect(dry.stdout.contains("0 leads would change"), "\(dry.stdout)")
+    }
+
+    @Test func simulateWindowsALeadWithoutAZoneInTheSequencesZone() throws {
+        let p = try NurtureProcess()
+        try FileManager.default.createDirectory(atPath: p.path("sequences"), withIntermediateDirectories: true)
+        try """
+            id: ny
+            persona: cto
+            entry: { require: [email, first_name] }
+            window: { days: [mon, tue, wed, thu, fri], hours: "09:00-17:00", timezone: America/New_York }
+            steps:
+              - { id: welcome, after: 0m, template: cto/whitepaper }
+            """.write(toFile: p.path("sequences/ny.yaml"), atomically: true, encoding: .utf8)
+        var config = try String(contentsOfFile: p.path("nurture.yaml"), encoding: .utf8)
+        config = config.replacingOccurrences(of: "\nsequences: \(NurtureProcess.repository)/sequences\n", with: "\nsequences: sequences\n")
+        try config.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
+        let r = try p.run(["simulate", "ny", "--lead-json", #"{"first_name":"Ada","company":"A","whitepaper_title":"T"}"#,
+                           "--start", "2026-11-23T08:00:00Z", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let sent = lines.first { ($0["kind"] as? String) == "sent" }
+        #expect(sent?["at"] as? String == "2026-11-23T14:00:00Z", "\(r.stdout)")
+    }
+}
+
+extension StateHardeningTests {
+    @Test func theDaemonsLogNamesLeadsByIDNeverByAddress() throws {
+        let p = try NurtureProcess()
+        let port = HTTPProbe.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env") // the python3 that has aiosmtpd (scripts/install-deps.sh)
+        server.arguments = ["python3", NurtureProcess.repository + "/Tests/Support/smtp_server.py", "capture", "--port", "\(port)",
+                            "--rcpt", "gone.person@example.com=550", "--dir", p.directory]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL and a bounded wait: Foundation's waitUntilExit can spin forever on a child like this one.
+        defer { kill(server.processIdentifier, SIGKILL); _ = BoundedPoll.until(timeout: 10) { !server.isRunning } }
+        #expect(BoundedPoll.until(timeout: 10) { SystemdTests.accepts(port: port) })
+        try FileManager.default.createDirectory(atPath: p.path("sequences"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: p.path("templates"), withIntermediateDirectories: true)
+        try """
+            database: var/nurture.sqlite
+            sequences: sequences
+            templates: templates
+            timezone: UTC
+            fields: [first_name]
+            http: { listen: "127.0.0.1:\(HTTPProbe.freePort())", public_url: "http://127.0.0.1:1" }
+            transport: smtp://127.0.0.1:\(port)
+            smtp: { starttls: "off" }
+            sender: { name: Log Test, email: log@example.com, postal_address: 1 Test Street }
+            throttle: { min_gap: 1s, max: 100 per 1d, rate: 500/s, domain_rate: 500/s, sunset_after: 100, stale_after: 30d }
+            secrets: { token_key_file: var/token.key }
+            """.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
+        try "id: s\npersona: reader\nsteps:\n  - { id: one, after: 0m, template: step }\n"
+            .write(toFile: p.path("sequences/s.yaml"), atomically: true, encoding: .utf8)
+        try "<html><body>{{{content}}} {{unsubscribe_url}} {{postal_address}}</body></html>\n"
+            .write(toFile: p.path("templates/_layout.html"), atomically: true, encoding: .utf8)
+        try "{{{content}}}\n{{unsubscribe_url}}\n{{postal_address}}\n".write(toFile: p.path("templates/_layout.txt"), atomically: true, encoding: .utf8)
+        try "---\nsubject: Hi {{first_name}}\n---\nHello.\n".write(toFile: p.path("templates/step.md"), atomically: true, encoding: .utf8)
+        let added = try p.run(["lead", "add", "gone.person@example.com", "--persona", "reader", "--consent", "form", "--field", "first_name=Gone"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let serve = try p.start(["serve"])
+        let bounced = BoundedPoll.until(timeout: 30) { (try? p.sql("SELECT count(*) FROM suppression WHERE reason = 'bounced'")) == "1" }
+        serve.kill(SIGTERM)
+        _ = serve.wait()
+        #expect(bounced, "\(serve.stderr())")
+        let log = serve.stderr()
+        #expect(log.contains("hard bounce"), "\(log)")
+        #expect(log.contains("lead=1"), "\(log)")
+        #expect(!log.contains("gone.person"), "\(log)")
+    }
+}
