@@ -34,7 +34,11 @@ struct ErasureKey: @unchecked Sendable {
         var hex: String
         if let text = try? String(contentsOfFile: file, encoding: .utf8) {
             hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let legacy, legacy != hex { throw LoadError.conflicting(file) }
+            // A differing key in the database only matters once it hashed an erased address; a new database's
+            // random one (first `serve` after `make install` put the key file in place) simply gives way.
+            if let legacy, legacy != hex, try pool.read({ db in try Bool.fetchOne(db, sql: SQL.hasErasedSuppressions) }) == true {
+                throw LoadError.conflicting(file)
+            }
         } else if FileManager.default.fileExists(atPath: file) {
             throw LoadError.unreadable(file, "not readable")
         } else {

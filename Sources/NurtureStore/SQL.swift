@@ -8,6 +8,7 @@ enum SQL {
     static let isSuppressed = "SELECT EXISTS(SELECT 1 FROM suppression WHERE email_key IN (?, ?))"
     static let erasureKey = "SELECT value FROM meta WHERE key = 'erasure_key'"
     static let deleteLegacyErasureKey = "DELETE FROM meta WHERE key = 'erasure_key'"
+    static let hasErasedSuppressions = "SELECT EXISTS(SELECT 1 FROM suppression WHERE email_key LIKE 'erased:%')"
 
     /// Inserts a lead, or merges new values into it; the address's spelling, consent and engine state (stage, score)
     /// stay as first recorded, so the same file imported twice, or one address in two letter cases, changes nothing.
