@@ -51,19 +51,19 @@ extension SQLiteStore: TrackingStore {
     }
 
     /// False when a read does not answer within 0.9 s (an exclusive lock held elsewhere): `/healthz` answers in time.
+    /// The read runs on a serial queue of its own (a thread of its own), so busy HTTP work cannot delay it.
     public func isReachable() async -> Bool {
-        (try? await offPool { [self] in
-            let answer = Mutex<Int?>(nil)
-            let done = DispatchSemaphore(value: 0)
-            Self.blockingQueue.async { [self] in
-                let ping = try? pool.read { db in try Int.fetchOne(db, sql: SQL.ping) }
-                answer.withLock { $0 = ping }
-                done.signal()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resumed = Mutex(false)
+            let finish: @Sendable (Bool) -> Void = { answer in
+                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: answer) }
             }
-            _ = done.wait(timeout: .now() + .milliseconds(900))
-            return answer.withLock { $0 }
-        }) == 1
+            Self.pinging.async { [self] in finish((try? pool.read { db in try Int.fetchOne(db, sql: SQL.ping) }) == 1) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(900)) { finish(false) }
+        }
     }
+
+    static let pinging = DispatchQueue(label: "nurture.store.ping")
 
     public func outboxDepth() async throws -> [String: Int] {
         try await offPool { [self] in try pool.read { db in
