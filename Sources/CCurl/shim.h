@@ -25,6 +25,9 @@ static inline CURLcode nurture_easy_setopt_read_callback(CURL *handle, curl_read
 static inline CURLcode nurture_easy_setopt_debug_callback(CURL *handle, curl_debug_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);
 }
+static inline CURLcode nurture_easy_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
 static inline CURLcode nurture_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

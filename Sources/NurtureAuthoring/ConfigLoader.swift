@@ -5,7 +5,7 @@ import NurtureCore
 /// Loads `nurture.yaml`: every key is known, typed and located; relative paths resolve against the file's folder.
 public enum ConfigLoader {
     static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
-                          "transport", "smtp", "sender", "throttle", "scoring", "handoff", "secrets", "events"]
+                          "transport", "smtp", "sender", "throttle", "scoring", "handoff", "secrets", "events", "health"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
     /// Relative paths resolve against the config file's folder, except under systemd: data (the database, a file
@@ -82,6 +82,7 @@ public enum ConfigLoader {
            let n = m["time_tolerance"]?.value, let v = r.timeSpan(n, "'events.time_tolerance'") {
             config.eventTimeTolerance = v
         }
+        if let health = top["health"] { readHealth(health.value, into: &config, reader: r) }
         return config
     }
 

@@ -29,6 +29,7 @@ public struct NurtureConfig: Sendable {
     /// `events.time_tolerance`: how far a posted event's time may lie in the future, or before the lead was created
     /// (clock skew between systems); beyond it the event is refused.
     public var eventTimeTolerance = TimeSpan.minutes(5)
+    public var health = HealthSettings()
 
     /// Where sales is told about a lead that crossed the hand-off threshold.
     public struct HandoffSettings: Sendable, Hashable {

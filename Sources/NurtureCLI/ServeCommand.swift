@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Trap stop signals first: from here on SIGTERM means "drain and exit 0", even during start-up.
         let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
+        EarlySignals.replay() // a stop or reload sent while the process was starting
         guard speed >= 1, speed <= 1_000_000 else { throw ValidationError("--speed must be between 1 and 1000000") }
         let path = try options.locate()
         let journal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"].map { !$0.isEmpty } ?? false

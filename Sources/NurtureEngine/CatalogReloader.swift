@@ -28,13 +28,15 @@ public struct CatalogReloader: Sendable {
     @discardableResult
     public func reload() -> Bool {
         let (loaded, diagnostics) = Self.load(configPath: configPath)
-        guard let new = loaded else {
+        guard var new = loaded else {
             for d in diagnostics { logger.error("\(d)") }
             logger.error("reload refused: the new files have errors; still running on the previous ones")
             return false
         }
         for d in diagnostics { logger.warning("\(d)") }
         let old = holder.current
+        let (config, kept) = RestartOnlySettings.keep(old.config, in: new.config)
+        new.config = config
         holder.replace(with: new)
         // Leads of personas whose sequences appeared or changed their gate may enter now.
         let before = Dictionary(uniqueKeysWithValues: old.sequences.map { ($0.sequence.id, $0.sequence) })
@@ -44,8 +46,9 @@ public struct CatalogReloader: Sendable {
         } catch {
             logger.error("reload: cannot mark leads for enrollment: \(error)")
         }
-        if old.config.database != new.config.database || old.config.transport != new.config.transport || old.config.http != new.config.http {
-            logger.warning("reload: database, transport and http settings take effect at the next restart")
+        for key in kept { logger.warning("reload: \(key) changed; it takes effect at the next restart (the running value is kept)") }
+        if old.config.http.publicURL != new.config.http.publicURL {
+            logger.notice("reload: http.public_url is now \(new.config.http.publicURL): mail sent from now on links there; links already sent keep working while their address still reaches this server")
         }
         logger.info("reloaded \(new.sequences.count) sequences and \(new.templates.count) templates")
         return true

@@ -55,30 +55,38 @@ public enum Daemon {
         guard let catalog = loaded else { throw StartError.invalidConfiguration(diagnostics) }
         for d in diagnostics { logger.warning("\(d)") }
         let config = catalog.config
-        let lock = try DaemonLock(path: config.database + ".lock")
+        let lock = try DaemonLock(database: config.database)
         let store = try SQLiteStore(path: config.database, erasureKeyFile: config.erasureKeyFile)
+        UnsubscribeJournalService.applyAtStart(store, scoring: catalog.scoringContext, logger: logger)
         let recovered = try store.recoverInterrupted(now: options.clock.now())
         if recovered > 0 { logger.warning("\(recovered) sends were in flight at the last stop; they will be retried and are marked possibly sent") }
         let signer = try tokenSigner(config, logger: logger)
-        let transport = try makeTransport(config)
+        let health = HealthMonitor(limits: .init(failingAfter: .seconds(config.health.schedulerFailingAfter.seconds)))
+        let transport = try makeTransport(config, progress: { health.progressed() })
         let holder = CatalogHolder(catalog)
-        let scheduler = Scheduler(store: store, transport: transport, catalog: holder, composer: MessageComposer(signer: signer), logger: logger)
+        var settings = Scheduler.Settings()
+        settings.clock = { [clock = options.clock] in clock.now() }
+        let scheduler = Scheduler(store: store, transport: transport, catalog: holder, composer: MessageComposer(signer: signer),
+                                  settings: settings, logger: logger)
         let reloader = CatalogReloader(configPath: options.configPath, holder: holder, store: store, logger: logger)
-        let heartbeat = SchedulerHeartbeat()
         let registry = Self.metricsRegistry
         let clock = options.clock
-        let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, heartbeat: heartbeat,
+        let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, health: health,
                                       now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store) },
                                       api: LeadsAPIBackend(store: store, catalog: holder, clock: clock),
                                       apiToken: try Self.secret(config.secrets.apiToken).map { String(decoding: $0, as: UTF8.self) }, logger: logger)
         let (host, port) = try Self.listenAddress(config.http.listen)
-        // The loop must turn at least four times per watchdog interval, whatever it is waiting for.
+        // Between ticks the loop must turn at least four times per watchdog interval, whatever it is waiting for.
         var poll = options.pollInterval
         if let watchdog = notifier.watchdogInterval { poll = min(poll, watchdog.inSeconds / 4) }
         let sequences = catalog.sequences.count
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            // First, so it is shut down last: it keeps pinging while the others drain.
+            .init(service: WatchdogService(notifier: notifier, health: health, logger: logger), successTerminationBehavior: .ignore),
             .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock, pollInterval: poll * options.speed,
-                                            heartbeat: heartbeat, notifier: notifier, logger: logger),
+                                            health: health, notifier: notifier, logger: logger),
+                  successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: UnsubscribeJournalService(store: store, scoring: { holder.current.scoringContext }, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: ReloadService(reloader: reloader, notifier: notifier, signals: reloadSignals), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: HandoffService(store: store, catalog: holder, transport: transport, clock: options.clock,
@@ -166,10 +174,11 @@ public enum Daemon {
         return try TokenSigner.load(file: path)
     }
 
-    public static func makeTransport(_ config: NurtureConfig) throws -> Transport {
+    /// - Parameter progress: called by the SMTP transport's threads while transfers are in progress.
+    public static func makeTransport(_ config: NurtureConfig, progress: @escaping @Sendable () -> Void = {}) throws -> Transport {
         switch config.transport {
         case .file(let directory): return try FileTransport(directory: directory)
-        case .smtp(let url): return SMTPTransport(settings: try smtpSettings(config, url: url))
+        case .smtp(let url): return SMTPTransport(settings: try smtpSettings(config, url: url), progress: progress)
         }
     }
 

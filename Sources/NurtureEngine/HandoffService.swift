@@ -133,9 +133,11 @@ public struct HandoffService: Service {
             + s.lead.fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
             + ["", "Why:"] + s.ledger.prefix(10).map { "  \(DateText.iso($0.at))  \($0.delta >= 0 ? "+" : "")\($0.delta)  \($0.cause)" }
         let text = lines.joined(separator: "\n")
+        // A notification to our own sales team, not list mail: no List-Unsubscribe (a one-click there would POST to
+        // the site root, or worse, to a lead's token).
         let message = MailMessage(fromName: "Nurture", from: from, toName: nil, to: to, replyTo: nil,
                                   subject: "Sales-ready lead: \(s.lead.email.value) (score \(h.score))", date: clock.now(),
-                                  messageID: "<handoff-\(h.id)@\(from.domain)>", unsubscribeURL: config.http.publicURL,
+                                  messageID: "<handoff-\(h.id)@\(from.domain)>", unsubscribeURL: nil,
                                   text: text, html: "<pre>" + HTMLEscape.escaped(text) + "</pre>")
         let out = OutgoingMessage(outboxID: 0, messageID: message.messageID, envelopeFrom: from, recipient: to, subject: message.subject,
                                   data: MIMEBuilder.build(message))

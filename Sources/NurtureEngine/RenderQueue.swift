@@ -18,6 +18,9 @@ final class RenderQueue: @unchecked Sendable { // the semaphores are thread-safe
         ready[i].signal()
     }
 
+    /// True once group i is rendered (never waits).
+    func isReady(_ i: Int) -> Bool { slots.withLock { $0[i] != nil } }
+
     /// Group i, waiting for it if it is still being rendered. May be called more than once per group.
     func take(_ i: Int) -> Scheduler.RenderedGroup {
         ready[i].wait()

@@ -12,6 +12,9 @@ public actor Scheduler {
         public var dueBatch = 500
         public var intakeBatch = 1_000
         public var retry = RetryPolicy()
+        /// When results are recorded (`sent_at` is each group's return, not the tick's start); nil keeps the tick's
+        /// time, as a manual clock does not move during a tick anyway.
+        public var clock: (@Sendable () -> Date)?
         public init() {}
     }
 
@@ -31,7 +34,7 @@ public actor Scheduler {
             public var leadID: Int64?
         }
         public var entries: [Entry] = []
-        /// True when a batch was full: run again without sleeping.
+        /// True when a batch was full and nothing but work waits: run again without sleeping.
         public var moreWork = false
         /// Set when the global rate stopped the tick: due sends are waiting for this moment, not for their due time.
         public var wakeAt: Date?
@@ -149,7 +152,6 @@ public actor Scheduler {
         let due = try store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
         guard !due.isEmpty else { return }
         report.dueQuery = ContinuousClock.now - started
-        if due.count == settings.dueBatch { report.moreWork = true }
         let priority = Dictionary(uniqueKeysWithValues: catalog.sequences.map { ($0.sequence.id, $0.sequence.priority) })
         // Higher-priority sequences first, then oldest first: when two sequences compete for a lead, priority wins.
         let ordered = due.sorted { (priority[$0.sequenceID] ?? 0, $1.dueAt) > (priority[$1.sequenceID] ?? 0, $0.dueAt) }
@@ -208,39 +210,65 @@ public actor Scheduler {
             }
         }
         try await deliver(sends, decided: outcomes, catalog, now: now, report: &report)
+        // A full batch means more is due now, unless the global rate stopped it: then it waits for the next token
+        // (running again at once re-read the same batch at a full core).
+        if due.count == settings.dueBatch && report.wakeAt == nil { report.moreWork = true }
     }
 
     /// Sends in groups of the transport's width: each group is committed as `sending` before its transfer, so a
-    /// crash leaves at most one group "possibly sent" (two when the transport overlaps groups); a group's results
-    /// and a later group's claim share one commit. Groups are rendered on every core while earlier ones transfer.
+    /// crash leaves at most one group "possibly sent" (two when the transport overlaps groups). A group is claimed
+    /// only once rendered — with an earlier group's results when it is ready by then (one commit), else just before
+    /// its transfer — so an unsubscribe during rendering cancels it before it can be claimed. Groups are rendered on
+    /// every core while earlier ones transfer. Each group's results are stamped with the time they came back.
     private func deliver(_ sends: [(DueSend, NurtureSequence, Step)], decided: [DispatchOutcome], _ catalog: Catalog, now: Date,
                          report: inout Report) async throws {
         let width = max(1, transport.groupWidth)
         let groups = stride(from: 0, to: sends.count, by: width).map { Array(sends[$0..<min($0 + width, sends.count)]) }
-        let ahead = transport.overlapsGroups ? 2 : 1 // groups claimed before the first transfer starts
-        let claimed = try store.apply(decided + groups.prefix(ahead).joined().map { .claim(outboxID: $0.0.outboxID) }, now: now)
+        let ahead = transport.overlapsGroups ? 2 : 1 // groups claimed before the first transfer ends
+        if !decided.isEmpty { try store.apply(decided, now: now) }
         guard !groups.isEmpty else { return }
         let (store, retry, composer) = (self.store, settings.retry, self.composer)
+        let clock = settings.clock ?? { now }
+        let gate = store as? UnsubscribeGate
         let scoring = catalog.scoringContext
         let rendered = RenderQueue(count: groups.count)
         async let rendering: Void = Self.render(groups, composer: composer, catalog: catalog, now: now, into: rendered)
         // Filled on the transport's thread, read back here once it is done.
-        let state = Mutex<DeliveryState>(DeliveryState(claimed: claimed))
+        let state = Mutex<DeliveryState>(DeliveryState())
         await transport.run(groups: groups.count, perDomain: catalog.config.throttle.domainConcurrency, prepare: { i in
             let group = rendered.take(i)
+            guard let claimedBefore = state.withLock({ $0.error == nil ? $0.claimedGroups.contains(i) : nil }) else { return [] }
+            if !claimedBefore {
+                do {
+                    let claimed = try store.apply(groups[i].map { .claim(outboxID: $0.0.outboxID) }, now: clock())
+                    state.withLock { $0.claimed.formUnion(claimed); $0.claimedGroups.insert(i) }
+                } catch {
+                    state.withLock { $0.error = error }
+                    return []
+                }
+            }
+            // Read last, just before the transfer: an unsubscribe answered (journaled) after the claim still stops it.
+            let held = gate?.pendingUnsubscribes() ?? []
             return state.withLock { s in
                 // An earlier commit failed: nothing new starts (later groups were never claimed). A send that
                 // could not be claimed was cancelled meanwhile (an unsubscribe): it never goes out either.
                 guard s.error == nil else { return [] }
-                s.sending[i] = group.composed.filter { s.claimed.contains($0.0.outboxID) }
+                let claimed = group.composed.filter { s.claimed.contains($0.0.outboxID) }
+                s.sending[i] = claimed.filter { !held.contains($0.0.leadID) }
+                s.held[i] = claimed.filter { held.contains($0.0.leadID) }.map(\.0.outboxID)
                 s.transferred.formUnion(s.sending[i]!.map(\.0.outboxID))
                 return s.sending[i]!.map(\.2)
             }
         }, finish: { i, delivered in
-            guard let sending = state.withLock({ $0.sending.removeValue(forKey: i) }) else { return }
+            guard let (sending, held) = state.withLock({ s in
+                s.sending.removeValue(forKey: i).map { ($0, s.held.removeValue(forKey: i) ?? []) }
+            }) else { return }
+            let at = clock()
             let group = rendered.take(i)
             var results = group.failed
             var entries = group.entries
+            // Claimed, then held back by an unsubscribe not yet in the database: released, and cancelled when it lands.
+            results += held.map { .deferred(outboxID: $0, retryAt: at, error: "an unsubscribe is being recorded") }
             for ((d, sequence, message), result) in zip(sending, delivered) {
                 let (outcome, entry) = Self.outcome(of: result, for: d, sequence: sequence, message: message, catalog, retry: retry, now: now)
                 results.append(outcome)
@@ -251,10 +279,15 @@ public actor Scheduler {
                 state.withLock { $0.entries += entries; $0.uncommitted += results }
                 return
             }
-            let nextClaims = i + ahead < groups.count ? groups[i + ahead].map(\.0.outboxID) : []
+            let next = i + ahead
+            let nextClaims = next < groups.count && rendered.isReady(next) ? groups[next].map(\.0.outboxID) : []
             do {
-                let claimed = try store.complete(results, thenClaim: nextClaims, now: now, scoring: scoring)
-                state.withLock { $0.entries += entries; $0.claimed.formUnion(claimed) }
+                let claimed = try store.complete(results, thenClaim: nextClaims, now: at, scoring: scoring)
+                state.withLock { s in
+                    s.entries += entries
+                    s.claimed.formUnion(claimed)
+                    if !nextClaims.isEmpty { s.claimedGroups.insert(next) }
+                }
             } catch {
                 state.withLock { $0.error = error; $0.entries += entries; $0.uncommitted += results }
             }
@@ -278,9 +311,13 @@ public actor Scheduler {
 
     /// What the delivery callbacks share across the transport's thread.
     struct DeliveryState: Sendable {
-        var claimed: Set<Int64>
+        var claimed: Set<Int64> = []
+        /// Groups whose claim is committed (with an earlier group's results, or in their own `prepare`).
+        var claimedGroups: Set<Int> = []
         /// Each group's messages as they went to the transport (the claimed ones).
         var sending: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
+        /// Claimed sends of each group held back because their lead's unsubscribe is still in the journal.
+        var held: [Int: [Int64]] = [:]
         /// Every send handed to the transport.
         var transferred: Set<Int64> = []
         var entries: [Report.Entry] = []

@@ -14,32 +14,39 @@ public struct SchedulerService: Service {
     let clock: NurtureClock
     /// In the clock's time; a scaled demo clock gets a proportionally longer one.
     let pollInterval: TimeInterval
-    let heartbeat: SchedulerHeartbeat
+    let health: HealthMonitor
     let notifier: SystemdNotifier?
     let logger: Logger
 
-    /// - Parameter notifier: gets WATCHDOG=1 from this loop (so a stuck scheduler is restarted) and a STATUS line.
+    /// - Parameters:
+    ///   - health: told of every turn and every tick's success or failure (the watchdog and `/healthz` read it).
+    ///   - notifier: gets a STATUS line now and then.
     public init(scheduler: Scheduler, store: SchedulerStore, clock: NurtureClock, pollInterval: TimeInterval,
-                heartbeat: SchedulerHeartbeat = SchedulerHeartbeat(), notifier: SystemdNotifier? = nil, logger: Logger) {
+                health: HealthMonitor = HealthMonitor(), notifier: SystemdNotifier? = nil, logger: Logger) {
         self.scheduler = scheduler
         self.store = store
         self.clock = clock
         self.pollInterval = pollInterval
-        self.heartbeat = heartbeat
+        self.health = health
         self.notifier = notifier
         self.logger = logger
     }
 
     public func run() async throws {
         var lastSend: Date?
+        var lastStatus: ContinuousClock.Instant?
         var failing: (reason: String, ticks: Int)? // a failure is logged once, then its end: not every second
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            heartbeat.beat()
-            if let notifier, notifier.watchdogIfDue() { notifier.status(statusLine(lastSend: lastSend)) }
+            health.progressed()
+            if let notifier, notifier.isActive, lastStatus.map({ .now - $0 >= .seconds(5) }) ?? true {
+                lastStatus = .now
+                notifier.status(statusLine(lastSend: lastSend))
+            }
             let now = clock.now()
             var wake = now.addingTimeInterval(pollInterval)
             do {
                 let report = try await scheduler.tick(now: now)
+                health.tickSucceeded()
                 if let f = failing {
                     logger.notice("scheduler recovered after \(f.ticks) failed ticks")
                     failing = nil
@@ -51,6 +58,7 @@ public struct SchedulerService: Service {
                 if let due = try store.nextDueAt(), due > now { wake = min(wake, due) }
             } catch {
                 let reason = LogRedaction.addresses("\(error)")
+                health.tickFailed(reason)
                 if failing?.reason != reason {
                     logger.error("scheduler tick failed: \(reason); retrying every \(pollInterval) s, delivered results kept until they commit")
                     failing = (reason, 0)

@@ -105,7 +105,8 @@ public enum Simulation {
                                   detail: e.kind == .sent ? "" : e.detail, subject: e.subject))
             }
             var candidates: [Date] = pending.compactMap(eventTime).filter { $0 > now }
-            if let due = try store.nextDueAt() { candidates.append(max(due, now)) }
+            // Due sends the global rate held back wait for its next token, not for their due time.
+            if let due = try store.nextDueAt() { candidates.append(max(due, report.wakeAt ?? now)) }
             if let wake = report.wakeAt { candidates.append(wake) }
             guard let next = candidates.min(), next <= end, next > now || report.moreWork else { break }
             now = next

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// sd_notify without libsystemd: one datagram per message to the socket named by `$NOTIFY_SOCKET` (a leading
 /// `@` names the abstract namespace). Does nothing when not started by systemd. The variables are removed from
@@ -8,7 +7,6 @@ public final class SystemdNotifier: Sendable {
     let socketPath: String?
     /// `$WATCHDOG_USEC`, when the watchdog is meant for this process (`$WATCHDOG_PID` unset or ours).
     public let watchdogInterval: Duration?
-    private let lastPing = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
@@ -37,20 +35,8 @@ public final class SystemdNotifier: Sendable {
 
     public func status(_ text: String) { send("STATUS=\(Self.oneLine(text))") }
 
-    /// Called from the scheduler loop on every turn: pings when half the interval has passed, so only a loop
-    /// that stopped turning lets the watchdog fire. Returns true when it pinged.
-    @discardableResult
-    public func watchdogIfDue() -> Bool {
-        guard let interval = watchdogInterval else { return false }
-        let due = lastPing.withLock { last in
-            let now = ContinuousClock.now
-            if let last, now - last < interval / 2 { return false }
-            last = now
-            return true
-        }
-        if due { send("WATCHDOG=1") }
-        return due
-    }
+    /// One `WATCHDOG=1`; `WatchdogService` decides when, from the daemon's health.
+    public func watchdog() { if watchdogInterval != nil { send("WATCHDOG=1") } }
 
     static func oneLine(_ s: String) -> String { s.split(whereSeparator: \.isNewline).joined(separator: " ") }
 

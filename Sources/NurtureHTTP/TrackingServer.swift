@@ -29,7 +29,7 @@ public struct TrackingServer: Sendable {
     let store: TrackingStore
     let signer: TokenSigner
     let site: @Sendable () -> Site
-    let heartbeat: SchedulerHeartbeat
+    let health: HealthMonitor
     let now: @Sendable () -> Date
     let metricsText: @Sendable () async -> [UInt8]
     let batcher: EventBatcher
@@ -43,13 +43,13 @@ public struct TrackingServer: Sendable {
     /// - Parameters:
     ///   - now: the engine's clock (a demo clock may run faster than real time).
     ///   - metricsText: the Prometheus exposition, rendered by whoever owns the registry.
-    public init(store: TrackingStore, signer: TokenSigner, site: @escaping @Sendable () -> Site, heartbeat: SchedulerHeartbeat,
+    public init(store: TrackingStore, signer: TokenSigner, site: @escaping @Sendable () -> Site, health: HealthMonitor,
                 now: @escaping @Sendable () -> Date, metricsText: @escaping @Sendable () async -> [UInt8],
                 api: LeadsAPI? = nil, apiToken: String? = nil, logger: Logger) {
         self.store = store
         self.signer = signer
         self.site = site
-        self.heartbeat = heartbeat
+        self.health = health
         self.now = now
         self.metricsText = metricsText
         self.batcher = EventBatcher(store: store, site: site)
@@ -70,19 +70,13 @@ public struct TrackingServer: Sendable {
         router.head("/c/:token") { request, context in try await self.click(request, context) }
         router.get("/u/:token") { request, context in await self.unsubscribePage(request, context) }
         router.post("/u/:token") { request, context in await self.unsubscribe(request, context) }
-        router.get("/healthz") { _, _ in await self.health() }
+        router.get("/healthz") { _, _ in await self.healthCheck() }
         let v1 = router.group("/api/v1")
         v1.post("/leads") { request, context in await self.apiCall(request, context) { api, body in await api.upsertLead(body) } }
         v1.post("/events") { request, context in await self.apiCall(request, context) { api, body in await api.recordEvent(body) } }
-        v1.get("/leads/:email") { request, context in
-            await self.apiCall(request, context) { api, _ in await api.lead(context.parameters.get("email") ?? "") }
-        }
-        v1.get("/leads/:email/export") { request, context in
-            await self.apiCall(request, context) { api, _ in await api.export(context.parameters.get("email") ?? "") }
-        }
-        v1.delete("/leads/:email") { request, context in
-            await self.apiCall(request, context) { api, _ in await api.erase(context.parameters.get("email") ?? "") }
-        }
+        v1.get("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.lead(email) } }
+        v1.get("/leads/:email/export") { request, context in await self.leadCall(request, context) { api, email in await api.export(email) } }
+        v1.delete("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.erase(email) } }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(bytes: await self.metricsText())))
@@ -112,7 +106,7 @@ public struct TrackingServer: Sendable {
         var headers = Self.noCache
         headers[.contentType] = "image/gif"
         let response = Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Self.gif)))
-        guard let raw = context.parameters.get("token"), raw.hasSuffix(".gif"),
+        guard let raw = PathParameter.get("token", context), raw.hasSuffix(".gif"),
               let token = signer.verify(raw.dropLast(4), purpose: .open) else { return response }
         do {
             guard let message = try await store.trackedMessage(token.outboxID) else { return response }
@@ -131,7 +125,7 @@ public struct TrackingServer: Sendable {
 
     /// Redirects only to the message's own stored link; anything else is a 404 that records nothing.
     func click(_ request: Request, _ context: TrackingContext) async throws -> Response {
-        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .click) else { return Self.notFound }
+        guard let raw = PathParameter.get("token", context), let token = signer.verify(raw, purpose: .click) else { return Self.notFound }
         let message: TrackedMessage
         do {
             guard let found = try await store.trackedMessage(token.outboxID) else { return Self.notFound }
@@ -162,7 +156,7 @@ public struct TrackingServer: Sendable {
 
     func unsubscribePage(_ request: Request, _ context: TrackingContext) async -> Response {
         let siteNow = site()
-        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .unsubscribe) else {
+        guard let raw = PathParameter.get("token", context), let token = signer.verify(raw, purpose: .unsubscribe) else {
             return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
         }
         do {
@@ -181,7 +175,7 @@ public struct TrackingServer: Sendable {
     /// RFC 8058: the POST unsubscribes at once and answers 200 (never a redirect), committed before the reply.
     func unsubscribe(_ request: Request, _ context: TrackingContext) async -> Response {
         let siteNow = site()
-        guard let raw = context.parameters.get("token"), let token = signer.verify(raw, purpose: .unsubscribe) else {
+        guard let raw = PathParameter.get("token", context), let token = signer.verify(raw, purpose: .unsubscribe) else {
             return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
         }
         let body: [UInt8]
@@ -247,6 +241,14 @@ public struct TrackingServer: Sendable {
         return Self.json(await handler(api, body))
     }
 
+    /// An API call on `/leads/{email}`, with the address percent-decoded once.
+    func leadCall(_ request: Request, _ context: TrackingContext, _ handler: @Sendable (LeadsAPI, String) async -> APIResponse) async -> Response {
+        await apiCall(request, context) { api, _ in
+            guard let email = PathParameter.get("email", context) else { return .error(400, "malformed percent-encoding in the address") }
+            return await handler(api, email)
+        }
+    }
+
     static func json(_ r: APIResponse) -> Response {
         Response(status: .init(code: r.status), headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
@@ -254,15 +256,20 @@ public struct TrackingServer: Sendable {
 
     // MARK: operations
 
-    func health() async -> Response {
+    /// 200 or 503 with the named problems and their reasons; answers within a second whatever holds the database.
+    func healthCheck() async -> Response {
+        var problems = health.report().problems
         let database = await store.isReachable()
-        // The scheduler loop wakes at least every poll interval; a minute without a beat means it is stuck.
-        let scheduler = heartbeat.age.map { $0 < .seconds(60) } ?? false
-        let ok = database && scheduler
-        let body = "{\"status\":\"\(ok ? "ok" : "unavailable")\",\"database\":\"\(database ? "ok" : "unreachable")\","
-            + "\"scheduler\":\"\(scheduler ? "ok" : "stalled")\"}\n"
-        return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
+        if !database { problems.append(.init(.databaseUnreachable, reason: "the database did not answer a read within 0.9 s")) }
+        let report = HealthReport(problems: problems)
+        let scheduler = report.has(.schedulerStalled) ? "stalled" : report.has(.schedulerFailing) ? "failing" : "ok"
+        let body: [String: Any] = [
+            "status": report.isHealthy ? "ok" : "unavailable", "database": database ? "ok" : "unreachable", "scheduler": scheduler,
+            "problems": report.problems.map { ["name": $0.condition.name, "reason": $0.reason] },
+        ]
+        let json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return Response(status: report.isHealthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: Array(json) + [0x0A])))
     }
 
     // MARK: helpers

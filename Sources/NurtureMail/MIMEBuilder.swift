@@ -13,8 +13,10 @@ public enum MIMEBuilder {
         head.append("Date: " + rfc5322Date(m.date))
         head.append("Message-ID: " + HeaderText.safe(m.messageID))
         head.append("MIME-Version: 1.0")
-        head.append(fold("List-Unsubscribe", "<\(HeaderText.safe(m.unsubscribeURL))>"))
-        head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        if let unsubscribe = m.unsubscribeURL {
+            head.append(fold("List-Unsubscribe", "<\(HeaderText.safe(unsubscribe))>"))
+            head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        }
         head.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
         var out: [UInt8] = []
         out.reserveCapacity(1_024 + (m.text.utf8.count + m.html.utf8.count) * 11 / 10)

@@ -12,13 +12,14 @@ public struct MailMessage: Sendable {
     public var date: Date
     /// `<…@domain>`, stable per send so a retry carries the same id.
     public var messageID: String
-    /// RFC 2369 / RFC 8058 one-click unsubscribe URL.
-    public var unsubscribeURL: String
+    /// RFC 2369 / RFC 8058 one-click unsubscribe URL; nil for mail that is not nurturing (the hand-off to sales),
+    /// which then carries no List-Unsubscribe headers at all.
+    public var unsubscribeURL: String?
     public var text: String
     public var html: String
 
     public init(fromName: String, from: EmailAddress, toName: String?, to: EmailAddress, replyTo: EmailAddress?, subject: String,
-                date: Date, messageID: String, unsubscribeURL: String, text: String, html: String) {
+                date: Date, messageID: String, unsubscribeURL: String?, text: String, html: String) {
         self.fromName = fromName
         self.from = from
         self.toName = toName

@@ -15,9 +15,11 @@ public final class SMTPTransport: Transport {
     public var overlapsGroups: Bool { true }
     private let worker: CurlWorker
 
-    public init(settings: SMTPSettings) {
+    /// - Parameter progress: called from the transport's threads at least once a second while transfers are in
+    ///   progress, even while a server is silent within its timeout: the daemon's health sees a transfer alive.
+    public init(settings: SMTPSettings, progress: @escaping @Sendable () -> Void = {}) {
         concurrency = max(1, settings.connections)
-        worker = CurlWorker(settings: settings)
+        worker = CurlWorker(settings: settings, progress: progress)
     }
 
     public func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
@@ -49,6 +51,12 @@ public final class SMTPTransport: Transport {
             return .temporaryFailure("curl error \(code.rawValue): \(String(cString: curl_easy_strerror(code)))")
         }
     }
+}
+
+/// The transport's progress callback, reached from libcurl's C progress callback through an unmanaged pointer.
+final class ProgressSink: Sendable {
+    let call: @Sendable () -> Void
+    init(_ call: @escaping @Sendable () -> Void) { self.call = call }
 }
 
 /// Per-transfer state reached from libcurl's C callbacks through an unmanaged pointer.
@@ -83,14 +91,19 @@ final class CurlWorker: @unchecked Sendable {
     private let jobs = Mutex<[Job]>([])
     private let wakeUp = DispatchSemaphore(value: 0)
     private let lanes: [CurlLane]
+    /// Referenced (unretained) by every easy handle, which live as long as the worker.
+    private let sink: ProgressSink
     private static let global: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    init(settings: SMTPSettings) {
+    init(settings: SMTPSettings, progress: @escaping @Sendable () -> Void) {
         _ = Self.global
         let width = max(1, settings.connections)
         let count = min(width, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let sink = ProgressSink(progress)
+        self.sink = sink
         lanes = (0..<count).map { lane in
-            CurlLane(handles: stride(from: lane, to: width, by: count).map { _ in Self.makeEasyHandle(settings) }, number: lane)
+            CurlLane(handles: stride(from: lane, to: width, by: count).map { _ in Self.makeEasyHandle(settings, progress: sink) }, number: lane,
+                     progress: progress)
         }
         let thread = Thread { [self] in self.loop() }
         thread.name = "nurture-smtp"
@@ -124,7 +137,8 @@ final class CurlWorker: @unchecked Sendable {
     }
 
     /// Options that stay the same for every message on a handle (and so on its connection).
-    static func makeEasyHandle(_ settings: SMTPSettings) -> UnsafeMutableRawPointer {
+    /// - Parameter progress: kept alive by the caller for as long as the handle (the worker's, for the process).
+    static func makeEasyHandle(_ settings: SMTPSettings, progress: ProgressSink) -> UnsafeMutableRawPointer {
         guard let h = curl_easy_init() else { fatalError("curl_easy_init failed") }
         let url = settings.url.hasSuffix("/") ? settings.url + settings.heloName : settings.url + "/" + settings.heloName
         _ = nurture_easy_setopt_string(h, CURLOPT_URL, url)
@@ -152,6 +166,14 @@ final class CurlWorker: @unchecked Sendable {
             }
             transfer.offset += n
             return n
+        }
+        // libcurl waits for the reply after DATA inside curl_multi_perform (a blocking wait for SMTP), calling this
+        // about once a second meanwhile: the only sign that a transfer waiting on a slow relay is alive.
+        _ = nurture_easy_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+        _ = nurture_easy_setopt_pointer(h, CURLOPT_XFERINFODATA, Unmanaged.passUnretained(progress).toOpaque())
+        _ = nurture_easy_setopt_xferinfo_callback(h) { sink, _, _, _, _ in
+            if let sink { Unmanaged<ProgressSink>.fromOpaque(sink).takeUnretainedValue().call() }
+            return 0
         }
         // Verbose mode only feeds this callback (nothing is printed): it tells which command a reply answers.
         _ = nurture_easy_setopt_long(h, CURLOPT_VERBOSE, 1)
@@ -221,9 +243,11 @@ final class CurlLane: @unchecked Sendable { // its handles are only touched on i
     private let groups = Mutex<[TransferGroup]>([])
     private let wakeUp = DispatchSemaphore(value: 0)
     private let handles: [UnsafeMutableRawPointer]
+    private let progress: @Sendable () -> Void
 
-    init(handles: [UnsafeMutableRawPointer], number: Int) {
+    init(handles: [UnsafeMutableRawPointer], number: Int, progress: @escaping @Sendable () -> Void) {
         self.handles = handles
+        self.progress = progress
         let thread = Thread { [self] in self.loop(self.handles) }
         thread.name = "nurture-smtp-\(number)"
         thread.start()
@@ -263,6 +287,7 @@ final class CurlLane: @unchecked Sendable { // its handles are only touched on i
             }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
+            progress() // this loop turns at least once a second (the poll below), however slow the server
             var left: Int32 = 0
             while let msg = curl_multi_info_read(multi, &left) {
                 guard msg.pointee.msg == CURLMSG_DONE, let h = msg.pointee.easy_handle, let (transfer, recipients) = active[h] else { continue }

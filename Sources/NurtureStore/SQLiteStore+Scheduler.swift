@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import NurtureCore
 
-extension SQLiteStore: SchedulerStore {
+extension SQLiteStore: SchedulerStore, UnsubscribeGate {
     /// Standard events that are not custom funnel events (they never trigger `on:` exits by name alone).
     static let engagementTypes: Set<String> = ["open", "click"]
 
@@ -82,7 +82,8 @@ extension SQLiteStore: SchedulerStore {
     }
 
     public func dueSends(at now: Date, limit: Int, recentSince: Date) throws -> [DueSend] {
-        try pool.read { db in
+        let held = pendingUnsubscribes() // answered unsubscribes not yet in the suppression table count as suppressed
+        return try pool.read { db in
             let rows = try Row.fetchAll(db, sql: SQL.dueSends, arguments: [Self.millis(now), limit])
             guard !rows.isEmpty else { return [] }
             let leadIDs = Array(Set(rows.map { $0["lead_id"] as Int64 }))
@@ -124,16 +125,24 @@ extension SQLiteStore: SchedulerStore {
                     outboxID: row["id"], enrollmentID: enrollmentID, leadID: leadID, lead: try Self.lead(from: row),
                     sequenceID: sequenceID, stepID: row["step_id"], dueAt: Self.date(row["due_at"]), attempts: row["attempts"],
                     messageID: row["message_id"], possiblySent: row["possibly_sent"],
-                    firstAttemptAt: (row["first_attempt_at"] as Int64?).map(Self.date), enrolledAt: enrolledAt, suppressed: row["suppressed"],
+                    firstAttemptAt: (row["first_attempt_at"] as Int64?).map(Self.date), enrolledAt: enrolledAt, suppressed: row["suppressed"] || held.contains(leadID),
                     doneSteps: done[enrollmentID] ?? [], engagement: engagement, eventsSinceEnrollment: custom,
                     recentSends: recent[leadID] ?? [], sendsSinceEngagement: unengaged[leadID] ?? 0)
             }
         }
     }
 
+    /// Claims a send unless its lead has an unsubscribe waiting in the journal; true when claimed.
+    private func claim(_ db: Database, _ id: Int64, now: Int64, held: Set<Int64>) throws -> Bool {
+        if !held.isEmpty, let lead = try Int64.fetchOne(db, sql: SQL.leadOfSend, arguments: [id]), held.contains(lead) { return false }
+        try db.cachedStatement(sql: SQL.claim).execute(arguments: ["now": now, "id": id])
+        return db.changesCount > 0
+    }
+
     @discardableResult
     public func apply(_ outcomes: [DispatchOutcome], now: Date) throws -> Set<Int64> {
         let t = Self.millis(now)
+        let held = pendingUnsubscribes()
         return try writeProgress { db in
             var claimed: Set<Int64> = []
             for outcome in outcomes {
@@ -147,8 +156,7 @@ extension SQLiteStore: SchedulerStore {
                     try db.cachedStatement(sql: SQL.resolve).execute(arguments: ["cancelled", reason, t, id])
                     try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead), now: t)
                 case let .claim(id):
-                    try db.cachedStatement(sql: SQL.claim).execute(arguments: ["now": t, "id": id])
-                    if db.changesCount > 0 { claimed.insert(id) }
+                    if try claim(db, id, now: t, held: held) { claimed.insert(id) }
                 }
             }
             return claimed
@@ -186,11 +194,9 @@ extension SQLiteStore: SchedulerStore {
                     }
                 }
             }
+            let held = pendingUnsubscribes()
             var claimed: Set<Int64> = []
-            for id in claims {
-                try db.cachedStatement(sql: SQL.claim).execute(arguments: ["now": t, "id": id])
-                if db.changesCount > 0 { claimed.insert(id) }
-            }
+            for id in claims where try claim(db, id, now: t, held: held) { claimed.insert(id) }
             return claimed
         }
     }

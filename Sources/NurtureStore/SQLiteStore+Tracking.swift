@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NurtureCore
+import Synchronization
 
 /// The HTTP side's storage. Every call runs GRDB's synchronous API on a queue of its own (`offPool`): GRDB's
 /// async reads hold a reader connection across an `await`, so under load they and the scheduler's synchronous
@@ -49,27 +50,20 @@ extension SQLiteStore: TrackingStore {
         } }
     }
 
-    public func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult {
-        let t = Self.millis(at)
-        // pool.write runs on the writer at synchronous=FULL: the unsubscribe survives power loss once we reply.
-        return try await offPool { [self] in try pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: SQL.leadOfOutbox, arguments: [outboxID]) else { return .unknownMessage }
-            let leadID: Int64 = row["lead_id"], key: String = row["email_key"]
-            try db.cachedStatement(sql: SQL.suppressKey).execute(arguments: [key, "unsubscribed", t])
-            guard db.changesCount > 0 else { return .alreadyUnsubscribed }
-            try db.cachedStatement(sql: SQL.insertEngagement).execute(arguments: [
-                leadID, outboxID, nil, nil, "unsubscribe", 0, t, "{\"via\":" + JSONText.quoted(via) + "}",
-            ])
-            try score(db, leadID: leadID, type: "unsubscribe", machine: false, cause: "unsubscribe (\(via))",
-                      eventID: db.lastInsertedRowID, at: at, context: scoring)
-            try end(db, EnrollmentEnd(enrollmentID: 0, leadID: leadID, reason: "unsubscribed", handoff: false, allOfLead: true), now: t)
-            return .unsubscribed
-        } }
+    /// False when a read does not answer within 0.9 s (an exclusive lock held elsewhere): `/healthz` answers in time.
+    /// The read runs on a serial queue of its own (a thread of its own), so busy HTTP work cannot delay it.
+    public func isReachable() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resumed = Mutex(false)
+            let finish: @Sendable (Bool) -> Void = { answer in
+                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: answer) }
+            }
+            Self.pinging.async { [self] in finish((try? pool.read { db in try Int.fetchOne(db, sql: SQL.ping) }) == 1) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(900)) { finish(false) }
+        }
     }
 
-    public func isReachable() async -> Bool {
-        (try? await offPool { [self] in try pool.read { db in try Int.fetchOne(db, sql: SQL.ping) } }) == 1
-    }
+    static let pinging = DispatchQueue(label: "nurture.store.ping")
 
     public func outboxDepth() async throws -> [String: Int] {
         try await offPool { [self] in try pool.read { db in

@@ -10,6 +10,8 @@ public final class SQLiteStore: LeadStore, Sendable {
     let instanceID: String
     /// Erased addresses stay suppressed as HMAC(key, address), never in clear; the key is in a secret file.
     let erasureKey: ErasureKey
+    /// One-click unsubscribes recorded while the writer was busy, not yet in the database.
+    public let unsubscribes: UnsubscribeJournal
 
     public enum OpenError: Error, CustomStringConvertible {
         case cannotCreateFolder(String, String)
@@ -27,6 +29,7 @@ public final class SQLiteStore: LeadStore, Sendable {
     /// - Parameter erasureKeyFile: `secrets.erasure_key_file`; by default `erasure.key` beside the database.
     public init(path: String, erasureKeyFile: String? = nil) throws {
         self.path = path
+        unsubscribes = UnsubscribeJournal(path: path + ".unsubscribes")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

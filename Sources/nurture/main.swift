@@ -1,3 +1,4 @@
 import NurtureCLI
 
+EarlySignals.catchForServe()
 await NurtureCommand.start()

@@ -4,6 +4,7 @@
   capture  aiosmtpd; saves each message as N.eml plus N.json (envelope) in --dir.
            --tls CERT KEY requires STARTTLS; --auth USER:PASS requires AUTH (PLAIN/LOGIN) over TLS.
            --rcpt ADDR=CODE,CODE,...  answers RCPT for ADDR with these codes in turn (then 250).
+           --data-delay SECONDS waits this long after the final "." before answering (a slow relay).
   drop     a minimal SMTP server that closes the connection in the middle of DATA for the first
            --drops transfers, then accepts and saves like capture.
 
@@ -20,8 +21,8 @@ def save(directory, mail_from, rcpts, data, peer_port=None):
         json.dump({'mail_from': mail_from, 'rcpt_tos': rcpts, 'peer_port': peer_port}, f)
 
 class Capture:
-    def __init__(self, directory, scripts):
-        self.directory, self.scripts = directory, scripts
+    def __init__(self, directory, scripts, data_delay=0):
+        self.directory, self.scripts, self.data_delay = directory, scripts, data_delay
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         queue = self.scripts.get(address.lower())
         if queue:
@@ -32,6 +33,8 @@ class Capture:
         envelope.rcpt_tos.append(address)
         return '250 OK'
     async def handle_DATA(self, server, session, envelope):
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         save(self.directory, envelope.mail_from, envelope.rcpt_tos, envelope.original_content or envelope.content,
              session.peer[1] if session.peer else None)
         return '250 2.0.0 Ok: queued'
@@ -105,6 +108,7 @@ async def main():
     p.add_argument('--auth')
     p.add_argument('--rcpt', action='append', default=[])
     p.add_argument('--drops', type=int, default=1)
+    p.add_argument('--data-delay', type=float, default=0)
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     loop = asyncio.get_running_loop()
@@ -127,7 +131,7 @@ async def main():
         if a.auth:
             user, password = a.auth.split(':', 1)
             kwargs.update(authenticator=Authenticator(user, password), auth_required=True, auth_require_tls=not a.implicit_tls)
-        handler = Capture(a.dir, scripts)
+        handler = Capture(a.dir, scripts, a.data_delay)
         server = await loop.create_server(lambda: SMTP(handler, hostname='capture.test', **kwargs), '127.0.0.1', a.port, ssl=server_ssl)
     print(f'READY {server.sockets[0].getsockname()[1]}', flush=True)
     await server.serve_forever()
