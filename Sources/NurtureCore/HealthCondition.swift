@@ -14,6 +14,8 @@ public struct HealthCondition: Sendable, Hashable {
     public static let schedulerStalled = HealthCondition("scheduler_stalled", stopsWatchdog: true)
     /// Every tick has thrown for longer than `health.scheduler_failing_after`.
     public static let schedulerFailing = HealthCondition("scheduler_failing", stopsWatchdog: true)
+    /// Commits fail for lack of space: delivered results wait in memory; a restart would not help.
+    public static let diskFull = HealthCondition("disk_full", stopsWatchdog: false)
     /// The database does not answer a read.
     public static let databaseUnreachable = HealthCondition("database_unreachable", stopsWatchdog: false)
 }

@@ -41,6 +41,7 @@ public final class HealthMonitor: Sendable {
         state.withLock {
             $0.lastProgress = max($0.lastProgress, now)
             $0.failingSince = nil
+            $0.raised.removeValue(forKey: HealthCondition.diskFull.name)
         }
     }
 
@@ -50,6 +51,18 @@ public final class HealthMonitor: Sendable {
             $0.lastProgress = max($0.lastProgress, now)
             $0.failingSince = $0.failingSince ?? now
             $0.lastError = error
+        }
+    }
+
+    /// A tick's outcome as health sees it: a full disk raises `disk_full` (reported, never "failing", so the
+    /// watchdog does not restart the daemon in a loop it cannot fix); any other error counts toward failing.
+    public func tickFailed(_ error: any Error, at now: ContinuousClock.Instant = .now) {
+        if case StoreFailure.diskFull(let detail) = error {
+            raise(.diskFull, reason: "commits fail for lack of disk space (\(detail)); delivered results are kept until they commit")
+            progressed(at: now)
+        } else {
+            clear(.diskFull)
+            tickFailed(LogRedaction.addresses("\(error)"), at: now)
         }
     }
 

@@ -58,7 +58,7 @@ public struct SchedulerService: Service {
                 if let due = try store.nextDueAt(), due > now { wake = min(wake, due) }
             } catch {
                 let reason = LogRedaction.addresses("\(error)")
-                health.tickFailed(reason)
+                health.tickFailed(error)
                 if failing?.reason != reason {
                     logger.error("scheduler tick failed: \(reason); retrying every \(pollInterval) s, delivered results kept until they commit")
                     failing = (reason, 0)

@@ -209,6 +209,7 @@ enum SQL {
         """
     static let leadOfOutbox = "SELECT o.lead_id, l.email_key FROM outbox o JOIN lead l ON l.id = o.lead_id WHERE o.id = ?"
     static let ping = "SELECT 1"
+    static let leadOfSend = "SELECT lead_id FROM outbox WHERE id = ?"
 
     // MARK: scoring and hand-off
 

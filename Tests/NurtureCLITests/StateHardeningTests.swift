@@ -134,3 +134,57 @@ extension StateHardeningTests {
         #expect(!log.contains("gone.person"), "\(log)")
     }
 }
+
+extension StateHardeningTests {
+    static func run(_ tool: String, _ args: [String]) -> Int32 { (try? Tool.run(tool, args).status) ?? -1 }
+
+    @Test func aFullDiskIsNamedInHealthzAndTheDaemonCatchesUpOnceSpaceIsBackWithoutARestart() throws {
+        let p = try NurtureProcess()
+        let disk = p.path("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        #expect(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", disk]) == 0, "tests run as root and may mount a tmpfs")
+        defer { _ = Self.run("/bin/umount", ["-l", disk]) }
+        let port = HTTPProbe.freePort()
+        try FileManager.default.createDirectory(atPath: p.path("sequences"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: p.path("templates"), withIntermediateDirectories: true)
+        try """
+            database: \(disk)/nurture.sqlite
+            sequences: sequences
+            templates: templates
+            timezone: UTC
+            fields: [first_name]
+            http: { listen: "127.0.0.1:\(port)", public_url: "http://127.0.0.1:\(port)" }
+            transport: file://var/outbox
+            sender: { name: Disk Test, email: disk@example.com, postal_address: 1 Test Street }
+            throttle: { min_gap: 1s, max: 100 per 1d, rate: 500/s, domain_rate: 500/s, sunset_after: 100, stale_after: 30d }
+            secrets: { token_key_file: var/token.key, erasure_key_file: var/erasure.key }
+            """.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
+        try "id: s\npersona: reader\nsteps:\n  - { id: one, after: 0m, template: step }\n  - { id: two, after: 4s, template: step }\n"
+            .write(toFile: p.path("sequences/s.yaml"), atomically: true, encoding: .utf8)
+        try "<html><body>{{{content}}} {{unsubscribe_url}} {{postal_address}}</body></html>\n"
+            .write(toFile: p.path("templates/_layout.html"), atomically: true, encoding: .utf8)
+        try "{{{content}}}\n{{unsubscribe_url}}\n{{postal_address}}\n".write(toFile: p.path("templates/_layout.txt"), atomically: true, encoding: .utf8)
+        try "---\nsubject: Hi {{first_name}}\n---\nHello.\n".write(toFile: p.path("templates/step.md"), atomically: true, encoding: .utf8)
+        #expect(try p.run(["lead", "add", "ada@example.com", "--persona", "reader", "--consent", "form", "--field", "first_name=Ada"]).status == 0)
+        let serve = try p.start(["serve"])
+        defer { serve.kill(SIGTERM); _ = serve.wait() }
+        let http = HTTPProbe(port: port)
+        func mails() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: p.path("var/outbox"))) ?? []).filter { $0.hasSuffix(".eml") }.count }
+        #expect(BoundedPoll.until(timeout: 20) { mails() == 1 }, "\(serve.stderr())")
+        // The disk fills up before step two falls due (4 s after step one).
+        let fd = open(disk + "/filler", O_WRONLY | O_CREAT, 0o600)
+        let chunk = [UInt8](repeating: 0, count: 4096)
+        while write(fd, chunk, chunk.count) > 0 {}
+        close(fd)
+        let reported = BoundedPoll.until(timeout: 20) { (try? http.get("/healthz"))?.text.contains("disk_full") == true }
+        #expect(reported, "\(serve.stderr())")
+        #expect(try http.get("/healthz").status == 503)
+        #expect(mails() == 1)
+        try FileManager.default.removeItem(atPath: disk + "/filler")
+        #expect(BoundedPoll.until(timeout: 20) { mails() == 2 && (try? http.get("/healthz").status) == 200 }, "\(serve.stderr())")
+        let log = serve.stderr()
+        #expect(log.components(separatedBy: "scheduler tick failed").count == 2, "logged once: \(log)")
+        #expect(log.contains("scheduler recovered"), "\(log)")
+        #expect(serve.process.isRunning) // no restart was needed
+    }
+}
