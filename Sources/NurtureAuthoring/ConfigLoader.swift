@@ -102,10 +102,14 @@ public enum ConfigLoader {
             }
         }
         if let n = m["public_url"]?.value, let url = r.singleLine(n, "'http.public_url'") {
-            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.query == nil {
-                config.http.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-            } else {
-                r.error(n, "'http.public_url' must be an http(s) URL such as https://mail.example.com")
+            switch PublicURL.parse(url) {
+            case .success(let parsed):
+                config.http.publicURL = parsed.text
+                if parsed.isPlainHTTPOnTheInternet {
+                    r.warning(n, "'http.public_url' is plain http:// on a public host: mail clients offer one-click unsubscribe (RFC 8058) only over https://")
+                }
+            case .failure(let problem):
+                r.error(n, "bad 'http.public_url' '\(PrintableText.escaped(url))': \(problem); write e.g. https://mail.example.com")
             }
         }
     }
