@@ -221,12 +221,20 @@ public enum ConfigLoader {
     }
 
     /// `20/s`, `600/m`, `5000/h`, returned per second.
+    /// The fastest sending rate accepted, per second.
+    static let maxRate = 10_000.0
+
     static func rate(_ node: Node, _ what: String, reader r: NodeReader) -> Double? {
         guard let text = r.singleLine(node, what) else { return nil }
         let parts = text.split(separator: "/")
         let units: [Substring: Double] = ["s": 1, "m": 60, "h": 3_600]
         guard parts.count == 2, let n = Double(parts[0]), n > 0, n.isFinite, let unit = units[parts[1]] else {
             r.error(node, "\(what) must read like '20/s', '600/m' or '5000/h'")
+            return nil
+        }
+        // Beyond any mail server's acceptance (and far from where token-bucket arithmetic loses precision).
+        guard n / unit <= maxRate, n / unit >= 1.0 / 86_400 else {
+            r.error(node, "\(what) '\(PrintableText.escaped(text, limit: 40))' must be between 1/d and \(Int(maxRate))/s")
             return nil
         }
         return n / unit

@@ -143,7 +143,8 @@ public enum Daemon {
         TrackingServer.Site(senderName: config.sender.name, defaultLocale: config.defaultLocale,
                             policy: MachineSignals.Policy(openWithin: TimeInterval(config.http.machineOpenWithin.seconds),
                                                           clickWithin: TimeInterval(config.http.machineClickWithin.seconds)),
-                            scoring: ScoringContext(config))
+                            scoring: ScoringContext(config),
+                            publicPath: (try? PublicURL.parse(config.http.publicURL).get())?.path ?? "")
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT`.

@@ -17,12 +17,16 @@ public struct TrackingServer: Sendable {
         public var defaultLocale: String
         public var policy: MachineSignals.Policy
         public var scoring: ScoringContext
+        /// The path of `http.public_url` (`/nurture`, or empty): pages link back through the same proxy prefix.
+        public var publicPath: String
 
-        public init(senderName: String, defaultLocale: String, policy: MachineSignals.Policy, scoring: ScoringContext) {
+        public init(senderName: String, defaultLocale: String, policy: MachineSignals.Policy, scoring: ScoringContext,
+                    publicPath: String = "") {
             self.senderName = senderName
             self.defaultLocale = defaultLocale
             self.policy = policy
             self.scoring = scoring
+            self.publicPath = publicPath
         }
     }
 
@@ -38,6 +42,8 @@ public struct TrackingServer: Sendable {
     let apiToken: [UInt8]?
     /// Made once: looking a counter up in the metrics registry per request is work on the hot path.
     let events: EventCounters
+    /// Replays of one token past a few per hour are answered but not stored.
+    let repeats = RepeatLimiter()
     let logger: Logger
 
     /// - Parameters:
@@ -117,6 +123,10 @@ public struct TrackingServer: Sendable {
         do {
             guard let message = try await store.trackedMessage(token.outboxID) else { return response }
             let at = now()
+            guard repeats.admit(.init(outboxID: token.outboxID, kind: 0, link: -1), at: at) else {
+                events.count("open", origin: "repeat")
+                return response
+            }
             var why = MachineSignals.open(userAgent: request.headers[.userAgent], sentAt: message.sentAt, now: at, policy: site().policy)
             if request.method == .head { why = why ?? "HEAD request" }
             let machine = try await batcher.record(TrackedEvent(kind: .open, message: message, at: at, machineReason: why))
@@ -143,6 +153,13 @@ public struct TrackingServer: Sendable {
         guard Int(token.link) < message.links.count else { return Self.notFound }
         let target = message.links[Int(token.link)]
         let at = now()
+        var headers = Self.noCache
+        headers[.location] = target
+        headers[.referrerPolicy] = "no-referrer"
+        guard repeats.admit(.init(outboxID: token.outboxID, kind: 1, link: Int(token.link)), at: at) else {
+            events.count("click", origin: "repeat")
+            return Response(status: .found, headers: headers)
+        }
         let why = MachineSignals.click(method: request.method.rawValue, userAgent: request.headers[.userAgent], sentAt: message.sentAt,
                                        now: at, policy: site().policy)
         do {
@@ -152,9 +169,6 @@ public struct TrackingServer: Sendable {
             // The reader still gets where they were going; the failure is logged.
             logger.error("click not recorded: \(error)")
         }
-        var headers = Self.noCache
-        headers[.location] = target
-        headers[.referrerPolicy] = "no-referrer"
         return Response(status: .found, headers: headers)
     }
 
@@ -236,6 +250,8 @@ public struct TrackingServer: Sendable {
         }
         var body: [UInt8] = []
         if request.method == .post {
+            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+            guard type == "application/json" else { return Self.json(.error(415, "the body must be application/json")) }
             do {
                 body = try await Self.within(.seconds(10)) { Array(buffer: try await request.body.collect(upTo: 64 * 1024)) }
             } catch is TimedOut {
@@ -288,7 +304,8 @@ public struct TrackingServer: Sendable {
                                       body: .init(byteBuffer: ByteBuffer(string: "Temporarily unavailable\n")))
 
     static func page(_ status: HTTPResponse.Status, _ kind: UnsubscribePage.Kind, locale: String, site: Site, message: TrackedMessage?) -> Response {
-        let html = UnsubscribePage.render(kind, locale: locale, sender: site.senderName, email: message?.email.value, firstName: message?.firstName)
+        let html = UnsubscribePage.render(kind, locale: locale, sender: site.senderName, email: message?.email.value, firstName: message?.firstName,
+                                          basePath: site.publicPath)
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                                                   .contentSecurityPolicy: UnsubscribePage.contentSecurityPolicy],
                         body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -326,12 +343,15 @@ struct EventCounters: Sendable {
     init() {
         var all: [String: Counter] = [:]
         for type in ["open", "click", "unsubscribe"] {
-            for origin in ["human", "machine"] {
+            for origin in ["human", "machine", "repeat"] {
                 all["\(type)/\(origin)"] = Counter(label: "nurture_events_total", dimensions: [("type", type), ("origin", origin)])
             }
         }
         counters = all
     }
 
-    func count(_ type: String, machine: Bool) { counters["\(type)/\(machine ? "machine" : "human")"]?.increment() }
+    func count(_ type: String, machine: Bool) { count(type, origin: machine ? "machine" : "human") }
+
+    /// `repeat`: a replay past the per-token cap, answered but not stored.
+    func count(_ type: String, origin: String) { counters["\(type)/\(origin)"]?.increment() }
 }

@@ -41,7 +41,7 @@ struct TrackingHTTPTests {
         }
     }
 
-    static func start(openWithin: String = "0s", clickWithin: String = "0s") throws -> Site {
+    static func start(openWithin: String = "0s", clickWithin: String = "0s", publicPath: String = "") throws -> Site {
         let p = try NurtureProcess()
         let port = HTTPProbe.freePort()
         let fm = FileManager.default
@@ -57,7 +57,7 @@ struct TrackingHTTPTests {
             fields: [first_name]
             http:
               listen: 127.0.0.1:\(port)
-              public_url: http://127.0.0.1:\(port)
+              public_url: http://127.0.0.1:\(port)\(publicPath)
               machine_open_within: \(openWithin)
               machine_click_within: \(clickWithin)
             transport: file://var/outbox
