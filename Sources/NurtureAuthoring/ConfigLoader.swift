@@ -89,7 +89,20 @@ public enum ConfigLoader {
 
     static func readHTTP(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
         guard let m = r.mapping(node, "'http'", allowed: ["listen", "public_url", "track_opens", "track_clicks",
-                                                          "machine_open_within", "machine_click_within"]) else { return }
+                                                          "machine_open_within", "machine_click_within", "header_timeout",
+                                                          "max_connections", "metrics_require_token", "metrics_listen"]) else { return }
+        if let n = m["header_timeout"]?.value, let v = r.timeSpan(n, "'http.header_timeout'") {
+            if (1...300).contains(v.seconds) { config.http.headerTimeout = v } else { r.error(n, "'http.header_timeout' must be from 1s to 5m") }
+        }
+        if let n = m["max_connections"]?.value, let v = r.int(n, "'http.max_connections'", range: 1...100_000) { config.http.maxConnections = v }
+        if let n = m["metrics_require_token"]?.value, let v = r.bool(n, "'http.metrics_require_token'") { config.http.metricsRequireToken = v }
+        if let n = m["metrics_listen"]?.value, let listen = r.singleLine(n, "'http.metrics_listen'") {
+            if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port) {
+                config.http.metricsListen = listen
+            } else {
+                r.error(n, "'http.metrics_listen' must be HOST:PORT, e.g. 127.0.0.1:9090")
+            }
+        }
         if let n = m["track_opens"]?.value, let v = r.bool(n, "'http.track_opens'") { config.http.trackOpens = v }
         if let n = m["track_clicks"]?.value, let v = r.bool(n, "'http.track_clicks'") { config.http.trackClicks = v }
         if let n = m["machine_open_within"]?.value, let v = r.timeSpan(n, "'http.machine_open_within'") { config.http.machineOpenWithin = v }

@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
 import Metrics
+import NIOHTTP1
 import NurtureCore
 import NurtureSigning
 import ServiceLifecycle
@@ -65,8 +67,72 @@ public struct TrackingServer: Sendable {
         self.logger = logger
     }
 
+    /// Protocol limits of the listener (from `http.*` in the config, read at start).
+    public struct Limits: Sendable {
+        public var headerTimeout: Duration
+        public var maxConnections: Int
+        /// `/metrics` wants the API bearer token.
+        public var metricsRequireToken: Bool
+        /// `/metrics` is served by `metricsApplication` instead of here.
+        public var metricsElsewhere: Bool
+
+        public init(headerTimeout: Duration = .seconds(10), maxConnections: Int = 512, metricsRequireToken: Bool = false,
+                    metricsElsewhere: Bool = false) {
+            self.headerTimeout = headerTimeout
+            self.maxConnections = maxConnections
+            self.metricsRequireToken = metricsRequireToken
+            self.metricsElsewhere = metricsElsewhere
+        }
+    }
+
+    /// Hummingbird's HTTP/1 server with `HTTPProtocolGuard` in front.
+    static func server(_ limits: Limits) -> HTTPServerBuilder {
+        // Small headers; idle connections closed; bodies are capped by the guard, the context and per route.
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024,
+                                                                        maxHeaderFieldCount: 100)
+        let guardLimits = HTTPProtocolGuard.Limits(headerTimeout: .nanoseconds(Int64(limits.headerTimeout.components.seconds) * 1_000_000_000
+                                                                                 + limits.headerTimeout.components.attoseconds / 1_000_000_000),
+                                                   maxBody: 64 * 1024, maxConnections: limits.maxConnections)
+        return HTTPServerBuilder { responder in
+            NurtureHTTP1Channel(responder: responder, limits: guardLimits, decoder: decoder, idleTimeout: .seconds(30))
+        }
+    }
+
+    /// `/metrics` alone, for `http.metrics_listen`.
+    public func metricsApplication(host: String, port: Int, limits: Limits) -> some Service {
+        let router = Router(context: TrackingContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.get("/metrics") { request, _ in await self.metrics(request, requireToken: limits.metricsRequireToken) }
+        return Application(router: router, server: Self.server(limits), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                           logger: logger)
+    }
+
+    func metrics(_ request: Request, requireToken: Bool) async -> Response {
+        if requireToken {
+            guard let expected = apiToken, Self.bearerMatches(request.headers[.authorization], expected) else {
+                var r = Self.json(.error(401, "missing or wrong bearer token"))
+                r.headers[.wwwAuthenticate] = "Bearer realm=\"nurture\""
+                return r
+            }
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: await metricsText())))
+    }
+
+    /// RFC 9110 §11.1: the scheme is case-insensitive. Compared as SHA-256 digests, in constant time: neither the
+    /// content nor the length of the expected token shows in the timing.
+    static func bearerMatches(_ header: String?, _ expected: [UInt8]) -> Bool {
+        guard let header, let space = header.firstIndex(of: " "), header[..<space].lowercased() == "bearer" else { return false }
+        let given = Array(header[header.index(after: space)...].trimmingCharacters(in: .whitespaces).utf8)
+        guard !given.isEmpty else { return false }
+        let a = Array(SHA256.hash(data: given)), b = Array(SHA256.hash(data: expected))
+        var diff: UInt8 = 0
+        for i in 0..<a.count { diff |= a[i] ^ b[i] }
+        return diff == 0
+    }
+
     /// The server as a service for the daemon's group. `onListening` runs once the port accepts connections.
-    public func application(host: String, port: Int, onListening: @escaping @Sendable () async -> Void = {}) -> some Service {
+    public func application(host: String, port: Int, limits: Limits = .init(), onListening: @escaping @Sendable () async -> Void = {}) -> some Service {
         let router = Router(context: TrackingContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
@@ -89,15 +155,11 @@ public struct TrackingServer: Sendable {
         v1.delete("/leads/:email") { request, context in
             await self.apiCall(request, context) { api, _ in await api.erase(context.parameters.get("email") ?? "") }
         }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: await self.metricsText())))
+        if !limits.metricsElsewhere {
+            router.get("/metrics") { request, _ in await self.metrics(request, requireToken: limits.metricsRequireToken) }
         }
-        // Limits: small headers, idle connections closed; bodies are capped by the context (and per route).
-        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024,
-                                                                        maxHeaderFieldCount: 100)
         return Application(router: router,
-                           server: .http1(configuration: .init(idleTimeout: .seconds(30), httpDecoderConfiguration: decoder)),
+                           server: Self.server(limits),
                            configuration: .init(address: .hostname(host, port: port), serverName: nil),
                            onServerRunning: { _ in await onListening() }, logger: logger)
     }
@@ -205,6 +267,9 @@ public struct TrackingServer: Sendable {
         } catch is TimedOut {
             return Response(status: .requestTimeout, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
                             body: .init(byteBuffer: ByteBuffer(string: "Request body too slow\n")))
+        } catch is HTTPParserError {
+            return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
+                            body: .init(byteBuffer: ByteBuffer(string: "Malformed request body\n")))
         } catch {
             return Response(status: .contentTooLarge, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "Request body too large\n")))
@@ -239,11 +304,7 @@ public struct TrackingServer: Sendable {
         guard let api, let expected = apiToken else {
             return Self.json(.error(404, "the API is off: set secrets.api_token_file"))
         }
-        let header = request.headers[.authorization] ?? ""
-        let given = header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst(7)) : []
-        var diff = UInt8(given.count == expected.count ? 0 : 1)
-        for i in 0..<min(given.count, expected.count) { diff |= given[i] ^ expected[i] }
-        guard diff == 0, !given.isEmpty else {
+        guard Self.bearerMatches(request.headers[.authorization], expected) else {
             var r = Self.json(.error(401, "missing or wrong bearer token"))
             r.headers[.wwwAuthenticate] = "Bearer realm=\"nurture\""
             return r
@@ -256,6 +317,10 @@ public struct TrackingServer: Sendable {
                 body = try await Self.within(.seconds(10)) { Array(buffer: try await request.body.collect(upTo: 64 * 1024)) }
             } catch is TimedOut {
                 return Self.json(.error(408, "request body too slow"))
+            } catch is HTTPParserError {
+                var r = Self.json(.error(400, "malformed request body (chunked encoding)"))
+                r.headers[.connection] = "close"
+                return r
             } catch {
                 return Self.json(.error(413, "request body over 64 KiB"))
             }
