@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "nurture", targets: ["nurture"]),
+        // For the fuzz targets (fuzz/Package.swift), which build against these modules with libFuzzer.
+        .library(name: "NurtureFuzzable", targets: ["NurtureCore", "NurtureAuthoring", "NurtureMail"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

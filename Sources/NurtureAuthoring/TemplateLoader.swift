@@ -40,7 +40,7 @@ public enum TemplateLoader {
     }
 
     /// Splits front matter from body, checks both, and compiles the subject, text and HTML forms.
-    static func parse(_ raw: String, name: String, file: String, sink: DiagnosticSink) -> EmailTemplate? {
+    public static func parse(_ raw: String, name: String, file: String, sink: DiagnosticSink) -> EmailTemplate? {
         let text = raw.replacingOccurrences(of: "\r\n", with: "\n")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.first == "---", let close = lines.dropFirst().firstIndex(of: "---") else {

@@ -137,7 +137,10 @@ public enum StrictJSON {
                 if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
                 guard digits() > 0 else { throw fail("malformed number") }
             }
-            return String(decoding: bytes[start..<i], as: UTF8.self)
+            let text = String(decoding: bytes[start..<i], as: UTF8.self)
+            // Found by fuzzing (`50e0555`): JSONSerialization refuses what no Double holds, and so does this reader.
+            guard let value = Double(text), value.isFinite else { throw Failure(offset: start, message: "a number is out of range") }
+            return text
         }
 
         /// A string at `i` (on its opening quote); escapes decoded, surrogate pairs joined, raw control bytes refused.

@@ -30,6 +30,9 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var responding = false
     /// The request asked (HTTP/1.0 without keep-alive, or `Connection: close`) for the connection to close.
     private var closeAfterResponse = false
+    /// Bytes of a next request arrived on a kept-alive connection: its deadline runs. An idle one is just closed
+    /// at the deadline (a 408 there would be read by a client as the answer to the request it sends next).
+    private var answered = false, sawBytes = false
 
     init(limits: Limits, overCapacity: Bool) {
         self.limits = limits
@@ -68,7 +71,12 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.headerTimeout) { [self] in
             guard !responding, !rejecting else { return }
-            reject(bound.value, .requestTimeout, "Request headers too slow\n")
+            if answered && !sawBytes {
+                rejecting = true
+                bound.value.close(promise: nil)
+            } else {
+                reject(bound.value, .requestTimeout, "Request headers too slow\n")
+            }
         }
     }
 
@@ -98,6 +106,11 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !responding { sawBytes = true }
+        context.fireChannelReadComplete()
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
@@ -109,6 +122,8 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             context.write(data, promise: promise)
             responding = false
+            answered = true
+            sawBytes = false
             if !rejecting, !closeAfterResponse { armTimer(context) }
         }
     }

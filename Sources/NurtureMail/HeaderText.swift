@@ -15,7 +15,9 @@ enum HeaderText {
         guard isPlainASCII(name), !needsEncoding(name) else { return encodedWords(name).joined(separator: " ") }
         let specials = Set("()<>[]:;@\\,.\"")
         if name.contains(where: { specials.contains($0) }) {
-            return "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            let quoted = "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            // Escapes lengthen words: a quoted word too long to fold is encoded instead.
+            return needsEncoding(quoted) ? encodedWords(name).joined(separator: " ") : quoted
         }
         return name
     }

@@ -42,6 +42,15 @@ struct HTTPProtocolTests {
         #expect(Self.status(ok.read(timeout: 5) { $0.contains("}") }.text) == 200)
         ok.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(Self.status(ok.read(timeout: 5) { $0.contains("}") }.text) == 200)
+        // A second request trickling in on the kept-alive connection gets its 408 too; an idle one is closed quietly.
+        ok.send("GET /hea")
+        let second = ok.read(timeout: 6) { $0.contains("\r\n\r\n") }
+        #expect(Self.status(second.text) == 408, "\(second.text)")
+        let idle = try RawHTTP(port: site.port)
+        idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(Self.status(idle.read(timeout: 5) { $0.contains("}") }.text) == 200)
+        let quiet = idle.read(timeout: 6)
+        #expect(quiet.closed && quiet.text.isEmpty, "\(quiet.text)")
     }
 
     @Test func connectionsBeyondTheCapGet503AndClosed() throws {
@@ -168,5 +177,66 @@ struct HTTPProtocolTests {
                                          body: Data(#"{"email":"ada@example.com","name":"converted"}"#.utf8))
         #expect(text.status == 415, "\(text.text)")
         #expect(try site.sql("SELECT count(*) FROM event WHERE type IN ('converted', 'visited_pricing')") == "0")
+    }
+}
+
+/// The HTTP request handling as a property-based fuzz target (libFuzzer cannot drive NIO's pipeline in-process
+/// here): seeded mutations of real requests, sent to the running daemon over raw sockets. Every answer is one
+/// well-formed HTTP/1.1 response with the security headers and a status from the expected set; forged tokens
+/// change nothing; the daemon stays up. `NURTURE_FUZZ_HTTP_RUNS` sets the number of requests.
+@Suite(.serialized)
+struct HTTPPropertyTests {
+    static let runs = Int(ProcessInfo.processInfo.environment["NURTURE_FUZZ_HTTP_RUNS"] ?? "") ?? 300
+    static let statuses: Set<Int> = [200, 302, 400, 401, 404, 405, 408, 413, 415, 417, 422, 431, 501, 503]
+
+    static func mutate(_ request: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
+        var r = request
+        let specials: [[UInt8]] = [[13, 10], [10], [13], [0], Array(" ".utf8), Array(":".utf8), Array("\r\n\r\n".utf8),
+                                   Array("Transfer-Encoding: chunked\r\n".utf8), Array("Content-Length: 99999999\r\n".utf8),
+                                   Array("Expect: 100-continue\r\n".utf8), Array("ffffffffffffffff\r\n".utf8), Array("%00%2F..".utf8)]
+        for _ in 0..<Int.random(in: 1...4, using: &rng) {
+            let at = Int.random(in: 0...r.count, using: &rng)
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: r.insert(contentsOf: specials.randomElement(using: &rng)!, at: at)
+            case 1: if at < r.count { r[at] = UInt8.random(in: 0...255, using: &rng) }
+            case 2: if at < r.count { r.removeSubrange(at..<min(r.count, at + Int.random(in: 1...8, using: &rng))) }
+            default: r.insert(contentsOf: Array(r[at...].prefix(Int.random(in: 1...16, using: &rng))), at: at)
+            }
+        }
+        return r
+    }
+
+    @Test func mutatedRequestsGetWellFormedAnswersAndChangeNothing() throws {
+        let site = try TrackingHTTPTests.start(http: ["header_timeout: 1s"])
+        defer { site.stop() }
+        let forged = String(repeating: "A", count: 38)
+        let seeds = [
+            "GET /o/\(forged).gif HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+            "GET /c/\(forged)?u=https://evil.example HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST /u/\(forged) HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 26\r\n\r\nList-Unsubscribe=One-Click",
+            "POST /u/\(forged) HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nList-Unsubscribe=One-Click\r\n0\r\n\r\n",
+            "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: bearer x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+            "GET /healthz HTTP/1.0\r\n\r\n",
+            "DELETE /api/v1/leads/a%40b.c HTTP/1.1\r\nHost: x\r\n\r\n",
+        ].map { Array($0.utf8) }
+        var rng = SeededGenerator(state: 0xF0221)
+        var answered = 0
+        for i in 0..<Self.runs {
+            let request = Self.mutate(seeds[i % seeds.count], &rng)
+            let c = try RawHTTP(port: site.port)
+            _ = request.withUnsafeBytes { send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            shutdown(c.fd, Int32(SHUT_WR))
+            let answer = c.read(timeout: 5)
+            guard !answer.text.isEmpty else { continue } // an incomplete request the peer gave up on: closed unanswered
+            answered += 1
+            let status = HTTPProtocolTests.status(answer.text)
+            #expect(status.map(Self.statuses.contains) == true, "\(String(decoding: request, as: UTF8.self).debugDescription) → \(answer.text.prefix(200))")
+            #expect(HTTPProtocolTests.hasSecurityHeaders(answer.text), "\(String(decoding: request, as: UTF8.self).debugDescription) → \(answer.text.prefix(300))")
+        }
+        #expect(answered > Self.runs / 3)
+        #expect(site.serve.process.isRunning, "\(site.serve.stderr().suffix(3000))")
+        #expect(BoundedPoll.until(timeout: 10) { (try? site.http.get("/healthz").status) == 200 }, "\(site.serve.stderr().suffix(3000))")
+        #expect(try site.sql("SELECT count(*) FROM event") == "0")
+        #expect(try site.sql("SELECT count(*) FROM suppression") == "0")
     }
 }

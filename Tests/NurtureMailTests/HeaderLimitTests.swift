@@ -30,6 +30,7 @@ struct HeaderLimitTests {
         "e" + String(repeating: "\u{301}", count: 400),
         String(repeating: "日本", count: 300),
         String(repeating: "x", count: 5_000) + " " + String(repeating: "é", count: 2_000),
+        String(repeating: "\"", count: 45) + String(repeating: "\\", count: 20), // quoting doubles these
     ])
     func headerLinesStayWithin998OctetsAndEncodedWordsWithin75(_ name: String) throws {
         let message = try Self.build(firstName: name, subject: "Hi " + name)
