@@ -23,6 +23,8 @@ public enum YAMLSource {
             sink.error(path, 1, 1, "file is \(size) bytes; the limit is \(maxBytes) bytes (1 MiB)")
             return nil
         }
+        // Found by fuzzing: Foundation's Data(contentsOf:) leaks a 4 KiB buffer per empty file (each reload).
+        if attributes[.size] as? Int == 0 { return "" }
         guard let data = try? Data(contentsOf: url) else {
             sink.error(path, 1, 1, "cannot read file")
             return nil
