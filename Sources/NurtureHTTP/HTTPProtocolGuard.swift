@@ -97,7 +97,11 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if head.headers.first(name: "Expect")?.lowercased() == "100-continue" {
                 head.headers.remove(name: "Expect")
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+                // Only a request with a body waits for it (found by the HTTP property runner: a GET got a 100 first).
+                let declared = head.headers["Content-Length"].contains { $0 != "0" } || head.headers.contains(name: "Transfer-Encoding")
+                if declared {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+                }
             }
             responding = true
             context.fireChannelRead(wrapInboundOut(.head(head)))
