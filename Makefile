@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= nurture.example.yaml
 NURTURE := .build/debug/nurture
 
-.PHONY: run test build release deps test-deps clean demo-reset install uninstall bench bench-deps
+.PHONY: run test build release deps test-deps clean demo-reset install uninstall bench bench-deps fuzz
 
 ## Installs what is missing, builds, and runs Nurture on the embedded defaults (SQLite under var/, shipped
 ## sequences, demo leads, emails written to var/outbox/). The demo clock runs 4320× (three days a minute).
@@ -24,6 +24,15 @@ test: test-deps build
 
 build:
 	swift build --product nurture
+
+## Fuzzing: the libFuzzer targets of fuzz/ (templates and Markdown, YAML loaders, MIME headers, CSV, JSON) for
+## FUZZ_SECONDS each over fuzz/corpus/, then the property-based runners for the token verifier and the HTTP server
+## with more inputs than `make test` gives them. Findings go to .build-fuzz/artifacts/, a summary to .build-fuzz/summary.txt.
+FUZZ_SECONDS ?= 60
+fuzz: test-deps build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+	swift build --build-tests
+	NURTURE_PROPERTY_RUNS=500000 NURTURE_FUZZ_HTTP_RUNS=5000 swift test --skip-build --filter 'TokenPropertyTests|HTTPPropertyTests'
 
 release:
 	swift build -c release --product nurture

@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [build|test|bench]
 set -euo pipefail
 
-build=(libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata)
+build=(libsqlite3-dev libcurl4-openssl-dev libcmark-dev pkg-config tzdata)
 # Tests run real servers: Postfix's smtp-sink and smtp-source, aiosmtpd (Python), openssl for test certificates,
 # headless Chromium driven by Selenium for the unsubscribe page, systemd-analyze for the unit file.
 test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd)

@@ -12,6 +12,8 @@ public struct CSVReader: Sendable {
     public enum RecordError: Error, Sendable {
         case invalidUTF8(line: Int, column: Int)
         case unterminatedQuote(line: Int)
+        /// A quote where RFC 4180 allows none: text after a closing quote (`"a"x`), or a quote inside an unquoted field.
+        case strayQuote(line: Int, column: Int)
     }
 
     /// Kept as given (memory-mapped for files), never copied: a 1 GB import should not need 2 GB.
@@ -54,6 +56,11 @@ public struct CSVReader: Sendable {
             field.removeAll(keepingCapacity: true)
         }
         var quoted = false, wasQuoted = false
+        var strayQuote: Int?
+        func result() -> Result<Record, RecordError> {
+            if let column = strayQuote { return .failure(.strayQuote(line: startLine, column: column)) }
+            return badUTF8.map { .failure(.invalidUTF8(line: startLine, column: $0)) } ?? .success(Record(line: startLine, fields: fields))
+        }
         while offset < bytes.count {
             let b = bytes[offset]
             if quoted {
@@ -84,14 +91,16 @@ public struct CSVReader: Sendable {
                 offset += 1
                 line += 1
                 finish()
-                return badUTF8.map { .failure(.invalidUTF8(line: startLine, column: $0)) } ?? .success(Record(line: startLine, fields: fields))
+                return result()
             default:
+                // Once a quoted field closes only a separator or the line's end may follow; an unquoted field has no quote.
+                if wasQuoted || b == 0x22, strayQuote == nil { strayQuote = fields.count + 1 }
                 field.append(b)
             }
             offset += 1
         }
         if quoted { return .failure(.unterminatedQuote(line: startLine)) }
         finish()
-        return badUTF8.map { .failure(.invalidUTF8(line: startLine, column: $0)) } ?? .success(Record(line: startLine, fields: fields))
+        return result()
     }
 }

@@ -114,8 +114,7 @@ public enum CatalogLoader {
         let layoutAllowed = allowed.union(NurtureConfig.layoutVariables)
         func checkUses(_ uses: [MustacheTag], file: String, allowed: Set<String>) {
             for tag in uses where tag.kind != .comment && tag.kind != .close {
-                // `.` is the current section value, which is itself a checked variable.
-                if tag.name == "." || allowed.contains(tag.root) { continue }
+                if allowed.contains(tag.root) { continue }
                 sink.error(file, tag.position.line, tag.position.column,
                            "unknown variable '\(tag.name)': neither built in nor a lead field declared in the config's 'fields'")
             }

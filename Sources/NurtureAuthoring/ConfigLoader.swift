@@ -94,7 +94,20 @@ public enum ConfigLoader {
 
     static func readHTTP(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
         guard let m = r.mapping(node, "'http'", allowed: ["listen", "public_url", "track_opens", "track_clicks",
-                                                          "machine_open_within", "machine_click_within"]) else { return }
+                                                          "machine_open_within", "machine_click_within", "header_timeout",
+                                                          "max_connections", "metrics_require_token", "metrics_listen"]) else { return }
+        if let n = m["header_timeout"]?.value, let v = r.timeSpan(n, "'http.header_timeout'") {
+            if (1...300).contains(v.seconds) { config.http.headerTimeout = v } else { r.error(n, "'http.header_timeout' must be from 1s to 5m") }
+        }
+        if let n = m["max_connections"]?.value, let v = r.int(n, "'http.max_connections'", range: 1...100_000) { config.http.maxConnections = v }
+        if let n = m["metrics_require_token"]?.value, let v = r.bool(n, "'http.metrics_require_token'") { config.http.metricsRequireToken = v }
+        if let n = m["metrics_listen"]?.value, let listen = r.singleLine(n, "'http.metrics_listen'") {
+            if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port) {
+                config.http.metricsListen = listen
+            } else {
+                r.error(n, "'http.metrics_listen' must be HOST:PORT, e.g. 127.0.0.1:9090")
+            }
+        }
         if let n = m["track_opens"]?.value, let v = r.bool(n, "'http.track_opens'") { config.http.trackOpens = v }
         if let n = m["track_clicks"]?.value, let v = r.bool(n, "'http.track_clicks'") { config.http.trackClicks = v }
         if let n = m["machine_open_within"]?.value, let v = r.timeSpan(n, "'http.machine_open_within'") { config.http.machineOpenWithin = v }
@@ -107,10 +120,14 @@ public enum ConfigLoader {
             }
         }
         if let n = m["public_url"]?.value, let url = r.singleLine(n, "'http.public_url'") {
-            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.query == nil {
-                config.http.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-            } else {
-                r.error(n, "'http.public_url' must be an http(s) URL such as https://mail.example.com")
+            switch PublicURL.parse(url) {
+            case .success(let parsed):
+                config.http.publicURL = parsed.text
+                if parsed.isPlainHTTPOnTheInternet {
+                    r.warning(n, "'http.public_url' is plain http:// on a public host: mail clients offer one-click unsubscribe (RFC 8058) only over https://")
+                }
+            case .failure(let problem):
+                r.error(n, "bad 'http.public_url' '\(PrintableText.escaped(url))': \(problem); write e.g. https://mail.example.com")
             }
         }
     }
@@ -222,12 +239,20 @@ public enum ConfigLoader {
     }
 
     /// `20/s`, `600/m`, `5000/h`, returned per second.
+    /// The fastest sending rate accepted, per second.
+    static let maxRate = 10_000.0
+
     static func rate(_ node: Node, _ what: String, reader r: NodeReader) -> Double? {
         guard let text = r.singleLine(node, what) else { return nil }
         let parts = text.split(separator: "/")
         let units: [Substring: Double] = ["s": 1, "m": 60, "h": 3_600]
         guard parts.count == 2, let n = Double(parts[0]), n > 0, n.isFinite, let unit = units[parts[1]] else {
             r.error(node, "\(what) must read like '20/s', '600/m' or '5000/h'")
+            return nil
+        }
+        // Beyond any mail server's acceptance (and far from where token-bucket arithmetic loses precision).
+        guard n / unit <= maxRate, n / unit >= 1.0 / 86_400 else {
+            r.error(node, "\(what) '\(PrintableText.escaped(text, limit: 40))' must be between 1/d and \(Int(maxRate))/s")
             return nil
         }
         return n / unit

@@ -23,7 +23,14 @@ public enum MustacheScanner {
         public var message: String
     }
 
-    public static func scan(_ text: String) -> Result<[MustacheTag], Failure> {
+    /// Sections nested deeper than this are refused: swift-mustache parses and renders sections recursively,
+    /// so an author-controlled depth would be an author-controlled stack (10 000 levels crashed every command).
+    public static let maxSectionDepth = 100
+
+    /// - Parameters:
+    ///   - lineOffset: lines before `text` in its file, so every line number (in messages too) counts from the file.
+    ///   - inlineAt: where a one-line fragment (a front-matter value) sits: every position is reported there.
+    public static func scan(_ text: String, lineOffset: Int = 0, inlineAt: SourcePosition? = nil) -> Result<[MustacheTag], Failure> {
         let s = Array(text.unicodeScalars)
         var tags: [MustacheTag] = []
         var open: [MustacheTag] = []
@@ -33,6 +40,12 @@ public enum MustacheScanner {
                 if s[i] == "\n" { line += 1; column = 1 } else { column += 1 }
                 i += 1
             }
+        }
+        func here() -> SourcePosition { inlineAt ?? SourcePosition(line: line + lineOffset, column: column) }
+        // Control characters other than tab and line breaks would be mailed verbatim (NUL, ESC, BEL): refuse them.
+        if let bad = s.firstIndex(where: { ($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0x7F }) {
+            advance(to: bad)
+            return .failure(Failure(position: here(), message: "control character U+\(hex4(s[bad].value)) in the text; remove it"))
         }
         func find(_ needle: [Unicode.Scalar], from start: Int) -> Int? {
             var j = start
@@ -44,7 +57,7 @@ public enum MustacheScanner {
         }
         while let start = find(["{", "{"], from: i) {
             advance(to: start)
-            let position = SourcePosition(line: line, column: column)
+            let position = here()
             let triple = start + 2 < s.count && s[start + 2] == "{"
             let closer: [Unicode.Scalar] = triple ? ["}", "}", "}"] : ["}", "}"]
             let innerStart = start + (triple ? 3 : 2)
@@ -73,9 +86,16 @@ public enum MustacheScanner {
             if kind != .comment, !isValidName(name) {
                 return .failure(Failure(position: position, message: "bad Mustache tag '\(String(String.UnicodeScalarView(s[range])))': a variable name is letters, digits, '_' and '.'"))
             }
+            if name == "." {
+                return .failure(Failure(position: position, message: "'{{.}}' would insert the whole list of variables; name the variable, e.g. {{first_name}}"))
+            }
             let tag = MustacheTag(kind: kind, name: name, position: position, range: range)
             switch kind {
-            case .section, .inverted: open.append(tag)
+            case .section, .inverted:
+                guard open.count < maxSectionDepth else {
+                    return .failure(Failure(position: position, message: "sections are nested more than \(maxSectionDepth) levels deep"))
+                }
+                open.append(tag)
             case .close:
                 guard let last = open.popLast() else {
                     return .failure(Failure(position: position, message: "'{{/\(name)}}' closes a section that was never opened"))
@@ -92,6 +112,11 @@ public enum MustacheScanner {
             return .failure(Failure(position: unclosed.position, message: "section '\(unclosed.name)' is never closed"))
         }
         return .success(tags)
+    }
+
+    static func hex4(_ v: UInt32) -> String {
+        let h = String(v, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - h.count)) + h
     }
 
     static func isValidName(_ name: String) -> Bool {

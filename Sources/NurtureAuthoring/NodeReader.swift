@@ -146,11 +146,16 @@ public final class NodeReader {
     /// A duration such as `30m`, `2d`, `1w`, `1d12h`.
     public func timeSpan(_ node: Node, _ what: String) -> TimeSpan? {
         guard let text = string(node, what) else { return nil }
-        guard let span = TimeSpan(parsing: text) else {
+        switch TimeSpan.parse(text) {
+        case .success(let span):
+            return span
+        case .failure(.tooLong):
+            error(node, "duration '\(text)' for \(what) is longer than \(TimeSpan.maximum.seconds / 86_400) days (about ten years)")
+            return nil
+        case .failure(.malformed):
             error(node, "bad duration '\(text)' for \(what): write a number and a unit s, m, h, d or w (e.g. 30m, 3d, 1w, 1d12h)")
             return nil
         }
-        return span
     }
 
     /// An IANA time zone name that this machine's time zone database knows.

@@ -50,6 +50,14 @@ public struct NurtureConfig: Sendable {
         /// Opens and clicks this soon after delivery are taken for prefetches and link scanners.
         public var machineOpenWithin = TimeSpan(seconds: 10)
         public var machineClickWithin = TimeSpan(seconds: 60)
+        /// A request's headers must be complete this soon after the connection opens or the last answer.
+        public var headerTimeout = TimeSpan(seconds: 10)
+        /// Connections open at once; beyond, a new one gets 503 and is closed.
+        public var maxConnections = 512
+        /// `/metrics` asks for the API bearer token.
+        public var metricsRequireToken = false
+        /// `HOST:PORT` where `/metrics` is served instead of on `listen`.
+        public var metricsListen: String?
 
         public init(listen: String, publicURL: String) {
             self.listen = listen

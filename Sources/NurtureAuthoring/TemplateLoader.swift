@@ -1,5 +1,4 @@
 import Foundation
-import Ink
 import Mustache
 import Yams
 
@@ -41,7 +40,7 @@ public enum TemplateLoader {
     }
 
     /// Splits front matter from body, checks both, and compiles the subject, text and HTML forms.
-    static func parse(_ raw: String, name: String, file: String, sink: DiagnosticSink) -> EmailTemplate? {
+    public static func parse(_ raw: String, name: String, file: String, sink: DiagnosticSink) -> EmailTemplate? {
         let text = raw.replacingOccurrences(of: "\r\n", with: "\n")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.first == "---", let close = lines.dropFirst().firstIndex(of: "---") else {
@@ -60,24 +59,19 @@ public enum TemplateLoader {
 
         var uses: [MustacheTag] = []
         var failed = false
-        func scan(_ text: String, at origin: SourcePosition, lineOffset: Int, inline: Bool) -> [MustacheTag]? {
-            switch MustacheScanner.scan(text) {
+        func scan(_ text: String, lineOffset: Int, inlineAt origin: SourcePosition?) -> [MustacheTag]? {
+            switch MustacheScanner.scan(text, lineOffset: lineOffset, inlineAt: origin) {
             case .success(let tags):
-                return tags.map { tag in
-                    var t = tag
-                    t.position = inline ? origin : tag.position.offset(lines: lineOffset)
-                    return t
-                }
+                return tags
             case .failure(let f):
-                let p = inline ? origin : f.position.offset(lines: lineOffset)
-                sink.error(file, p.line, p.column, f.message)
+                sink.error(file, f.position.line, f.position.column, f.message)
                 failed = true
                 return nil
             }
         }
-        let bodyTags = scan(body, at: .start, lineOffset: bodyLineOffset, inline: false)
-        uses += scan(subject, at: r.position(subjectNode), lineOffset: 0, inline: true) ?? []
-        if let preheader, let node = preheaderNode { uses += scan(preheader, at: r.position(node), lineOffset: 0, inline: true) ?? [] }
+        let bodyTags = scan(body, lineOffset: bodyLineOffset, inlineAt: nil)
+        uses += scan(subject, lineOffset: 0, inlineAt: r.position(subjectNode)) ?? []
+        if let preheader, let node = preheaderNode { uses += scan(preheader, lineOffset: 0, inlineAt: r.position(node)) ?? [] }
         uses += bodyTags ?? []
         for tag in uses where tag.kind == .unescaped {
             sink.error(file, tag.position.line, tag.position.column,
@@ -101,23 +95,40 @@ public enum TemplateLoader {
     }
 
     /// Converts Markdown to HTML while keeping Mustache tags out of Markdown's reach (so `{{first_name}}`
-    /// is not read as emphasis), then puts them back for Mustache to substitute with HTML escaping.
+    /// is not read as emphasis), then puts them back for Mustache to substitute with HTML escaping. The stand-ins
+    /// are letters and digits, which cmark copies unchanged into text and link targets alike.
     static func markdownToHTML(_ body: String, tags: [MustacheTag]) -> String {
+        var prefix = "nurturetag"
+        while body.contains(prefix) { prefix += "x" }
+        func standIn(_ index: Int) -> String { "\(prefix)\(index)z" }
         let scalars = Array(body.unicodeScalars)
         var protected = String.UnicodeScalarView()
         var cursor = 0
         for (index, tag) in tags.enumerated() {
             protected.append(contentsOf: scalars[cursor..<tag.range.lowerBound])
-            protected.append(contentsOf: "\u{E000}\(index)\u{E001}".unicodeScalars)
+            protected.append(contentsOf: standIn(index).unicodeScalars)
             cursor = tag.range.upperBound
         }
         protected.append(contentsOf: scalars[cursor...])
-        var html = MarkdownParser().html(from: String(protected))
-        for (index, tag) in tags.enumerated().reversed() {
-            let original = String(String.UnicodeScalarView(scalars[tag.range]))
-            html = html.replacingOccurrences(of: "\u{E000}\(index)\u{E001}", with: original)
+        let html = MarkdownHTML.html(from: String(protected))
+        guard !tags.isEmpty else { return html }
+        // One pass over the output: each stand-in back to its tag's source.
+        let originals = tags.map { String(String.UnicodeScalarView(scalars[$0.range])) }
+        var out = ""
+        var rest = Substring(html)
+        while let found = rest.range(of: prefix) {
+            out += rest[..<found.lowerBound]
+            var digits = found.upperBound
+            while digits < rest.endIndex, rest[digits].isASCII, rest[digits].isNumber { digits = rest.index(after: digits) }
+            if digits > found.upperBound, digits < rest.endIndex, rest[digits] == "z", let n = Int(rest[found.upperBound..<digits]), n < originals.count {
+                out += originals[n]
+                rest = rest[rest.index(after: digits)...]
+            } else {
+                out += rest[found]
+                rest = rest[found.upperBound...]
+            }
         }
-        return html
+        return out + rest
     }
 
     /// Loads `_layout.html` and `_layout.txt`; a layout may use `{{{content}}}` unescaped, nothing else.

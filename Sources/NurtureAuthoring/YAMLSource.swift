@@ -23,6 +23,8 @@ public enum YAMLSource {
             sink.error(path, 1, 1, "file is \(size) bytes; the limit is \(maxBytes) bytes (1 MiB)")
             return nil
         }
+        // Found by fuzzing: Foundation's Data(contentsOf:) leaks a 4 KiB buffer per empty file (each reload).
+        if attributes[.size] as? Int == 0 { return "" }
         guard let data = try? Data(contentsOf: url) else {
             sink.error(path, 1, 1, "cannot read file")
             return nil
@@ -58,7 +60,7 @@ public enum YAMLSource {
             }
             return root
         } catch let error as YamlError {
-            let (position, message) = describe(error, text: text)
+            let (position, message) = describe(error, text: text, lineOffset: lineOffset)
             sink.error(path, position.line + lineOffset, position.column, message)
         } catch {
             sink.error(path, 1 + lineOffset, 1, "cannot parse YAML: \(error)")
@@ -98,7 +100,8 @@ public enum YAMLSource {
         return true
     }
 
-    static func describe(_ error: YamlError, text: String) -> (SourcePosition, String) {
+    /// - Parameter lineOffset: lines before `text` in its file, so line numbers inside messages count from the file too.
+    static func describe(_ error: YamlError, text: String, lineOffset: Int = 0) -> (SourcePosition, String) {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):
@@ -106,14 +109,14 @@ public enum YAMLSource {
             if problem.contains("Maximum nesting level") {
                 message = "YAML nesting is deeper than \(maxDepth) levels"
             } else if let context {
-                message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+                message += " (\(context.text) at line \(context.mark.line + lineOffset), column \(context.mark.column))"
             }
             return (SourcePosition(mark), message)
         case let .duplicatedKeysInMapping(duplicates, context):
             let first = SourcePosition(context.mark)
             let key = duplicates.first ?? ""
             let repeated = secondOccurrence(of: key, after: first, in: text) ?? first
-            return (repeated, "duplicate key '\(key)' (first at line \(first.line))")
+            return (repeated, "duplicate key '\(key)' (first at line \(first.line + lineOffset))")
         case let .reader(problem, _, _, _):
             return (.start, "cannot read YAML: \(problem)")
         default:

@@ -25,12 +25,16 @@ struct LeadImportCommand: ParsableCommand {
     @Option(help: "Where these leads gave consent; a consent_source column overrides it per row.") var consent: String
     @Option(help: "Persona for rows without a persona column or value.") var persona: String?
     @Option(help: "Field separator: ',' (default), ';' or 'tab'.") var delimiter: String = ","
-    @Option(help: "Leads per transaction.") var batchSize: Int = 2_000
+    @Option(help: "Leads per transaction (1 to 100000).") var batchSize: Int = 2_000
     @Flag(help: "No progress output.") var quiet = false
 
     static let standardColumns: Set<String> = ["email", "persona", "timezone", "locale", "recontact_after",
                                                "consent_source", "consent_at", "consent_text", "consent_ip"]
     static let maxErrorsShown = 1_000
+
+    func validate() throws {
+        guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 100000, found \(batchSize)") }
+    }
 
     func run() throws {
         let catalog = try options.loadCatalog()
@@ -66,6 +70,9 @@ struct LeadImportCommand: ParsableCommand {
                 tally.reject(file, line, "invalid UTF-8 in column \(column) ('\(columns.indices.contains(column - 1) ? columns[column - 1] : "?")')")
             case .failure(.unterminatedQuote(let line)):
                 tally.reject(file, line, "a quoted field is never closed")
+            case .failure(.strayQuote(let line, let column)):
+                tally.reject(file, line, "stray quote in column \(column): a quoted field must be followed by a separator or the line's end, "
+                             + "and a quote inside a field must be in a quoted field, doubled (\"\")")
             case .success(let record):
                 guard record.fields.count == columns.count else {
                     tally.reject(file, record.line, "expected \(columns.count) columns, found \(record.fields.count)")
@@ -111,11 +118,20 @@ struct LeadImportCommand: ParsableCommand {
         let columns = record.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         var problems: [String] = []
         var seen = Set<String>()
+        var twice: [String] = [], unknown: [String] = []
         for c in columns {
-            if !seen.insert(c).inserted { problems.append("column '\(c)' appears twice") }
-            if !Self.standardColumns.contains(c) && !declared.contains(c) {
-                problems.append("unknown column '\(c)'; columns are \(Self.standardColumns.sorted().joined(separator: ", ")) and the declared fields \(declared.sorted().joined(separator: ", "))")
-            }
+            if !seen.insert(c).inserted { twice.append(c) }
+            if !Self.standardColumns.contains(c) && !declared.contains(c) { unknown.append(c) }
+        }
+        // Names come from the file: escaped, shortened, and listed once however many there are.
+        func list(_ names: [String]) -> String {
+            let shown = names.prefix(10).map { "'\(PrintableText.escaped($0, limit: 40))'" }.joined(separator: ", ")
+            return names.count > 10 ? shown + " and \(names.count - 10) more" : shown
+        }
+        if !twice.isEmpty { problems.append("\(twice.count == 1 ? "column" : "columns") \(list(twice)) \(twice.count == 1 ? "appears" : "appear") twice") }
+        if !unknown.isEmpty {
+            problems.append("unknown \(unknown.count == 1 ? "column" : "columns") \(list(unknown)); columns are \(Self.standardColumns.sorted().joined(separator: ", "))"
+                            + " and the declared fields \(declared.sorted().joined(separator: ", "))")
         }
         if !columns.contains("email") { problems.append("no 'email' column") }
         if !columns.contains("persona") && persona == nil { problems.append("no 'persona' column: add one or pass --persona") }

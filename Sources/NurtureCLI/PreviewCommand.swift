@@ -51,16 +51,22 @@ struct PreviewCommand: ParsableCommand {
 /// A lead given as JSON on the command line (`--lead-json`): string values only, like a CSV row.
 enum LeadJSON {
     static func parse(_ text: String, defaultEmail: String, defaultPersona: String?) throws -> LeadInput {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw ValidationError("--lead-json must be a JSON object such as '{\"email\":\"ada@example.com\",\"first_name\":\"Ada\"}'")
+        let usage = "--lead-json must be a JSON object of text values such as '{\"email\":\"ada@example.com\",\"first_name\":\"Ada\"}'"
+        let members: [(key: String, value: StrictJSON.Value)]
+        switch StrictJSON.parse(text) {
+        case .success(let value):
+            guard let m = value.members else { throw ValidationError(usage) }
+            members = m
+        case .failure(let f):
+            throw ValidationError("--lead-json: \(f)")
         }
         var strings: [String: String] = [:]
-        for (key, value) in object {
-            switch value {
-            case let s as String: strings[key] = s
-            case let n as NSNumber: strings[key] = n.stringValue
-            default: throw ValidationError("--lead-json: '\(key)' must be a text value")
+        for (key, value) in members {
+            // Like a CSV cell: text only, so `1` and `"1"` cannot mean different things.
+            guard case .string(let s) = value else {
+                throw ValidationError("--lead-json: '\(PrintableText.escaped(key, limit: 40))' must be a text value (in quotes)")
             }
+            strings[key] = s
         }
         var input = LeadInput(email: strings.removeValue(forKey: "email") ?? defaultEmail,
                               persona: strings.removeValue(forKey: "persona") ?? defaultPersona ?? "")

@@ -43,7 +43,13 @@ struct SimulateCommand: AsyncParsableCommand {
             return d
         } ?? Date()
         let scripted = try events.map { text -> Simulation.ScriptedEvent in
-            do { return try Simulation.parseEvent(text) } catch { throw ValidationError("\(error)") }
+            let event: Simulation.ScriptedEvent
+            do { event = try Simulation.parseEvent(text) } catch { throw ValidationError("\(error)") }
+            // An event before the lead enters cannot be a reaction to anything the sequence sent.
+            if let at = event.absolute, at < begin {
+                throw ValidationError("event '\(PrintableText.escaped(text, limit: 80))' is before --start (\(DateText.iso(begin)))")
+            }
+            return event
         }
         let lines: [Simulation.Line]
         do {

@@ -28,6 +28,9 @@ struct StatsCommand: ParsableCommand {
             }
             return d
         }
+        if let sequence, catalog.sequence(sequence) == nil {
+            throw ValidationError("unknown sequence '\(PrintableText.escaped(sequence, limit: 60))'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
+        }
         var stats = try options.openStore(catalog).stats(since: from)
         if let sequence { stats = stats.filter { $0.sequenceID == sequence } }
         switch json ? .json : format {

@@ -85,8 +85,8 @@ public struct LeadRules: Sendable {
             return d
         } ?? now
         let ip = try optional(input.consentIP, "consent_ip")
-        if let ip, !ip.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) || ip.count > 45 {
-            throw Problem("bad consent_ip '\(ip)'")
+        if let ip, !IPAddressText.isValid(ip) {
+            throw Problem("bad consent_ip '\(PrintableText.escaped(ip, limit: 45))': write an IPv4 or IPv6 address such as 203.0.113.7 or 2001:db8::1")
         }
         let consent = Consent(source: source, at: at, text: try optional(input.consentText, "consent_text"), ip: ip)
         return Lead(email: email, persona: persona, timeZone: zone, locale: locale, fields: fields, consent: consent,

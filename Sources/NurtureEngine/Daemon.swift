@@ -71,8 +71,9 @@ public enum Daemon {
         let reloader = CatalogReloader(configPath: options.configPath, holder: holder, store: store, logger: logger)
         let registry = Self.metricsRegistry
         let clock = options.clock
+        let depth = OutboxDepthGauge()
         let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, health: health,
-                                      now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store) },
+                                      now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store, depth: depth) },
                                       api: LeadsAPIBackend(store: store, catalog: holder, clock: clock),
                                       apiToken: try Self.secret(config.secrets.apiToken).map { String(decoding: $0, as: UTF8.self) }, logger: logger)
         let (host, port) = try Self.listenAddress(config.http.listen)
@@ -80,7 +81,9 @@ public enum Daemon {
         var poll = options.pollInterval
         if let watchdog = notifier.watchdogInterval { poll = min(poll, watchdog.inSeconds / 4) }
         let sequences = catalog.sequences.count
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        let limits = TrackingServer.Limits(headerTimeout: .seconds(config.http.headerTimeout.seconds), maxConnections: config.http.maxConnections,
+                                           metricsRequireToken: config.http.metricsRequireToken, metricsElsewhere: config.http.metricsListen != nil)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             // First, so it is shut down last: it keeps pinging while the others drain.
             .init(service: WatchdogService(notifier: notifier, health: health, logger: logger), successTerminationBehavior: .ignore),
             .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock, pollInterval: poll * options.speed,
@@ -92,12 +95,17 @@ public enum Daemon {
             .init(service: HandoffService(store: store, catalog: holder, transport: transport, clock: options.clock,
                                           secret: try Self.secret(config.secrets.webhookSecret), pollInterval: poll * options.speed, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: tracking.application(host: host, port: port, onListening: {
+            .init(service: tracking.application(host: host, port: port, limits: limits, onListening: {
                 logger.info("nurture serve: HTTP listening on \(host):\(port), links point to \(config.http.publicURL)")
                 // Everything is in place: database migrated, lock held, sequences loaded, port accepting connections.
                 notifier.ready(status: "serving \(sequences) sequences; HTTP on \(host):\(port)")
             }), successTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        if let metricsListen = config.http.metricsListen {
+            let (metricsHost, metricsPort) = try Self.listenAddress(metricsListen)
+            services.append(.init(service: tracking.metricsApplication(host: metricsHost, port: metricsPort, limits: limits),
+                                  successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownGrace
         let group = ServiceGroup(configuration: configuration)
@@ -137,13 +145,9 @@ public enum Daemon {
         return registry
     }()
 
-    /// Outbox depth is read at scrape time, then the whole registry is rendered.
-    static func metricsText(_ registry: PrometheusCollectorRegistry, store: SQLiteStore) async -> [UInt8] {
-        if let depth = try? await store.outboxDepth() {
-            for status in ["scheduled", "sending", "sent", "deferred", "failed", "cancelled", "skipped"] {
-                Gauge(label: "nurture_outbox_messages", dimensions: [("status", status)]).record(depth[status] ?? 0)
-            }
-        }
+    /// Outbox depth is counted at most every 15 s, then the whole registry is rendered from memory.
+    static func metricsText(_ registry: PrometheusCollectorRegistry, store: SQLiteStore, depth: OutboxDepthGauge) async -> [UInt8] {
+        await depth.refreshIfStale(store)
         return registry.emitToBuffer()
     }
 
@@ -151,7 +155,8 @@ public enum Daemon {
         TrackingServer.Site(senderName: config.sender.name, defaultLocale: config.defaultLocale,
                             policy: MachineSignals.Policy(openWithin: TimeInterval(config.http.machineOpenWithin.seconds),
                                                           clickWithin: TimeInterval(config.http.machineClickWithin.seconds)),
-                            scoring: ScoringContext(config))
+                            scoring: ScoringContext(config),
+                            publicPath: (try? PublicURL.parse(config.http.publicURL).get())?.path ?? "")
     }
 
     /// `HOST:PORT`, `[IPv6]:PORT`.

@@ -23,12 +23,49 @@ public struct LeadsAPIBackend: LeadsAPI {
         (try? await store.offPool(work)) ?? .error(500, "internal error")
     }
 
-    static func object(_ body: [UInt8]) -> Result<[String: Any], APIError> {
+    /// The body as an object with only `allowed` keys (and, under `nested`, only those keys in that member):
+    /// duplicate and unknown keys are refused rather than silently won by the last or ignored.
+    static func object(_ body: [UInt8], allowed: Set<String>, nested: [String: Set<String>] = [:]) -> Result<[String: Any], APIError> {
         guard !body.isEmpty else { return .failure(APIError(400, "the body must be a JSON object")) }
-        guard let value = try? JSONSerialization.jsonObject(with: Data(body)) else { return .failure(APIError(400, "malformed JSON")) }
-        guard let object = value as? [String: Any] else { return .failure(APIError(400, "the body must be a JSON object")) }
-        return .success(object)
+        let value: StrictJSON.Value
+        switch StrictJSON.parse(body) {
+        case .success(let v): value = v
+        case .failure(let f): return .failure(APIError(400, "malformed JSON: \(f)"))
+        }
+        guard let members = value.members else { return .failure(APIError(400, "the body must be a JSON object")) }
+        func check(_ members: [(key: String, value: StrictJSON.Value)], _ allowed: Set<String>, in what: String) -> APIError? {
+            for m in members where !allowed.contains(m.key) {
+                return APIError(422, "unknown key '\(PrintableText.escaped(m.key, limit: 40))'\(what); expected one of: \(allowed.sorted().joined(separator: ", "))")
+            }
+            return nil
+        }
+        if let e = check(members, allowed, in: "") { return .failure(e) }
+        for (key, keys) in nested {
+            if let inner = value[key]?.members, let e = check(inner, keys, in: " in '\(key)'") { return .failure(e) }
+        }
+        return .success(foundation(members))
     }
+
+    /// The shapes the handlers read (`String`, `NSNull`, nested objects); numbers and booleans stay distinguishable.
+    static func foundation(_ members: [(key: String, value: StrictJSON.Value)]) -> [String: Any] {
+        func convert(_ v: StrictJSON.Value) -> Any {
+            switch v {
+            case .string(let s): s
+            case .number(let n): Double(n) as Any
+            case .bool(let b): b
+            case .null: NSNull()
+            case .array(let items): items.map(convert)
+            case .object(let m): foundation(m)
+            }
+        }
+        var out: [String: Any] = [:]
+        for m in members { out[m.key] = convert(m.value) }
+        return out
+    }
+
+    static let leadKeys: Set<String> = ["email", "persona", "timezone", "locale", "recontact_after", "fields", "consent"]
+    static let consentKeys: Set<String> = ["source", "at", "text", "ip"]
+    static let eventKeys: Set<String> = ["email", "name", "at"]
 
     struct APIError: Error {
         var status: Int, message: String
@@ -50,7 +87,7 @@ public struct LeadsAPIBackend: LeadsAPI {
     public func upsertLead(_ body: [UInt8]) async -> APIResponse {
         await offPool { [store, catalog, clock] in
             do {
-                let o = try Self.object(body).get()
+                let o = try Self.object(body, allowed: Self.leadKeys, nested: ["consent": Self.consentKeys]).get()
                 guard let email = try Self.string(o, "email") else { throw APIError(422, "'email' is required") }
                 guard let persona = try Self.string(o, "persona") else { throw APIError(422, "'persona' is required") }
                 var fields: [String: String] = [:]
@@ -87,7 +124,7 @@ public struct LeadsAPIBackend: LeadsAPI {
     public func recordEvent(_ body: [UInt8]) async -> APIResponse {
         await offPool { [store, catalog, clock] in
             do {
-                let o = try Self.object(body).get()
+                let o = try Self.object(body, allowed: Self.eventKeys).get()
                 guard let email = try Self.string(o, "email") else { throw APIError(422, "'email' is required") }
                 guard let name = try Self.string(o, "name") else { throw APIError(422, "'name' is required") }
                 if let problem = EventName.problem(name) { throw APIError(422, problem) }

@@ -1,4 +1,5 @@
 import Foundation
+import NurtureCore
 
 /// Rewrites an HTML part's links to signed click redirects and adds the open pixel, at send time. The original
 /// targets are kept with the sent message, so a redirect never takes its destination from the request.
@@ -24,7 +25,8 @@ enum LinkTracker {
             let n: Int
             if let known = index[target] { n = known } else { n = links.count; links.append(target); index[target] = n }
             out += bytes[copied...at]
-            out += redirect(n).utf8
+            // Escaped like any attribute value: the URL comes from configuration, not from the template.
+            out += HTMLEscape.escaped(redirect(n)).utf8
             copied = end
         }
         out += bytes[copied...]
@@ -62,7 +64,7 @@ enum LinkTracker {
     /// The 1×1 image just before the last `</body>` (or at the end). Byte-level: Foundation's string
     /// replacement here cost a quarter of the delivery path's CPU.
     static func addPixel(_ html: String, url: String) -> String {
-        let pixel = "<img src=\"\(url)\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
+        let pixel = "<img src=\"\(HTMLEscape.escaped(url))\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
         let bytes = Array(html.utf8)
         let close = Array("</body>".utf8)
         var at = bytes.count - close.count

@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
 import Metrics
+import NIOHTTP1
 import NurtureCore
 import NurtureSigning
 import ServiceLifecycle
@@ -17,12 +19,16 @@ public struct TrackingServer: Sendable {
         public var defaultLocale: String
         public var policy: MachineSignals.Policy
         public var scoring: ScoringContext
+        /// The path of `http.public_url` (`/nurture`, or empty): pages link back through the same proxy prefix.
+        public var publicPath: String
 
-        public init(senderName: String, defaultLocale: String, policy: MachineSignals.Policy, scoring: ScoringContext) {
+        public init(senderName: String, defaultLocale: String, policy: MachineSignals.Policy, scoring: ScoringContext,
+                    publicPath: String = "") {
             self.senderName = senderName
             self.defaultLocale = defaultLocale
             self.policy = policy
             self.scoring = scoring
+            self.publicPath = publicPath
         }
     }
 
@@ -38,6 +44,8 @@ public struct TrackingServer: Sendable {
     let apiToken: [UInt8]?
     /// Made once: looking a counter up in the metrics registry per request is work on the hot path.
     let events: EventCounters
+    /// Replays of one token past a few per hour are answered but not stored.
+    let repeats = RepeatLimiter()
     let logger: Logger
 
     /// - Parameters:
@@ -59,8 +67,72 @@ public struct TrackingServer: Sendable {
         self.logger = logger
     }
 
+    /// Protocol limits of the listener (from `http.*` in the config, read at start).
+    public struct Limits: Sendable {
+        public var headerTimeout: Duration
+        public var maxConnections: Int
+        /// `/metrics` wants the API bearer token.
+        public var metricsRequireToken: Bool
+        /// `/metrics` is served by `metricsApplication` instead of here.
+        public var metricsElsewhere: Bool
+
+        public init(headerTimeout: Duration = .seconds(10), maxConnections: Int = 512, metricsRequireToken: Bool = false,
+                    metricsElsewhere: Bool = false) {
+            self.headerTimeout = headerTimeout
+            self.maxConnections = maxConnections
+            self.metricsRequireToken = metricsRequireToken
+            self.metricsElsewhere = metricsElsewhere
+        }
+    }
+
+    /// Hummingbird's HTTP/1 server with `HTTPProtocolGuard` in front.
+    static func server(_ limits: Limits) -> HTTPServerBuilder {
+        // Small headers; idle connections closed; bodies are capped by the guard, the context and per route.
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024,
+                                                                        maxHeaderFieldCount: 100)
+        let guardLimits = HTTPProtocolGuard.Limits(headerTimeout: .nanoseconds(Int64(limits.headerTimeout.components.seconds) * 1_000_000_000
+                                                                                 + limits.headerTimeout.components.attoseconds / 1_000_000_000),
+                                                   maxBody: 64 * 1024, maxConnections: limits.maxConnections)
+        return HTTPServerBuilder { responder in
+            NurtureHTTP1Channel(responder: responder, limits: guardLimits, decoder: decoder, idleTimeout: .seconds(30))
+        }
+    }
+
+    /// `/metrics` alone, for `http.metrics_listen`.
+    public func metricsApplication(host: String, port: Int, limits: Limits) -> some Service {
+        let router = Router(context: TrackingContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.get("/metrics") { request, _ in await self.metrics(request, requireToken: limits.metricsRequireToken) }
+        return Application(router: router, server: Self.server(limits), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                           logger: logger)
+    }
+
+    func metrics(_ request: Request, requireToken: Bool) async -> Response {
+        if requireToken {
+            guard let expected = apiToken, Self.bearerMatches(request.headers[.authorization], expected) else {
+                var r = Self.json(.error(401, "missing or wrong bearer token"))
+                r.headers[.wwwAuthenticate] = "Bearer realm=\"nurture\""
+                return r
+            }
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: await metricsText())))
+    }
+
+    /// RFC 9110 §11.1: the scheme is case-insensitive. Compared as SHA-256 digests, in constant time: neither the
+    /// content nor the length of the expected token shows in the timing.
+    static func bearerMatches(_ header: String?, _ expected: [UInt8]) -> Bool {
+        guard let header, let space = header.firstIndex(of: " "), header[..<space].lowercased() == "bearer" else { return false }
+        let given = Array(header[header.index(after: space)...].trimmingCharacters(in: .whitespaces).utf8)
+        guard !given.isEmpty else { return false }
+        let a = Array(SHA256.hash(data: given)), b = Array(SHA256.hash(data: expected))
+        var diff: UInt8 = 0
+        for i in 0..<a.count { diff |= a[i] ^ b[i] }
+        return diff == 0
+    }
+
     /// The server as a service for the daemon's group. `onListening` runs once the port accepts connections.
-    public func application(host: String, port: Int, onListening: @escaping @Sendable () async -> Void = {}) -> some Service {
+    public func application(host: String, port: Int, limits: Limits = .init(), onListening: @escaping @Sendable () async -> Void = {}) -> some Service {
         let router = Router(context: TrackingContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
@@ -77,15 +149,11 @@ public struct TrackingServer: Sendable {
         v1.get("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.lead(email) } }
         v1.get("/leads/:email/export") { request, context in await self.leadCall(request, context) { api, email in await api.export(email) } }
         v1.delete("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.erase(email) } }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: await self.metricsText())))
+        if !limits.metricsElsewhere {
+            router.get("/metrics") { request, _ in await self.metrics(request, requireToken: limits.metricsRequireToken) }
         }
-        // Limits: small headers, idle connections closed; bodies are capped by the context (and per route).
-        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024,
-                                                                        maxHeaderFieldCount: 100)
         return Application(router: router,
-                           server: .http1(configuration: .init(idleTimeout: .seconds(30), httpDecoderConfiguration: decoder)),
+                           server: Self.server(limits),
                            configuration: .init(address: .hostname(host, port: port), serverName: nil),
                            onServerRunning: { _ in await onListening() }, logger: logger)
     }
@@ -111,6 +179,10 @@ public struct TrackingServer: Sendable {
         do {
             guard let message = try await store.trackedMessage(token.outboxID) else { return response }
             let at = now()
+            guard repeats.admit(.init(outboxID: token.outboxID, kind: 0, link: -1), at: at) else {
+                events.count("open", origin: "repeat")
+                return response
+            }
             var why = MachineSignals.open(userAgent: request.headers[.userAgent], sentAt: message.sentAt, now: at, policy: site().policy)
             if request.method == .head { why = why ?? "HEAD request" }
             let machine = try await batcher.record(TrackedEvent(kind: .open, message: message, at: at, machineReason: why))
@@ -137,6 +209,13 @@ public struct TrackingServer: Sendable {
         guard Int(token.link) < message.links.count else { return Self.notFound }
         let target = message.links[Int(token.link)]
         let at = now()
+        var headers = Self.noCache
+        headers[.location] = target
+        headers[.referrerPolicy] = "no-referrer"
+        guard repeats.admit(.init(outboxID: token.outboxID, kind: 1, link: Int(token.link)), at: at) else {
+            events.count("click", origin: "repeat")
+            return Response(status: .found, headers: headers)
+        }
         let why = MachineSignals.click(method: request.method.rawValue, userAgent: request.headers[.userAgent], sentAt: message.sentAt,
                                        now: at, policy: site().policy)
         do {
@@ -146,9 +225,6 @@ public struct TrackingServer: Sendable {
             // The reader still gets where they were going; the failure is logged.
             logger.error("click not recorded: \(error)")
         }
-        var headers = Self.noCache
-        headers[.location] = target
-        headers[.referrerPolicy] = "no-referrer"
         return Response(status: .found, headers: headers)
     }
 
@@ -185,6 +261,9 @@ public struct TrackingServer: Sendable {
         } catch is TimedOut {
             return Response(status: .requestTimeout, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
                             body: .init(byteBuffer: ByteBuffer(string: "Request body too slow\n")))
+        } catch is HTTPParserError {
+            return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
+                            body: .init(byteBuffer: ByteBuffer(string: "Malformed request body\n")))
         } catch {
             return Response(status: .contentTooLarge, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "Request body too large\n")))
@@ -219,21 +298,23 @@ public struct TrackingServer: Sendable {
         guard let api, let expected = apiToken else {
             return Self.json(.error(404, "the API is off: set secrets.api_token_file"))
         }
-        let header = request.headers[.authorization] ?? ""
-        let given = header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst(7)) : []
-        var diff = UInt8(given.count == expected.count ? 0 : 1)
-        for i in 0..<min(given.count, expected.count) { diff |= given[i] ^ expected[i] }
-        guard diff == 0, !given.isEmpty else {
+        guard Self.bearerMatches(request.headers[.authorization], expected) else {
             var r = Self.json(.error(401, "missing or wrong bearer token"))
             r.headers[.wwwAuthenticate] = "Bearer realm=\"nurture\""
             return r
         }
         var body: [UInt8] = []
         if request.method == .post {
+            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+            guard type == "application/json" else { return Self.json(.error(415, "the body must be application/json")) }
             do {
                 body = try await Self.within(.seconds(10)) { Array(buffer: try await request.body.collect(upTo: 64 * 1024)) }
             } catch is TimedOut {
                 return Self.json(.error(408, "request body too slow"))
+            } catch is HTTPParserError {
+                var r = Self.json(.error(400, "malformed request body (chunked encoding)"))
+                r.headers[.connection] = "close"
+                return r
             } catch {
                 return Self.json(.error(413, "request body over 64 KiB"))
             }
@@ -295,7 +376,8 @@ public struct TrackingServer: Sendable {
                                       body: .init(byteBuffer: ByteBuffer(string: "Temporarily unavailable\n")))
 
     static func page(_ status: HTTPResponse.Status, _ kind: UnsubscribePage.Kind, locale: String, site: Site, message: TrackedMessage?) -> Response {
-        let html = UnsubscribePage.render(kind, locale: locale, sender: site.senderName, email: message?.email.value, firstName: message?.firstName)
+        let html = UnsubscribePage.render(kind, locale: locale, sender: site.senderName, email: message?.email.value, firstName: message?.firstName,
+                                          basePath: site.publicPath)
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                                                   .contentSecurityPolicy: UnsubscribePage.contentSecurityPolicy],
                         body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -333,12 +415,15 @@ struct EventCounters: Sendable {
     init() {
         var all: [String: Counter] = [:]
         for type in ["open", "click", "unsubscribe"] {
-            for origin in ["human", "machine"] {
+            for origin in ["human", "machine", "repeat"] {
                 all["\(type)/\(origin)"] = Counter(label: "nurture_events_total", dimensions: [("type", type), ("origin", origin)])
             }
         }
         counters = all
     }
 
-    func count(_ type: String, machine: Bool) { counters["\(type)/\(machine ? "machine" : "human")"]?.increment() }
+    func count(_ type: String, machine: Bool) { count(type, origin: machine ? "machine" : "human") }
+
+    /// `repeat`: a replay past the per-token cap, answered but not stored.
+    func count(_ type: String, origin: String) { counters["\(type)/\(origin)"]?.increment() }
 }

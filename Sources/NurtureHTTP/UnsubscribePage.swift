@@ -41,7 +41,8 @@ enum UnsubscribePage {
 
     static func texts(locale: String?) -> Texts { (locale ?? "").lowercased().hasPrefix("fr") ? french : english }
 
-    static func render(_ kind: Kind, locale: String?, sender: String, email: String?, firstName: String?) -> String {
+    /// - Parameter basePath: the path of `http.public_url`, so the form posts through the same proxy prefix as the link.
+    static func render(_ kind: Kind, locale: String?, sender: String, email: String?, firstName: String?, basePath: String = "") -> String {
         let t = texts(locale: locale)
         func fill(_ s: String) -> String {
             let greeting = firstName.map { t.lang == "fr" ? "Bonjour \(escape($0)), " : "Hi \(escape($0)), " } ?? ""
@@ -55,7 +56,7 @@ enum UnsubscribePage {
             title = fill(t.confirmTitle)
             body = """
                 <p>\(fill(t.confirmBody))</p>
-                <form method="post" action="/u/\(escape(token))">
+                <form method="post" action="\(escape(basePath))/u/\(escape(token))">
                 <input type="hidden" name="List-Unsubscribe" value="One-Click">
                 <button type="submit">\(escape(t.button))</button>
                 </form>

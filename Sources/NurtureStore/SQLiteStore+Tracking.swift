@@ -25,14 +25,21 @@ extension SQLiteStore: TrackingStore {
             let insert = try db.cachedStatement(sql: SQL.insertEngagement)
             return try items.map { e in
                 let t = Self.millis(e.at)
+                // An open scores once per message, a click once per link: a replayed pixel or link is kept as a
+                // repeat, counted but not scored (2 000 replays of one pixel used to add 2 000 points).
+                let earlier = try Int.fetchOne(try db.cachedStatement(sql: SQL.earlierEngagement),
+                                               arguments: [e.message.outboxID, e.kind.rawValue, e.link ?? -1])
+                let repeated = earlier == 1 || (earlier == 0 && e.machineReason != nil)
                 var data: [String] = []
                 if let link = e.link { data.append("\"link\":\(link)") }
                 if let why = e.machineReason { data.append("\"why\":" + JSONText.quoted(why)) }
+                if repeated { data.append("\"repeat\":true") }
                 try insert.execute(arguments: [e.message.leadID, e.message.outboxID, e.message.sequenceID, e.message.stepID,
                                                e.kind.rawValue, e.machineReason == nil ? 0 : 1, t,
                                                data.isEmpty ? nil : "{" + data.joined(separator: ",") + "}"])
                 let eventID = db.lastInsertedRowID
                 var machine = e.machineReason != nil
+                if repeated { return machine }
                 if e.kind == .click, !machine {
                     let since = t - Int64(burstWindow * 1000)
                     let distinct = try Int.fetchOne(try db.cachedStatement(sql: SQL.distinctLinksClicked), arguments: [e.message.outboxID, since]) ?? 0
@@ -84,4 +91,13 @@ extension SQLiteStore {
     }
 
     static let blockingQueue = DispatchQueue(label: "nurture.store", attributes: .concurrent)
+}
+
+extension SQL {
+    /// Whether the message already has this open or this link's click: NULL none, 0 only machine ones, 1 a person's.
+    static let earlierEngagement = """
+        SELECT max(machine = 0) FROM event
+        WHERE outbox_id = ?1 AND type = ?2 AND coalesce(json_extract(data, '$.link'), -1) = ?3
+          AND json_extract(data, '$.repeat') IS NULL
+        """
 }

@@ -11,3 +11,15 @@ struct CSVWriterTests {
         #expect(CSVWriter.cell("a,b") == "\"a,b\"")
     }
 }
+
+struct CSVWriterCombiningMarkTests {
+    /// Found by fuzzing the CSV reader with a round trip: a quote, comma or `=` followed by a combining mark.
+    @Test func quotesCommasAndFormulasBeforeACombiningMarkAreStillQuotedAndNeutralised() {
+        #expect(CSVWriter.cell("a,\u{301}b") == "\"a,\u{301}b\"")
+        #expect(CSVWriter.cell("\"\u{618}x") == "\"\"\"\u{618}x\"")
+        #expect(CSVWriter.cell("=\u{301}1+1") == "'=\u{301}1+1")
+        var reader = CSVReader(data: .init((CSVWriter.cell("x\"\u{301},y") + "," + CSVWriter.cell("z") + "\n").utf8))
+        guard case .success(let r)? = reader.next() else { Issue.record("does not parse back"); return }
+        #expect(r.fields == ["x\"\u{301},y", "z"])
+    }
+}

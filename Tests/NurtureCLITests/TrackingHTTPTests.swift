@@ -41,7 +41,7 @@ struct TrackingHTTPTests {
         }
     }
 
-    static func start(openWithin: String = "0s", clickWithin: String = "0s") throws -> Site {
+    static func start(openWithin: String = "0s", clickWithin: String = "0s", publicPath: String = "", http extra: [String] = []) throws -> Site {
         let p = try NurtureProcess()
         let port = HTTPProbe.freePort()
         let fm = FileManager.default
@@ -57,10 +57,10 @@ struct TrackingHTTPTests {
             fields: [first_name]
             http:
               listen: 127.0.0.1:\(port)
-              public_url: http://127.0.0.1:\(port)
+              public_url: http://127.0.0.1:\(port)\(publicPath)
               machine_open_within: \(openWithin)
               machine_click_within: \(clickWithin)
-            transport: file://var/outbox
+            \(extra.map { "  " + $0 + "\n" }.joined())transport: file://var/outbox
             sender: { name: Track Test, email: track@example.com, postal_address: 1 Test Street }
             throttle: { min_gap: 1s, max: 100 per 1d, rate: 500/s, domain_rate: 500/s, sunset_after: 100, stale_after: 30d }
             secrets: { token_key_file: var/token.key }

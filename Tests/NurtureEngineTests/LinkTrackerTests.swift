@@ -26,3 +26,14 @@ struct LinkTrackerTests {
         #expect(LinkTracker.addPixel("<p>x</p>", url: "u").hasSuffix("<img src=\"u\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"))
     }
 }
+
+struct LinkEscapingTests {
+    @Test func rewrittenLinksAndThePixelAreEscapedInTheirAttributes() {
+        let (out, _) = LinkTracker.rewrite("<a href=\"https://example.com/\">A</a>", track: { _ in true },
+                                           redirect: { "http://x/\"><script>/c/\($0)" })
+        #expect(out == "<a href=\"http://x/&quot;&gt;&lt;script&gt;/c/0\">A</a>")
+        let pixel = LinkTracker.addPixel("<p>x</p>", url: "http://x/\"><script>/o/T.gif")
+        #expect(pixel.contains("src=\"http://x/&quot;&gt;&lt;script&gt;/o/T.gif\""))
+        #expect(!pixel.contains("<script>"))
+    }
+}
