@@ -33,7 +33,23 @@ for t in $targets; do
   elapsed=$(( $(date +%s) - start ))
   runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
-  if [ "$status" -eq 0 ]; then found="nothing"; else found="$(grep -m1 -E 'Fatal error|failure|ERROR: |Precondition failed|timeout' "$log" || echo "exit $status") — see $log"; failed=1; fi
+  if [ "$status" -eq 0 ]; then
+    found="nothing"
+  else
+    found="$(grep -m1 -E 'Fatal error|failure|ERROR: |Precondition failed|timeout' "$log" || echo "exit $status") — see $log"
+    # A committed reproducer failing again is a regression: always fatal. A new input found this run is fatal too,
+    # unless FUZZ_NEW_FINDINGS=report (CI): then it is reported with its artifact and the run goes on.
+    if "$bin/$t" -runs=0 -timeout=10 -rss_limit_mb=2048 "$corpus" > "$log.replay" 2>&1; then
+      if [ "${FUZZ_NEW_FINDINGS:-fail}" = report ]; then
+        found="NEW FINDING (reported, not fatal here): $found; reproducer in $scratch/artifacts/"
+      else
+        failed=1
+      fi
+    else
+      found="REGRESSION on the committed corpus: $found"
+      failed=1
+    fi
+  fi
   echo "$t: ${elapsed}s, $runs inputs, coverage $cov, corpus $(ls "$corpus" | wc -l) committed + $(ls "$scratch/new/$t" | wc -l) new; found: $found" | tee -a "$scratch/summary.txt"
 done
 exit $failed

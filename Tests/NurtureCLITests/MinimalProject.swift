@@ -11,13 +11,13 @@ enum MinimalProject {
     }
 
     static func make(leads count: Int, transport: String = "file://var/outbox", rate: String = "500/s", secondStep: String = "30d",
-                     extra: String = "") throws -> Made {
+                     extra: String = "", database: String = "var/nurture.sqlite") throws -> Made {
         let p = try NurtureProcess()
         let port = HTTPProbe.freePort()
         let fm = FileManager.default
         for dir in ["sequences", "templates", "var"] { try fm.createDirectory(atPath: p.path(dir), withIntermediateDirectories: true) }
         try """
-            database: var/nurture.sqlite
+            database: \(database)
             sequences: sequences
             templates: templates
             timezone: UTC

@@ -88,39 +88,18 @@ struct StateHardeningTests {
 
 extension StateHardeningTests {
     @Test func theDaemonsLogNamesLeadsByIDNeverByAddress() throws {
-        let p = try NurtureProcess()
         let port = HTTPProbe.freePort()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env") // the python3 that has aiosmtpd (scripts/install-deps.sh)
         server.arguments = ["python3", NurtureProcess.repository + "/Tests/Support/smtp_server.py", "capture", "--port", "\(port)",
-                            "--rcpt", "gone.person@example.com=550", "--dir", p.directory]
+                            "--rcpt", "gone.person@example.com=550", "--dir", FileManager.default.temporaryDirectory.path + "/smtp-\(port)"]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
         // SIGKILL and a bounded wait: Foundation's waitUntilExit can spin forever on a child like this one.
         defer { kill(server.processIdentifier, SIGKILL); _ = BoundedPoll.until(timeout: 10) { !server.isRunning } }
         #expect(BoundedPoll.until(timeout: 10) { SystemdTests.accepts(port: port) })
-        try FileManager.default.createDirectory(atPath: p.path("sequences"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: p.path("templates"), withIntermediateDirectories: true)
-        try """
-            database: var/nurture.sqlite
-            sequences: sequences
-            templates: templates
-            timezone: UTC
-            fields: [first_name]
-            http: { listen: "127.0.0.1:\(HTTPProbe.freePort())", public_url: "http://127.0.0.1:1" }
-            transport: smtp://127.0.0.1:\(port)
-            smtp: { starttls: "off" }
-            sender: { name: Log Test, email: log@example.com, postal_address: 1 Test Street }
-            throttle: { min_gap: 1s, max: 100 per 1d, rate: 500/s, domain_rate: 500/s, sunset_after: 100, stale_after: 30d }
-            secrets: { token_key_file: var/token.key }
-            """.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
-        try "id: s\npersona: reader\nsteps:\n  - { id: one, after: 0m, template: step }\n"
-            .write(toFile: p.path("sequences/s.yaml"), atomically: true, encoding: .utf8)
-        try "<html><body>{{{content}}} {{unsubscribe_url}} {{postal_address}}</body></html>\n"
-            .write(toFile: p.path("templates/_layout.html"), atomically: true, encoding: .utf8)
-        try "{{{content}}}\n{{unsubscribe_url}}\n{{postal_address}}\n".write(toFile: p.path("templates/_layout.txt"), atomically: true, encoding: .utf8)
-        try "---\nsubject: Hi {{first_name}}\n---\nHello.\n".write(toFile: p.path("templates/step.md"), atomically: true, encoding: .utf8)
+        let p = try MinimalProject.make(leads: 0, transport: "smtp://127.0.0.1:\(port)").project
         let added = try p.run(["lead", "add", "gone.person@example.com", "--persona", "reader", "--consent", "form", "--field", "first_name=Gone"])
         #expect(added.status == 0, "\(added.stderr)")
         let serve = try p.start(["serve"])
@@ -139,39 +118,19 @@ extension StateHardeningTests {
     static func run(_ tool: String, _ args: [String]) -> Int32 { (try? Tool.run(tool, args).status) ?? -1 }
 
     @Test func aFullDiskIsNamedInHealthzAndTheDaemonCatchesUpOnceSpaceIsBackWithoutARestart() throws {
-        let p = try NurtureProcess()
-        let disk = p.path("disk")
+        let disk = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-disk-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         #expect(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", disk]) == 0, "tests run as root and may mount a tmpfs")
         defer { _ = Self.run("/bin/umount", ["-l", disk]) }
-        let port = HTTPProbe.freePort()
-        try FileManager.default.createDirectory(atPath: p.path("sequences"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: p.path("templates"), withIntermediateDirectories: true)
-        try """
-            database: \(disk)/nurture.sqlite
-            sequences: sequences
-            templates: templates
-            timezone: UTC
-            fields: [first_name]
-            http: { listen: "127.0.0.1:\(port)", public_url: "http://127.0.0.1:\(port)" }
-            transport: file://var/outbox
-            sender: { name: Disk Test, email: disk@example.com, postal_address: 1 Test Street }
-            throttle: { min_gap: 1s, max: 100 per 1d, rate: 500/s, domain_rate: 500/s, sunset_after: 100, stale_after: 30d }
-            secrets: { token_key_file: var/token.key, erasure_key_file: var/erasure.key }
-            """.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
-        try "id: s\npersona: reader\nsteps:\n  - { id: one, after: 0m, template: step }\n  - { id: two, after: 4s, template: step }\n"
-            .write(toFile: p.path("sequences/s.yaml"), atomically: true, encoding: .utf8)
-        try "<html><body>{{{content}}} {{unsubscribe_url}} {{postal_address}}</body></html>\n"
-            .write(toFile: p.path("templates/_layout.html"), atomically: true, encoding: .utf8)
-        try "{{{content}}}\n{{unsubscribe_url}}\n{{postal_address}}\n".write(toFile: p.path("templates/_layout.txt"), atomically: true, encoding: .utf8)
-        try "---\nsubject: Hi {{first_name}}\n---\nHello.\n".write(toFile: p.path("templates/step.md"), atomically: true, encoding: .utf8)
+        // Only the database is on the small disk; step two falls due 4 s after step one.
+        let made = try MinimalProject.make(leads: 0, secondStep: "4s", database: disk + "/nurture.sqlite")
+        let (p, http) = (made.project, made.http)
         #expect(try p.run(["lead", "add", "ada@example.com", "--persona", "reader", "--consent", "form", "--field", "first_name=Ada"]).status == 0)
         let serve = try p.start(["serve"])
         defer { serve.kill(SIGTERM); _ = serve.wait() }
-        let http = HTTPProbe(port: port)
         func mails() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: p.path("var/outbox"))) ?? []).filter { $0.hasSuffix(".eml") }.count }
         #expect(BoundedPoll.until(timeout: 20) { mails() == 1 }, "\(serve.stderr())")
-        // The disk fills up before step two falls due (4 s after step one).
+        // The disk fills up before step two falls due.
         let fd = open(disk + "/filler", O_WRONLY | O_CREAT, 0o600)
         let chunk = [UInt8](repeating: 0, count: 4096)
         while write(fd, chunk, chunk.count) > 0 {}
