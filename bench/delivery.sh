@@ -53,7 +53,10 @@ YAML
   (cd "$dir" && "$N" lead import "$csv" --consent bench --quiet > /dev/null)
   # Enroll everyone (first step an hour away), then make all sends due now: only delivery is timed.
   (cd "$dir" && exec timeout 120 "$N" serve > /dev/null 2> serve-enroll.log) & echo $! > "$dir/pid"
-  until [ "$(sqlite3 "$dir/var/nurture.sqlite" "SELECT count(*) FROM outbox" 2>/dev/null || echo 0)" -ge "$messages" ]; do sleep 0.2; done
+  until [ "$(sqlite3 "$dir/var/nurture.sqlite" "SELECT count(*) FROM outbox" 2>/dev/null || echo 0)" -ge "$messages" ]; do
+    kill -0 "$(cat "$dir/pid")" 2>/dev/null || { echo "nurture serve stopped before enrolling:" >&2; cat "$dir/serve-enroll.log" >&2; exit 1; }
+    sleep 0.2
+  done
   kill -TERM "$(cat "$dir/pid")"; while kill -0 "$(cat "$dir/pid")" 2>/dev/null; do sleep 0.05; done
   sqlite3 "$dir/var/nurture.sqlite" "UPDATE outbox SET due_at = CAST(strftime('%s','now') AS INTEGER) * 1000 - 1000"
   local start rates

@@ -19,7 +19,9 @@ sequences: sequences
 templates: templates
 timezone: UTC
 fields: [first_name]
-http: { listen: 127.0.0.1:$port, public_url: http://127.0.0.1:$port }
+# One token replayed by wrk: every hit stored (as the pixel path did before replays were capped), so each request
+# measures the full path — lookup, event, group commit — not the in-memory answer to a capped replay.
+http: { listen: 127.0.0.1:$port, public_url: http://127.0.0.1:$port, stored_repeats_per_hour: 10000000 }
 transport: file://var/outbox
 sender: { name: Bench, email: bench@example.com, postal_address: 1 Bench Street }
 YAML

@@ -54,6 +54,8 @@ public struct NurtureConfig: Sendable {
         public var headerTimeout = TimeSpan(seconds: 10)
         /// Connections open at once; beyond, a new one gets 503 and is closed.
         public var maxConnections = 512
+        /// Hits of one tracking token stored per hour (later ones are answered and counted, not stored).
+        public var storedRepeatsPerHour = 10
         /// `/metrics` asks for the API bearer token.
         public var metricsRequireToken = false
         /// `HOST:PORT` where `/metrics` is served instead of on `listen`.

@@ -75,7 +75,8 @@ public enum Daemon {
         let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, health: health,
                                       now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store, depth: depth) },
                                       api: LeadsAPIBackend(store: store, catalog: holder, clock: clock),
-                                      apiToken: try Self.secret(config.secrets.apiToken).map { String(decoding: $0, as: UTF8.self) }, logger: logger)
+                                      apiToken: try Self.secret(config.secrets.apiToken).map { String(decoding: $0, as: UTF8.self) },
+                                      storedRepeatsPerHour: config.http.storedRepeatsPerHour, logger: logger)
         let (host, port) = try Self.listenAddress(config.http.listen)
         // Between ticks the loop must turn at least four times per watchdog interval, whatever it is waiting for.
         var poll = options.pollInterval

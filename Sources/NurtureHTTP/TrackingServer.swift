@@ -45,7 +45,7 @@ public struct TrackingServer: Sendable {
     /// Made once: looking a counter up in the metrics registry per request is work on the hot path.
     let events: EventCounters
     /// Replays of one token past a few per hour are answered but not stored.
-    let repeats = RepeatLimiter()
+    let repeats: RepeatLimiter
     let logger: Logger
 
     /// - Parameters:
@@ -53,7 +53,8 @@ public struct TrackingServer: Sendable {
     ///   - metricsText: the Prometheus exposition, rendered by whoever owns the registry.
     public init(store: TrackingStore, signer: TokenSigner, site: @escaping @Sendable () -> Site, health: HealthMonitor,
                 now: @escaping @Sendable () -> Date, metricsText: @escaping @Sendable () async -> [UInt8],
-                api: LeadsAPI? = nil, apiToken: String? = nil, logger: Logger) {
+                api: LeadsAPI? = nil, apiToken: String? = nil, storedRepeatsPerHour: Int = 10, logger: Logger) {
+        self.repeats = RepeatLimiter(perWindow: storedRepeatsPerHour)
         self.store = store
         self.signer = signer
         self.site = site
