@@ -95,9 +95,14 @@ extension SQLiteStore {
 
 extension SQL {
     /// Whether the message already has this open or this link's click: NULL none, 0 only machine ones, 1 a person's.
+    /// EXISTS stops at the first match (the first scored hit comes first in the index), so a replayed link costs the
+    /// same at its 100 000th hit as at its second; `max()` over every earlier hit made the pixel quadratic.
     static let earlierEngagement = """
-        SELECT max(machine = 0) FROM event
-        WHERE outbox_id = ?1 AND type = ?2 AND coalesce(json_extract(data, '$.link'), -1) = ?3
-          AND json_extract(data, '$.repeat') IS NULL
+        SELECT CASE
+          WHEN EXISTS (SELECT 1 FROM event WHERE outbox_id = ?1 AND type = ?2 AND machine = 0
+                       AND coalesce(json_extract(data, '$.link'), -1) = ?3 AND json_extract(data, '$.repeat') IS NULL) THEN 1
+          WHEN EXISTS (SELECT 1 FROM event WHERE outbox_id = ?1 AND type = ?2 AND machine = 1
+                       AND coalesce(json_extract(data, '$.link'), -1) = ?3 AND json_extract(data, '$.repeat') IS NULL) THEN 0
+        END
         """
 }
