@@ -163,6 +163,11 @@ enum Migrations {
                 try Self.neverReuseIDs(db, table: table)
             }
         }
+        m.registerMigration("v7-engagement-index") { db in
+            // "Was this open/click already scored?" seeks straight to the message's first human (or machine) hit,
+            // instead of walking every stored hit of the message on each request.
+            try db.execute(sql: "CREATE INDEX event_engagement ON event(outbox_id, type, machine, occurred_at) WHERE outbox_id IS NOT NULL")
+        }
         return m
     }
 
