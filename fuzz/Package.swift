@@ -9,8 +9,9 @@ let package = Package(
     name: "nurture-fuzz",
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "nurture", path: "..")],
-    targets: ["FuzzTemplate", "FuzzYAML", "FuzzMIME", "FuzzCSV", "FuzzJSON"].map { name in
-        .executableTarget(name: name, dependencies: [.product(name: "NurtureFuzzable", package: "nurture")], swiftSettings: fuzzer)
+    targets: [.target(name: "FuzzDriver")] + ["FuzzTemplate", "FuzzYAML", "FuzzMIME", "FuzzCSV", "FuzzJSON"].map { name in
+        .executableTarget(name: name, dependencies: ["FuzzDriver", .product(name: "NurtureFuzzable", package: "nurture")],
+                          swiftSettings: fuzzer)
     },
     swiftLanguageModes: [.v6]
 )
