@@ -46,6 +46,8 @@ let package = Package(
                 "NurtureCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API under GRDB, for binding the import's rows directly (LeadRowBinder).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Signed, compact tokens for tracking and unsubscribe links (HMAC-SHA256, key rotation).

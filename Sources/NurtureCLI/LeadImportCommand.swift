@@ -6,7 +6,7 @@ import NurtureStore
 
 /// `nurture lead import`: a CSV of leads; bad rows are reported by line and skipped, the rest stored.
 /// Re-importing the same file changes nothing.
-struct LeadImportCommand: ParsableCommand {
+struct LeadImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import leads from a CSV file whose header row names the columns.",
@@ -30,13 +30,12 @@ struct LeadImportCommand: ParsableCommand {
 
     static let standardColumns: Set<String> = ["email", "persona", "timezone", "locale", "recontact_after",
                                                "consent_source", "consent_at", "consent_text", "consent_ip"]
-    static let maxErrorsShown = 1_000
 
     func validate() throws {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 100000, found \(batchSize)") }
     }
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
         let separator = try delimiterByte()
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) else {
@@ -48,49 +47,29 @@ struct LeadImportCommand: ParsableCommand {
         let store = try options.openStore(catalog)
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: catalog.personas,
                               defaultTimeZone: catalog.config.defaultTimeZone)
+        let rows = LeadBatchReader(file: file, columns: columns, rules: rules, persona: persona, consent: consent,
+                                   batchSize: batchSize, now: Date())
         var tally = Tally()
         let started = Date()
-        var batch: [Lead] = []
-        batch.reserveCapacity(batchSize)
         var lastProgress = 0
-        func flush() throws {
-            guard !batch.isEmpty else { return }
-            for outcome in try store.upsert(batch, now: Date()) { tally.count(outcome) }
-            batch.removeAll(keepingCapacity: true)
+        // Rows are parsed and validated on the reader's thread while the previous batch is written here.
+        let batches = rows.batches(from: reader)
+        defer { batches.stop() } // a failed write stops the reader too
+        for await batch in batches {
+            tally.reject(batch.rejected)
+            if !batch.leads.isEmpty {
+                for outcome in try store.upsert(batch.leads, now: Date()) { tally.count(outcome) }
+            }
             if !quiet, tally.rows - lastProgress >= 50_000 {
                 lastProgress = tally.rows
-                let percent = reader.byteCount == 0 ? 100 : reader.offset * 100 / reader.byteCount
+                let percent = reader.byteCount == 0 ? 100 : batch.offset * 100 / reader.byteCount
                 Terminal.stderr("\(Terminal.stderrIsTTY ? "\r" : "")\(tally.rows) rows (\(percent)%)\(Terminal.stderrIsTTY ? "" : "\n")")
             }
         }
-        let now = Date()
-        while let next = reader.next() {
-            switch next {
-            case .failure(.invalidUTF8(let line, let column)):
-                tally.reject(file, line, "invalid UTF-8 in column \(column) ('\(columns.indices.contains(column - 1) ? columns[column - 1] : "?")')")
-            case .failure(.unterminatedQuote(let line)):
-                tally.reject(file, line, "a quoted field is never closed")
-            case .failure(.strayQuote(let line, let column)):
-                tally.reject(file, line, "stray quote in column \(column): a quoted field must be followed by a separator or the line's end, "
-                             + "and a quote inside a field must be in a quoted field, doubled (\"\")")
-            case .success(let record):
-                guard record.fields.count == columns.count else {
-                    tally.reject(file, record.line, "expected \(columns.count) columns, found \(record.fields.count)")
-                    continue
-                }
-                do {
-                    batch.append(try rules.lead(from: input(record, columns: columns), now: now))
-                } catch {
-                    tally.reject(file, record.line, error.description)
-                }
-                if batch.count >= batchSize { try flush() }
-            }
-        }
-        try flush()
         if !quiet, lastProgress > 0, Terminal.stderrIsTTY { Terminal.stderr("\n") }
         let seconds = Date().timeIntervalSince(started)
-        if tally.rejected > Self.maxErrorsShown {
-            Terminal.stderr("… and \(tally.rejected - Self.maxErrorsShown) more rejected rows not shown\n")
+        if tally.rejected > LeadBatchReader.maxErrorsShown {
+            Terminal.stderr("… and \(tally.rejected - LeadBatchReader.maxErrorsShown) more rejected rows not shown\n")
         }
         print("\(file): \(tally.rows) rows in \(String(format: "%.2f", seconds)) s — \(tally.inserted) added, \(tally.updated) updated, "
               + "\(tally.unchanged) unchanged, \(tally.suppressed) suppressed, \(tally.rejected) rejected")
@@ -143,25 +122,6 @@ struct LeadImportCommand: ParsableCommand {
         return columns
     }
 
-    private func input(_ record: CSVReader.Record, columns: [String]) -> LeadInput {
-        var input = LeadInput(email: "", persona: persona ?? "", consentSource: consent)
-        for (name, value) in zip(columns, record.fields) {
-            switch name {
-            case "email": input.email = value
-            case "persona": if !value.isEmpty { input.persona = value }
-            case "timezone": input.timeZone = value
-            case "locale": input.locale = value
-            case "recontact_after": input.recontactAfter = value
-            case "consent_source": if !value.isEmpty { input.consentSource = value }
-            case "consent_at": input.consentAt = value
-            case "consent_text": input.consentText = value
-            case "consent_ip": input.consentIP = value
-            default: input.fields[name] = value
-            }
-        }
-        return input
-    }
-
     struct Tally {
         var rows = 0, inserted = 0, updated = 0, unchanged = 0, suppressed = 0, rejected = 0
 
@@ -175,10 +135,10 @@ struct LeadImportCommand: ParsableCommand {
             }
         }
 
-        mutating func reject(_ file: String, _ line: Int, _ message: String) {
-            rows += 1
-            rejected += 1
-            if rejected <= LeadImportCommand.maxErrorsShown { Terminal.stderr("\(file):\(line): error: \(message)\n") }
+        /// Rows the reader rejected (it has reported them).
+        mutating func reject(_ count: Int) {
+            rows += count
+            rejected += count
         }
     }
 }

@@ -91,14 +91,21 @@ public final class SQLiteStore: LeadStore, Sendable {
         let keys = leads.map(\.email.key)
         let erased = keys.map(erasedKey)
         return try Self.typed { try pool.write { db in
-            // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position.
+            // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position, directly.
             var suppressed = Set<String>(), stored = Set<String>()
             for chunk in stride(from: 0, to: keys.count, by: 10_000) {
                 let part = Array(keys[chunk..<min(chunk + 10_000, keys.count)]), hashes = Array(erased[chunk..<min(chunk + 10_000, keys.count)])
-                suppressed.formUnion(try String.fetchAll(db, sql: SQL.suppressedKeys(part.count * 2), arguments: StatementArguments(part + hashes)))
-                stored.formUnion(try String.fetchAll(db, sql: SQL.storedKeys(part.count), arguments: StatementArguments(part)))
+                // Cached (every full batch has the same size) and bound unchecked: preparing and validating
+                // thousands of placeholders per batch cost ~7 % of an import.
+                let bySuppression = try db.cachedStatement(sql: SQL.suppressedKeys(part.count * 2))
+                bySuppression.setUncheckedArguments(StatementArguments(part + hashes))
+                suppressed.formUnion(try String.fetchAll(bySuppression))
+                let byKey = try db.cachedStatement(sql: SQL.storedKeys(part.count))
+                byKey.setUncheckedArguments(StatementArguments(part))
+                stored.formUnion(try String.fetchAll(byKey))
             }
             let upsert = try db.cachedStatement(sql: SQL.upsertLead)
+            LeadRowBinder.prepare(upsert)
             var outcomes: [UpsertOutcome] = []
             outcomes.reserveCapacity(leads.count)
             for (i, lead) in leads.enumerated() {
@@ -108,11 +115,7 @@ public final class SQLiteStore: LeadStore, Sendable {
                     continue
                 }
                 let existed = !stored.insert(key).inserted // a second row for one address in the batch updates the first
-                upsert.setUncheckedArguments([
-                    lead.email.value, key, lead.persona, lead.timeZone, lead.locale, JSONText.object(lead.fields),
-                    lead.consent.source, Self.millis(lead.consent.at), lead.consent.text, lead.consent.ip,
-                    lead.recontactAfter.map(Self.millis), nowMillis,
-                ])
+                try LeadRowBinder.bind(upsert, lead, key: key, fields: JSONText.object(lead.fields), now: nowMillis, millis: Self.millis)
                 try upsert.execute()
                 outcomes.append(!existed ? .inserted : (db.changesCount > 0 ? .updated : .unchanged))
             }

@@ -80,6 +80,23 @@ struct LeadCommandTests {
         #expect(second.stdout.contains("0 added, 0 updated, 3 unchanged, 0 suppressed, 7 rejected"), "\(second.stdout)")
     }
 
+    @Test func badRowsInLaterBatchesNameTheirOwnLineAndTheRowsAroundThemAreImported() throws {
+        // Batches of two are read ahead of the writer: errors must still come in file order with their own line.
+        let p = try NurtureProcess()
+        var lines = ["email,first_name"]
+        for i in 1...9 { lines.append(i == 5 || i == 8 ? "bad\(i),X" : "r\(i)@example.com,R\(i)") }
+        lines.append("r1@example.com,Again")  // line 11: an update of a lead written three batches earlier
+        lines.append("r10@example.com")      // line 12: the last row, rejected, in a batch of its own
+        try p.write("leads.csv", Array((lines.joined(separator: "\n") + "\n").utf8))
+        let r = try p.run(["lead", "import", "leads.csv", "--consent", "t", "--persona", "cto", "--batch-size", "2"])
+        #expect(r.status == 1)
+        let errors = r.stderr.split(separator: "\n").filter { $0.contains(": error: ") }.map { $0.split(separator: ":")[1] }
+        #expect(errors == ["6", "9", "12"], "\(r.stderr)")
+        #expect(r.stdout.contains("11 rows") && r.stdout.contains("7 added, 1 updated, 0 unchanged, 0 suppressed, 3 rejected"), "\(r.stdout)")
+        #expect(try p.sql("SELECT count(*) FROM lead") == "7")
+        #expect(try p.sql("SELECT json_extract(fields, '$.first_name') FROM lead WHERE email = 'r1@example.com'") == "Again")
+    }
+
     @Test func badHeaderImportsNothing() throws {
         let p = try NurtureProcess()
         try p.write("leads.csv", Array("email,first_name,favourite_colour\nada@example.com,Ada,blue\n".utf8))
