@@ -9,6 +9,12 @@ public protocol TrackingStore: Sendable {
     /// of its message within `burstWindow` flags the burst's clicks as machine ones. Returns each item's final
     /// machine flag.
     func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval, scoring: ScoringContext) async throws -> [Bool]
+    /// Records opens and clicks in one transaction (group commit), in order. An open names its message by outbox id
+    /// and the message is resolved inside the write, so a pixel costs no read of its own; an open of a message that
+    /// does not exist, or was never sent, records nothing and yields nil. Otherwise each item's final machine flag:
+    /// `MachineSignals.open` judges an open against its message's send time, bursts are judged as for
+    /// `recordEngagements` within `policy.burstWindow`.
+    func record(_ hits: [TrackedHit], policy: MachineSignals.Policy, scoring: ScoringContext) async throws -> [Bool?]
     /// Suppresses the message's address for every sequence, ends its enrollments and cancels its queued sends,
     /// committed durably before returning. Idempotent.
     func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult
@@ -64,6 +70,14 @@ public struct TrackedEvent: Sendable, Hashable {
         self.at = at
         self.machineReason = machineReason
     }
+}
+
+/// A hit on the open pixel or on a link, for the next batched write.
+public enum TrackedHit: Sendable, Hashable {
+    /// The pixel of the message `outboxID` names; `head` for a HEAD request (a machine's).
+    case open(outboxID: Int64, at: Date, userAgent: String?, head: Bool)
+    /// An event whose message the caller has read already (a click needs its link before it answers).
+    case event(TrackedEvent)
 }
 
 public enum UnsubscribeResult: Sendable, Hashable {

@@ -96,6 +96,8 @@ public enum Daemon {
             .init(service: HandoffService(store: store, catalog: holder, transport: transport, clock: options.clock,
                                           secret: try Self.secret(config.secrets.webhookSecret), pollInterval: poll * options.speed, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup),
+            // Before the server, so it is shut down after it: hits the server took are written before the store closes.
+            .init(service: tracking.batcher, successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: tracking.application(host: host, port: port, limits: limits, onListening: {
                 logger.info("nurture serve: HTTP listening on \(host):\(port), links point to \(config.http.publicURL)")
                 // Everything is in place: database migrated, lock held, sequences loaded, port accepting connections.

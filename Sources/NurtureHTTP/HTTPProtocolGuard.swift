@@ -140,7 +140,7 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// What a request head alone tells is wrong with it, if anything.
     static func check(_ head: HTTPRequestHead, limits: Limits) -> Refusal? {
-        let path = String(head.uri.prefix { $0 != "?" })
+        let path = head.uri.prefix { $0 != "?" }
         if let allowed = RouteMethods.allowed(path: path), !allowed.contains(head.method.rawValue) {
             return Refusal(status: .methodNotAllowed, text: "Method not allowed\n", headers: [("Allow", allowed.joined(separator: ", "))])
         }
@@ -184,8 +184,9 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
 /// The methods each route takes, so a wrong method gets 405 with `Allow` rather than the router's 404.
 enum RouteMethods {
-    static func allowed(path: String) -> [String]? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+    /// Compared as substrings of the request's path: no string is made per request.
+    static func allowed(path: Substring) -> [String]? {
+        let parts = Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
         switch parts.count {
         case 1 where parts[0] == "healthz" || parts[0] == "metrics": return ["GET"]
         case 2 where parts[0] == "o" || parts[0] == "c": return ["GET", "HEAD"]

@@ -38,7 +38,8 @@ public struct TrackingServer: Sendable {
     let health: HealthMonitor
     let now: @Sendable () -> Date
     let metricsText: @Sendable () async -> [UInt8]
-    let batcher: EventBatcher
+    /// Group commit of opens and clicks; a service the daemon runs between the store and this server.
+    public let batcher: EventBatcher
     let api: LeadsAPI?
     /// The bearer token `/api/v1` requires; without one the API is off.
     let apiToken: [UInt8]?
@@ -170,24 +171,26 @@ public struct TrackingServer: Sendable {
     static let noCache: HTTPFields = [.cacheControl: "no-store, no-cache, must-revalidate, private, max-age=0", .pragma: "no-cache",
                                       .expires: "0"]
 
-    /// Always the pixel, whatever the token: a mail reader must never show a broken image.
-    func open(_ request: Request, _ context: TrackingContext) async -> Response {
-        var headers = Self.noCache
+    static let pixelHeaders: HTTPFields = {
+        var headers = noCache
         headers[.contentType] = "image/gif"
-        let response = Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Self.gif)))
+        return headers
+    }()
+
+    /// Always the pixel, whatever the token: a mail reader must never show a broken image. The message is looked
+    /// up inside the batched write (no read per request); a token for a message that no longer exists records nothing.
+    func open(_ request: Request, _ context: TrackingContext) async -> Response {
+        let response = Response(status: .ok, headers: Self.pixelHeaders, body: .init(byteBuffer: ByteBuffer(bytes: Self.gif)))
         guard let raw = PathParameter.get("token", context), raw.hasSuffix(".gif"),
               let token = signer.verify(raw.dropLast(4), purpose: .open) else { return response }
+        let at = now()
+        guard repeats.admit(.init(outboxID: token.outboxID, kind: 0, link: -1), at: at) else {
+            events.count("open", origin: "repeat")
+            return response
+        }
         do {
-            guard let message = try await store.trackedMessage(token.outboxID) else { return response }
-            let at = now()
-            guard repeats.admit(.init(outboxID: token.outboxID, kind: 0, link: -1), at: at) else {
-                events.count("open", origin: "repeat")
-                return response
-            }
-            var why = MachineSignals.open(userAgent: request.headers[.userAgent], sentAt: message.sentAt, now: at, policy: site().policy)
-            if request.method == .head { why = why ?? "HEAD request" }
-            let machine = try await batcher.record(TrackedEvent(kind: .open, message: message, at: at, machineReason: why))
-            events.count("open", machine: machine)
+            let hit = TrackedHit.open(outboxID: token.outboxID, at: at, userAgent: request.headers[.userAgent], head: request.method == .head)
+            if let machine = try await batcher.record(hit) { events.count("open", machine: machine) }
         } catch {
             logger.error("open not recorded: \(error)")
         }
@@ -220,8 +223,8 @@ public struct TrackingServer: Sendable {
         let why = MachineSignals.click(method: request.method.rawValue, userAgent: request.headers[.userAgent], sentAt: message.sentAt,
                                        now: at, policy: site().policy)
         do {
-            let machine = try await batcher.record(TrackedEvent(kind: .click, message: message, link: Int(token.link), at: at, machineReason: why))
-            events.count("click", machine: machine)
+            let hit = TrackedHit.event(TrackedEvent(kind: .click, message: message, link: Int(token.link), at: at, machineReason: why))
+            if let machine = try await batcher.record(hit) { events.count("click", machine: machine) }
         } catch {
             // The reader still gets where they were going; the failure is logged.
             logger.error("click not recorded: \(error)")

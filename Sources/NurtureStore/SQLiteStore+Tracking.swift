@@ -8,54 +8,96 @@ import Synchronization
 /// reads starved Swift's two cooperative threads between them and the daemon froze (seen under wrk).
 extension SQLiteStore: TrackingStore {
     public func trackedMessage(_ outboxID: Int64) async throws -> TrackedMessage? {
-        try await offPool { [self] in try pool.read { db in
-            // A cached statement: compiling it per request (and GRDB's authorizer with it) was a tenth of the CPU.
-            guard let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.trackedMessage), arguments: [outboxID]),
-                  let email = try? EmailAddress(validating: row["email"] as String) else { return nil }
-            let fields = JSONText.decodeObject(row["fields"])
-            return TrackedMessage(outboxID: row["id"], leadID: row["lead_id"], email: email, firstName: fields["first_name"],
-                                  locale: row["locale"], sequenceID: row["sequence_id"], stepID: row["step_id"],
-                                  sentAt: (row["sent_at"] as Int64?).map(Self.date),
-                                  links: (row["links"] as String?).map(JSONText.decodeArray) ?? [], suppressed: row["suppressed"])
-        } }
+        try await offPool { [self] in try pool.read { db in try Self.trackedMessage(db, outboxID) } }
+    }
+
+    /// A cached statement: compiling it per request (and GRDB's authorizer with it) was a tenth of the CPU.
+    static func trackedMessage(_ db: Database, _ outboxID: Int64) throws -> TrackedMessage? {
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.trackedMessage), arguments: [outboxID]),
+              let email = try? EmailAddress(validating: row["email"] as String) else { return nil }
+        let fields = JSONText.decodeObject(row["fields"])
+        return TrackedMessage(outboxID: row["id"], leadID: row["lead_id"], email: email, firstName: fields["first_name"],
+                              locale: row["locale"], sequenceID: row["sequence_id"], stepID: row["step_id"],
+                              sentAt: (row["sent_at"] as Int64?).map(Self.date),
+                              links: (row["links"] as String?).map(JSONText.decodeArray) ?? [], suppressed: row["suppressed"])
     }
 
     public func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval, scoring: ScoringContext) async throws -> [Bool] {
         try await offPool { [self] in try pool.write { db in
-            let insert = try db.cachedStatement(sql: SQL.insertEngagement)
-            return try items.map { e in
-                let t = Self.millis(e.at)
-                // An open scores once per message, a click once per link: a replayed pixel or link is kept as a
-                // repeat, counted but not scored (2 000 replays of one pixel used to add 2 000 points).
-                let earlier = try Int.fetchOne(try db.cachedStatement(sql: SQL.earlierEngagement),
-                                               arguments: [e.message.outboxID, e.kind.rawValue, e.link ?? -1])
-                let repeated = earlier == 1 || (earlier == 0 && e.machineReason != nil)
-                var data: [String] = []
-                if let link = e.link { data.append("\"link\":\(link)") }
-                if let why = e.machineReason { data.append("\"why\":" + JSONText.quoted(why)) }
-                if repeated { data.append("\"repeat\":true") }
-                try insert.execute(arguments: [e.message.leadID, e.message.outboxID, e.message.sequenceID, e.message.stepID,
-                                               e.kind.rawValue, e.machineReason == nil ? 0 : 1, t,
-                                               data.isEmpty ? nil : "{" + data.joined(separator: ",") + "}"])
-                let eventID = db.lastInsertedRowID
-                var machine = e.machineReason != nil
-                if repeated { return machine }
-                if e.kind == .click, !machine {
-                    let since = t - Int64(burstWindow * 1000)
-                    let distinct = try Int.fetchOne(try db.cachedStatement(sql: SQL.distinctLinksClicked), arguments: [e.message.outboxID, since]) ?? 0
-                    if MachineSignals.isBurst(distinctLinksClicked: distinct, linkCount: e.message.links.count) {
-                        // Earlier clicks of the burst keep the points they were given; `nurture rescore` replays them as machine ones.
-                        try db.execute(sql: SQL.flagBurst, arguments: [e.message.outboxID, since])
-                        machine = true
+            try items.map { try insertEngagement(db, $0, burstWindow: burstWindow, scoring: scoring) }
+        } }
+    }
+
+    public func record(_ hits: [TrackedHit], policy: MachineSignals.Policy, scoring: ScoringContext) async throws -> [Bool?] {
+        try await offPool { [self] in try pool.write { db in
+            // A message opened many times in one batch is read once, and whether it was opened before is asked once.
+            var messages: [Int64: TrackedMessage?] = [:], opened: [Int64: Int?] = [:]
+            return try hits.map { hit -> Bool? in
+                switch hit {
+                case .event(let e):
+                    return try insertEngagement(db, e, burstWindow: policy.burstWindow, scoring: scoring)
+                case .open(let outboxID, let at, let userAgent, let head):
+                    let found: TrackedMessage?
+                    if let known = messages[outboxID] {
+                        found = known
+                    } else {
+                        found = try Self.trackedMessage(db, outboxID)
+                        messages[outboxID] = .some(found)
                     }
+                    guard let message = found else { return nil } // deleted or never sent: nothing recorded
+                    var why = MachineSignals.open(userAgent: userAgent, sentAt: message.sentAt, now: at, policy: policy)
+                    if head { why = why ?? "HEAD request" }
+                    let earlier = try opened[outboxID] ?? Self.earlierEngagement(db, outboxID: outboxID, kind: .open, link: nil)
+                    let machine = try insertEngagement(db, TrackedEvent(kind: .open, message: message, at: at, machineReason: why),
+                                                       earlier: earlier, burstWindow: policy.burstWindow, scoring: scoring)
+                    // What the next open of this message in the batch finds (opens are never re-flagged, unlike clicks).
+                    opened[outboxID] = .some(Self.isRepeat(earlier: earlier, machine: why != nil) ? earlier : (why == nil ? 1 : 0))
+                    return machine
                 }
-                try score(db, leadID: e.message.leadID, type: e.kind.rawValue, machine: machine,
-                          cause: "\(machine ? "machine " : "")\(e.kind.rawValue) (\(e.message.sequenceID)/\(e.message.stepID))",
-                          eventID: eventID, at: e.at, context: scoring)
-                return machine
             }
         } }
     }
+
+    /// One open or click, scored unless it repeats an earlier one; returns its final machine flag.
+    /// - Parameter known: what `earlierEngagement` answers for this event, when the caller has it already.
+    private func insertEngagement(_ db: Database, _ e: TrackedEvent, earlier known: Int?? = nil, burstWindow: TimeInterval,
+                                  scoring: ScoringContext) throws -> Bool {
+        let t = Self.millis(e.at)
+        let earlier = try known ?? Self.earlierEngagement(db, outboxID: e.message.outboxID, kind: e.kind, link: e.link)
+        let repeated = Self.isRepeat(earlier: earlier, machine: e.machineReason != nil)
+        var data: [String] = []
+        if let link = e.link { data.append("\"link\":\(link)") }
+        if let why = e.machineReason { data.append("\"why\":" + JSONText.quoted(why)) }
+        if repeated { data.append("\"repeat\":true") }
+        try db.cachedStatement(sql: SQL.insertEngagement).execute(arguments: [e.message.leadID, e.message.outboxID, e.message.sequenceID, e.message.stepID,
+                                                                              e.kind.rawValue, e.machineReason == nil ? 0 : 1, t,
+                                                                              data.isEmpty ? nil : "{" + data.joined(separator: ",") + "}"])
+        let eventID = db.lastInsertedRowID
+        var machine = e.machineReason != nil
+        if repeated { return machine }
+        if e.kind == .click, !machine {
+            let since = t - Int64(burstWindow * 1000)
+            let distinct = try Int.fetchOne(try db.cachedStatement(sql: SQL.distinctLinksClicked), arguments: [e.message.outboxID, since]) ?? 0
+            if MachineSignals.isBurst(distinctLinksClicked: distinct, linkCount: e.message.links.count) {
+                // Earlier clicks of the burst keep the points they were given; `nurture rescore` replays them as machine ones.
+                try db.execute(sql: SQL.flagBurst, arguments: [e.message.outboxID, since])
+                machine = true
+            }
+        }
+        try score(db, leadID: e.message.leadID, type: e.kind.rawValue, machine: machine,
+                  cause: "\(machine ? "machine " : "")\(e.kind.rawValue) (\(e.message.sequenceID)/\(e.message.stepID))",
+                  eventID: eventID, at: e.at, context: scoring)
+        return machine
+    }
+
+    /// Whether the message already has this open or this link's click: nil none, 0 only machine ones, 1 a person's.
+    static func earlierEngagement(_ db: Database, outboxID: Int64, kind: TrackedEvent.Kind, link: Int?) throws -> Int? {
+        try Int.fetchOne(try db.cachedStatement(sql: SQL.earlierEngagement), arguments: [outboxID, kind.rawValue, link ?? -1])
+    }
+
+    /// An open scores once per message, a click once per link: a replayed pixel or link is kept as a repeat, counted
+    /// but not scored (2 000 replays of one pixel used to add 2 000 points); a machine's after a machine's repeats too.
+    static func isRepeat(earlier: Int?, machine: Bool) -> Bool { earlier == 1 || (earlier == 0 && machine) }
 
     /// False when a read does not answer within 0.9 s (an exclusive lock held elsewhere): `/healthz` answers in time.
     /// The read runs on a serial queue of its own (a thread of its own), so busy HTTP work cannot delay it.
