@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import NurtureAuthoring
 import NurtureCore
-import NurtureStore
 
 /// `nurture lead import`: a CSV of leads; bad rows are reported by line and skipped, the rest stored.
 /// Re-importing the same file changes nothing.
@@ -44,7 +43,7 @@ struct LeadImportCommand: AsyncParsableCommand {
         }
         var reader = CSVReader(data: data, delimiter: separator)
         let columns = try header(&reader, declared: Set(catalog.config.fields))
-        let store = try options.openStore(catalog)
+        let store = try await options.openStore(catalog)
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: catalog.personas,
                               defaultTimeZone: catalog.config.defaultTimeZone)
         let rows = LeadBatchReader(file: file, columns: columns, rules: rules, persona: persona, consent: consent,
@@ -58,7 +57,7 @@ struct LeadImportCommand: AsyncParsableCommand {
         for await batch in batches {
             tally.reject(batch.rejected)
             if !batch.leads.isEmpty {
-                for outcome in try store.upsert(batch.leads, now: Date()) { tally.count(outcome) }
+                for outcome in try await store.upsert(batch.leads, now: Date()) { tally.count(outcome) }
             }
             if !quiet, tally.rows - lastProgress >= 50_000 {
                 lastProgress = tally.rows

@@ -3,7 +3,7 @@ import Foundation
 import NurtureCore
 
 /// `nurture lead show`: everything Nurture knows about a lead, and why.
-struct LeadShowCommand: ParsableCommand {
+struct LeadShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a lead: fields, consent, stage, score and its reasons, enrollments and recent events."
@@ -13,12 +13,12 @@ struct LeadShowCommand: ParsableCommand {
     @Argument(help: "Email address.") var email: String
     @Flag(help: "Print JSON instead of text.") var json = false
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
         let address: EmailAddress
         do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(error)") }
-        let store = try options.openStore(catalog)
-        guard let stored = try store.lead(address) else {
+        let store = try await options.openStore(catalog)
+        guard let stored = try await store.lead(address) else {
             Terminal.error("no lead \(address)")
             throw ExitCode(1)
         }
@@ -76,13 +76,13 @@ struct LeadReport: Encodable {
         createdAt = iso(s.createdAt)
         updatedAt = iso(s.updatedAt)
         enrollments = s.enrollments.map {
-            EnrollmentReport(sequence: $0.sequenceID, state: $0.state, nextStep: $0.nextStep, enrolledAt: iso($0.enrolledAt),
+            EnrollmentReport(sequence: $0.sequenceID, state: $0.state.rawValue, nextStep: $0.nextStep, enrolledAt: iso($0.enrolledAt),
                              endedAt: $0.endedAt.map(iso), endReason: $0.endReason)
         }
         events = s.events.map { EventReport(type: $0.type, sequence: $0.sequenceID, step: $0.stepID, machine: $0.machine, at: iso($0.at)) }
         ledger = s.ledger.map { LedgerReport(at: iso($0.at), delta: $0.delta, scoreAfter: $0.scoreAfter, cause: $0.cause) }
         sends = s.sends.map {
-            SendReport(sequence: $0.sequenceID, step: $0.stepID, status: $0.status, dueAt: iso($0.dueAt), sentAt: $0.sentAt.map(iso),
+            SendReport(sequence: $0.sequenceID, step: $0.stepID, status: $0.status.rawValue, dueAt: iso($0.dueAt), sentAt: $0.sentAt.map(iso),
                        attempts: $0.attempts, reason: $0.reason, reply: $0.reply)
         }
     }

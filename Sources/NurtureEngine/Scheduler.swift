@@ -72,10 +72,10 @@ public actor Scheduler {
     public func tick(now: Date) async throws -> Report {
         do {
             let catalog = self.catalog.current
-            try commitUncommitted(catalog, now: now)
+            try await commitUncommitted(catalog, now: now)
             var report = Report()
-            report.moreWork = try intake(catalog, now: now, report: &report)
-            try sweepInactivity(catalog, now: now)
+            report.moreWork = try await intake(catalog, now: now, report: &report)
+            try await sweepInactivity(catalog, now: now)
             try await dispatch(catalog, now: now, report: &report)
             storageProblem = nil
             return report
@@ -89,18 +89,18 @@ public actor Scheduler {
     public var uncommittedResults: Int { uncommitted.count }
 
     /// Commits what earlier transfers delivered, before any new work; a tick that cannot do it does nothing else.
-    private func commitUncommitted(_ catalog: Catalog, now: Date) throws {
+    private func commitUncommitted(_ catalog: Catalog, now: Date) async throws {
         guard !uncommitted.isEmpty else { return }
-        try store.complete(uncommitted, thenClaim: [], now: now, scoring: catalog.scoringContext)
+        try await store.complete(uncommitted, thenClaim: [], now: now, scoring: catalog.scoringContext)
         uncommitted = []
     }
 
     // MARK: enrollment
 
     /// Enrolls leads waiting for it into the sequences of their persona whose entry gate they pass.
-    private func intake(_ catalog: Catalog, now: Date, report: inout Report) throws -> Bool {
-        try intakeRequested(catalog, now: now)
-        let candidates = try store.leadsAwaitingEnrollment(limit: settings.intakeBatch)
+    private func intake(_ catalog: Catalog, now: Date, report: inout Report) async throws -> Bool {
+        try await intakeRequested(catalog, now: now)
+        let candidates = try await store.leadsAwaitingEnrollment(limit: settings.intakeBatch)
         guard !candidates.isEmpty else { return false }
         var enrollments: [NewEnrollment] = []
         for c in candidates where !c.suppressed {
@@ -114,14 +114,14 @@ public actor Scheduler {
                                             stepID: first.id, detail: "first step due \(DateText.iso(due))", leadID: c.leadID))
             }
         }
-        try store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
+        try await store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
         return candidates.count == settings.intakeBatch
     }
 
     /// Enrollments a score threshold asked for (`enroll: SEQUENCE`): the lead enters that sequence now, whatever
     /// its persona; an unknown sequence (removed by a reload) is dropped.
-    private func intakeRequested(_ catalog: Catalog, now: Date) throws {
-        let requests = try store.pendingEnrollments(limit: settings.intakeBatch)
+    private func intakeRequested(_ catalog: Catalog, now: Date) async throws {
+        let requests = try await store.pendingEnrollments(limit: settings.intakeBatch)
         guard !requests.isEmpty else { return }
         let enrollments: [NewEnrollment] = requests.compactMap { r in
             guard let sequence = catalog.sequence(r.sequenceID), let first = sequence.steps.first else { return nil }
@@ -129,17 +129,16 @@ public actor Scheduler {
                                  dueAt: StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: nil),
                                  messageDomain: MessageComposer.messageDomain(sequence, catalog))
         }
-        try store.applyPendingEnrollments(enrollments, resolved: requests, now: now)
+        try await store.applyPendingEnrollments(enrollments, resolved: requests, now: now)
     }
 
     /// At most hourly (engine time): charges long-silent leads their inactivity points.
-    private func sweepInactivity(_ catalog: Catalog, now: Date) throws {
+    private func sweepInactivity(_ catalog: Catalog, now: Date) async throws {
         let rules = catalog.config.scoring
-        guard let silence = rules.inactiveAfter, rules.points["inactivity"] ?? 0 != 0,
-              let store = store as? InactivityScoring else { return }
+        guard let silence = rules.inactiveAfter, rules.points["inactivity"] ?? 0 != 0 else { return }
         if let last = lastInactivitySweep, now.timeIntervalSince(last) < 3_600 { return }
         lastInactivitySweep = now
-        while try store.scoreInactivity(before: now.addingTimeInterval(-Double(silence.seconds)), now: now, limit: 1_000,
+        while try await store.scoreInactivity(before: now.addingTimeInterval(-Double(silence.seconds)), now: now, limit: 1_000,
                                         context: catalog.scoringContext, silence: silence) == 1_000 {}
     }
 
@@ -149,7 +148,7 @@ public actor Scheduler {
         let throttle = catalog.config.throttle
         let reach = max(throttle.minGap.seconds, throttle.maxWindow.seconds)
         let started = ContinuousClock.now
-        let due = try store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
+        let due = try await store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
         guard !due.isEmpty else { return }
         report.dueQuery = ContinuousClock.now - started
         let priority = Dictionary(uniqueKeysWithValues: catalog.sequences.map { ($0.sequence.id, $0.sequence.priority) })
@@ -225,11 +224,11 @@ public actor Scheduler {
         let width = max(1, transport.groupWidth)
         let groups = stride(from: 0, to: sends.count, by: width).map { Array(sends[$0..<min($0 + width, sends.count)]) }
         let ahead = transport.overlapsGroups ? 2 : 1 // groups claimed before the first transfer ends
-        if !decided.isEmpty { try store.apply(decided, now: now) }
+        if !decided.isEmpty { try await store.apply(decided, now: now) }
         guard !groups.isEmpty else { return }
         let (store, retry, composer) = (self.store, settings.retry, self.composer)
         let clock = settings.clock ?? { now }
-        let gate = store as? UnsubscribeGate
+        let gate: UnsubscribeGate? = store
         let scoring = catalog.scoringContext
         let rendered = RenderQueue(count: groups.count)
         async let rendering: Void = Self.render(groups, composer: composer, catalog: catalog, now: now, into: rendered)
@@ -240,7 +239,7 @@ public actor Scheduler {
             guard let claimedBefore = state.withLock({ $0.error == nil ? $0.claimedGroups.contains(i) : nil }) else { return [] }
             if !claimedBefore {
                 do {
-                    let claimed = try store.apply(groups[i].map { .claim(outboxID: $0.0.outboxID) }, now: clock())
+                    let claimed = try Self.blocking { try await store.apply(groups[i].map { .claim(outboxID: $0.0.outboxID) }, now: clock()) }
                     state.withLock { $0.claimed.formUnion(claimed); $0.claimedGroups.insert(i) }
                 } catch {
                     state.withLock { $0.error = error }
@@ -282,7 +281,8 @@ public actor Scheduler {
             let next = i + ahead
             let nextClaims = next < groups.count && rendered.isReady(next) ? groups[next].map(\.0.outboxID) : []
             do {
-                let claimed = try store.complete(results, thenClaim: nextClaims, now: at, scoring: scoring)
+                let finished = results
+                let claimed = try Self.blocking { try await store.complete(finished, thenClaim: nextClaims, now: at, scoring: scoring) }
                 state.withLock { s in
                     s.entries += entries
                     s.claimed.formUnion(claimed)
@@ -304,9 +304,23 @@ public actor Scheduler {
         if let error {
             uncommitted += results + released
             // Failed commits on a full disk grow the WAL: give the space back (a busy writer would only make this wait).
-            if case .diskFull = error as? StoreFailure { try? store.checkpoint() }
+            if case .diskFull = error as? StoreFailure { try? await store.checkpoint() }
             throw error
         }
+    }
+
+    /// Waits on the transport's own thread (never a cooperative one) for a store call: the callbacks are synchronous.
+    private static func blocking<T: Sendable>(_ call: @escaping @Sendable () async throws -> T) throws -> T {
+        let result = Mutex<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let r: Result<T, any Error>
+            do { r = .success(try await call()) } catch { r = .failure(error) }
+            result.withLock { $0 = r }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
     }
 
     /// What the delivery callbacks share across the transport's thread.

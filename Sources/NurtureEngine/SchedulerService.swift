@@ -40,7 +40,7 @@ public struct SchedulerService: Service {
             health.progressed()
             if let notifier, notifier.isActive, lastStatus.map({ .now - $0 >= .seconds(5) }) ?? true {
                 lastStatus = .now
-                notifier.status(statusLine(lastSend: lastSend))
+                notifier.status(await statusLine(lastSend: lastSend))
             }
             let now = clock.now()
             var wake = now.addingTimeInterval(pollInterval)
@@ -55,7 +55,7 @@ public struct SchedulerService: Service {
                 log(report)
                 if report.moreWork { await Task.yield(); continue }
                 if let w = report.wakeAt { wake = min(wake, w) }
-                if let due = try store.nextDueAt(), due > now { wake = min(wake, due) }
+                if let due = try await store.nextDueAt(), due > now { wake = min(wake, due) }
             } catch {
                 let reason = LogRedaction.addresses("\(error)")
                 health.tickFailed(error)
@@ -75,8 +75,8 @@ public struct SchedulerService: Service {
     }
 
     /// One line for `systemctl status`: the queue and the last send.
-    private func statusLine(lastSend: Date?) -> String {
-        let depth = (try? store.queueDepth()).map { "\($0.waiting) waiting, \($0.sending) sending" } ?? "queue unknown"
+    private func statusLine(lastSend: Date?) async -> String {
+        let depth = (try? await store.queueDepth()).map { "\($0.waiting) waiting, \($0.sending) sending" } ?? "queue unknown"
         return "outbox: \(depth); last send \(lastSend.map(DateText.iso) ?? "none yet")"
     }
 
@@ -114,7 +114,7 @@ public struct ReloadService: Service {
     public func run() async throws {
         for await _ in signals.cancelOnGracefulShutdown() {
             notifier?.reloading()
-            reloader.reload()
+            await reloader.reload()
             notifier?.ready(status: "reloaded at \(DateText.iso(Date()))")
         }
     }

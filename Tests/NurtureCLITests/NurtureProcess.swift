@@ -83,6 +83,17 @@ enum BoundedPoll {
         return condition()
     }
 
+    /// The same for a condition that asks a store (whose calls are async).
+    @discardableResult
+    static func until(timeout: TimeInterval, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await condition()
+    }
+
     /// Lets a real process run for a while (used to pick a kill moment), without a condition.
     static func wait(seconds: TimeInterval) {
         _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(Int(seconds * 1000)))

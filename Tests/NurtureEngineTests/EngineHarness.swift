@@ -124,14 +124,14 @@ struct EngineHarness {
         return catalog
     }
 
-    func addLead(_ email: String, persona: String, timezone: String? = nil, fields: [String: String] = ["first_name": "Ada"]) throws {
+    func addLead(_ email: String, persona: String, timezone: String? = nil, fields: [String: String] = ["first_name": "Ada"]) async throws {
         let lead = Lead(email: try EmailAddress(validating: email), persona: persona, timeZone: timezone, fields: fields,
                         consent: Consent(source: "test", at: clock.now()))
-        _ = try store.upsert([lead], now: clock.now())
+        _ = try await store.upsert([lead], now: clock.now())
     }
 
-    func event(_ email: String, _ type: String, sequence: String? = nil, step: String? = nil, machine: Bool = false) throws {
-        try recorder.record(NewEvent(email: try EmailAddress(validating: email), type: type, sequenceID: sequence, stepID: step,
+    func event(_ email: String, _ type: String, sequence: String? = nil, step: String? = nil, machine: Bool = false) async throws {
+        try await recorder.record(NewEvent(email: try EmailAddress(validating: email), type: type, sequenceID: sequence, stepID: step,
                                      machine: machine, at: clock.now()))
     }
 
@@ -149,7 +149,7 @@ struct EngineHarness {
                 entries += report.entries
                 continue
             }
-            let nextDue = try store.nextDueAt()
+            let nextDue = try await store.nextDueAt()
             // A rate-limited tick names when the next token comes; otherwise wake at the next due send.
             guard let next = (nextDue.map { $0 <= clock.now() } ?? false) ? report.wakeAt ?? nextDue : nextDue, next <= until else { break }
             clock.advance(to: max(next, clock.now()))

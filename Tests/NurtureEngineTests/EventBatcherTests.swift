@@ -52,7 +52,7 @@ struct EventBatcherTests {
     /// A harness that has sent one message to ada@example.com, and a batcher over its store.
     static func sent() async throws -> (EngineHarness, HeldStore, EventBatcher, Int64) {
         let h = try EngineHarness(sequences: ["a.yaml": StatsTests.sequence])
-        try h.addLead("ada@example.com", persona: "p")
+        try await h.addLead("ada@example.com", persona: "p")
         _ = try await h.run(until: at("2026-11-23T09:00:00Z"))
         let outboxID = try #require(h.transport.sent.first?.outboxID)
         let held = HeldStore(h.store)
@@ -79,13 +79,13 @@ struct EventBatcherTests {
             Task { try await batcher.record(.open(outboxID: outboxID, at: t.addingTimeInterval(Double(i)), userAgent: Self.person, head: false)) }
         }
         await Self.until { batcher.pendingCount == 5 }
-        #expect(try h.store.lead(try EmailAddress(validating: "ada@example.com"))?.events.contains { $0.type == "open" } == false,
-                "nothing is committed while the write is held")
+        let during = try await h.store.lead(try EmailAddress(validating: "ada@example.com"))
+        #expect(during?.events.contains { $0.type == "open" } == false, "nothing is committed while the write is held")
         held.release()
         #expect(try await first.value == false)
         for hit in later { #expect(try await hit.value == false) }
         #expect(held.batches.withLock { $0 } == [1, 5])
-        let lead = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
+        let lead = try #require(try await h.store.lead(try EmailAddress(validating: "ada@example.com")))
         #expect(lead.events.filter { $0.type == "open" }.count == 6)
         #expect(lead.ledger.filter { $0.cause.contains("open") }.count == 1, "a replayed pixel scores once")
         running.cancel()
@@ -99,7 +99,7 @@ struct EventBatcherTests {
         let t = at("2026-11-23T10:00:00Z")
         #expect(try await batcher.record(.open(outboxID: outboxID + 1_000, at: t, userAgent: Self.person, head: false)) == nil)
         #expect(try await batcher.record(.open(outboxID: outboxID, at: t, userAgent: nil, head: true)) == true, "a HEAD without agent is a machine's")
-        let events = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com"))).events.filter { $0.type == "open" }
+        let events = try #require(try await h.store.lead(try EmailAddress(validating: "ada@example.com"))).events.filter { $0.type == "open" }
         #expect(events.count == 1 && events[0].machine)
         running.cancel()
         await running.value
@@ -122,7 +122,7 @@ struct EventBatcherTests {
         await #expect(throws: EventBatcher.Stopped.self) {
             try await batcher.record(.open(outboxID: outboxID, at: t.addingTimeInterval(2), userAgent: Self.person, head: false))
         }
-        let lead = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
+        let lead = try #require(try await h.store.lead(try EmailAddress(validating: "ada@example.com")))
         #expect(lead.events.filter { $0.type == "open" }.count == 2)
     }
 }

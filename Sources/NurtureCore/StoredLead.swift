@@ -1,13 +1,5 @@
 import Foundation
 
-/// What the lead-facing commands need from storage; owned here so SQLite and a later PostgreSQL store both fit.
-public protocol LeadStore: Sendable {
-    /// Creates or updates leads in one transaction; engine-owned state (stage, score) is never overwritten.
-    func upsert(_ leads: [Lead], now: Date) throws -> [UpsertOutcome]
-    func lead(_ email: EmailAddress) throws -> StoredLead?
-    func isSuppressed(_ email: EmailAddress) throws -> Bool
-}
-
 public enum UpsertOutcome: String, Sendable, Hashable {
     case inserted, updated, unchanged
     /// On the suppression list (unsubscribed, bounced, erased): never stored again.
@@ -44,7 +36,7 @@ public struct SendSummary: Sendable, Hashable {
     public var outboxID: Int64
     public var sequenceID: String
     public var stepID: String
-    public var status: String
+    public var status: OutboxStatus
     public var dueAt: Date
     public var sentAt: Date?
     public var attempts: Int
@@ -52,7 +44,7 @@ public struct SendSummary: Sendable, Hashable {
     public var reason: String?
     public var reply: String?
 
-    public init(outboxID: Int64, sequenceID: String, stepID: String, status: String, dueAt: Date, sentAt: Date?, attempts: Int,
+    public init(outboxID: Int64, sequenceID: String, stepID: String, status: OutboxStatus, dueAt: Date, sentAt: Date?, attempts: Int,
                 reason: String?, reply: String?) {
         self.outboxID = outboxID
         self.sequenceID = sequenceID
@@ -68,13 +60,13 @@ public struct SendSummary: Sendable, Hashable {
 
 public struct EnrollmentSummary: Sendable, Hashable {
     public var sequenceID: String
-    public var state: String
+    public var state: EnrollmentState
     public var nextStep: String?
     public var enrolledAt: Date
     public var endedAt: Date?
     public var endReason: String?
 
-    public init(sequenceID: String, state: String, nextStep: String?, enrolledAt: Date, endedAt: Date?, endReason: String?) {
+    public init(sequenceID: String, state: EnrollmentState, nextStep: String?, enrolledAt: Date, endedAt: Date?, endReason: String?) {
         self.sequenceID = sequenceID
         self.state = state
         self.nextStep = nextStep
