@@ -6,6 +6,8 @@ import NurtureEngine
 /// storage, beyond what the API needs.
 protocol AdminStore: LeadsAPIStore, StoreLifecycle {
     func stats(since: Date?) async throws -> [SequenceStats]
+    /// Leads stored and suppressed addresses per reason, for the last line of `nurture stats`.
+    func totals() async throws -> StoreTotals
     /// Recomputes every score from the event log; writes unless `dryRun`. Returns the leads that changed.
     func rescore(rules: ScoringRules, now: Date, dryRun: Bool, chunk: Int) async throws -> [RescoredLead]
 }

@@ -46,13 +46,15 @@ enum SQL {
         FROM enrollment WHERE lead_id = ? ORDER BY enrolled_at, id
         """
     static let recentEventsOfLead = """
-        SELECT type, sequence_id, step_id, machine, occurred_at
+        SELECT type, sequence_id, step_id, machine, occurred_at,
+               json_extract(data, '$.link') AS link, json_extract(data, '$.why') AS why, coalesce(json_extract(data, '$.repeat'), 0) AS repeated
         FROM event WHERE lead_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?
         """
     static let sendsOfLead = """
-        SELECT id, sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
+        SELECT id, sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply, possibly_sent
         FROM outbox WHERE lead_id = ? ORDER BY id DESC LIMIT ?
         """
+    static let suppressionReason = "SELECT reason FROM suppression WHERE email_key = ?"
     static let ledgerOfLead = """
         SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = ? ORDER BY at DESC, id DESC LIMIT ?
         """
@@ -265,6 +267,8 @@ enum SQL {
 
     static let leadsForRescore = "SELECT id, email, score, score_at, stage, thresholds_fired FROM lead WHERE id > ? ORDER BY id LIMIT ?"
     static let eventsOfLeadForRescore = "SELECT type, machine, occurred_at FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
+    static let leadCount = "SELECT count(*) FROM lead"
+    static let suppressionCounts = "SELECT reason, count(*) AS n FROM suppression GROUP BY reason"
     static let enrollmentStats = """
         SELECT sequence_id, count(*) AS enrolled FROM enrollment WHERE enrolled_at >= ? GROUP BY sequence_id
         """

@@ -53,6 +53,15 @@ extension SQLiteStore {
         return (changed, last)
     }
 
+    /// Leads stored and suppressed addresses per reason, read in one snapshot.
+    public func totals() async throws -> StoreTotals {
+        try await read { db in
+            var suppressed: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: SQL.suppressionCounts) { suppressed[row["reason"]] = row["n"] }
+            return StoreTotals(leads: try Int.fetchOne(db, sql: SQL.leadCount) ?? 0, suppressed: suppressed)
+        }
+    }
+
     public func stats(since: Date?) async throws -> [SequenceStats] {
         let from = since.map(Self.millis) ?? 0
         return try await read { [self] db in

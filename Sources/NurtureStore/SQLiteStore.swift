@@ -174,17 +174,20 @@ public final class SQLiteStore: Sendable {
             }
             let events = try Row.fetchAll(db, sql: SQL.recentEventsOfLead, arguments: [id, 50]).map { r in
                 EventSummary(type: r["type"], sequenceID: r["sequence_id"], stepID: r["step_id"],
-                             machine: r["machine"] as Int64 != 0, at: Self.date(r["occurred_at"]))
+                             machine: r["machine"] as Int64 != 0, at: Self.date(r["occurred_at"]),
+                             link: r["link"], machineReason: r["why"], isRepeat: r["repeated"] as Int64 != 0)
             }
             let ledger = try Row.fetchAll(db, sql: SQL.ledgerOfLead, arguments: [id, 50]).map { r in
                 LedgerEntry(at: Self.date(r["at"]), delta: r["delta"], scoreAfter: r["score_after"], cause: r["cause"])
             }
             let sends = try Row.fetchAll(db, sql: SQL.sendsOfLead, arguments: [id, 50]).map { r in
                 SendSummary(outboxID: r["id"], sequenceID: r["sequence_id"], stepID: r["step_id"], status: OutboxStatus(rawValue: r["status"]) ?? .failed, dueAt: Self.date(r["due_at"]),
-                            sentAt: (r["sent_at"] as Int64?).map(Self.date), attempts: r["attempts"], reason: r["why"], reply: r["server_reply"])
+                            sentAt: (r["sent_at"] as Int64?).map(Self.date), attempts: r["attempts"], reason: r["why"], reply: r["server_reply"],
+                            possiblySent: r["possibly_sent"] as Int64 != 0)
             }
+            let suppression = try String.fetchOne(db, sql: SQL.suppressionReason, arguments: [email.key])
             return StoredLead(id: id, lead: lead, createdAt: Self.date(row["created_at"]), updatedAt: Self.date(row["updated_at"]),
-                              enrollments: enrollments, events: events, ledger: ledger, sends: sends)
+                              enrollments: enrollments, events: events, ledger: ledger, sends: sends, suppression: suppression)
         }
     }
 

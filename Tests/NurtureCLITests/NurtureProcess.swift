@@ -149,7 +149,8 @@ enum Tool {
 }
 
 extension NurtureProcess {
-    /// A query against the project's database with the sqlite3 shell, trimmed (the daemon may be running: WAL).
+    /// A statement run with the sqlite3 shell, trimmed (the daemon may be running: WAL). Only for injecting a fault
+    /// into SQLite's schema; tests observe state through `lead show`, `stats`, the API and the outbox instead.
     func sql(_ query: String) throws -> String {
         try Tool.run("/usr/bin/sqlite3", [path("var/nurture.sqlite"), query]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

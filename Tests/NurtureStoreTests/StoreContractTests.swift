@@ -123,6 +123,7 @@ struct StoreContractTests {
         #expect(again.map(\.outboxID) == [d.outboxID])
         #expect(again.first?.possiblySent == true)
         #expect(again.first?.attempts == 1)
+        #expect(try await store.lead(d.lead.email)?.sends.first?.possiblySent == true) // what `lead show` tells the operator
         #expect(try await store.recoverInterrupted(now: now) == 0)
         await store.close()
     }
@@ -152,6 +153,7 @@ struct StoreContractTests {
         let stored = try #require(try await store.lead(d.lead.email))
         #expect(stored.enrollments.first?.state == .exited)
         #expect(stored.events.map(\.type).contains("bounce"))
+        #expect(stored.suppression == "bounced")
         #expect(try await store.upsert([try lead("ada@example.com")], now: now) == [.suppressed])
         await store.close()
     }
