@@ -66,6 +66,11 @@ public final class EventBatcher: Service, Sendable {
                 let settings = site()
                 let flags = try await store.record(batch.map(\.0), policy: settings.policy, scoring: settings.scoring)
                 for (item, flag) in zip(batch, flags) { item.1.resume(returning: flag) }
+            } catch StoreFailure.busy(_) where !Task.isCancelled {
+                // Another process holds the writer: the hits wait (their requests with them) and go in the next
+                // attempt, so an open is answered only once it is stored, never dropped while the lock is held.
+                state.withLock { $0.pending = batch + $0.pending }
+                try? await Task.sleep(for: .milliseconds(20))
             } catch {
                 for item in batch { item.1.resume(throwing: error) }
             }

@@ -7,7 +7,9 @@ import NurtureCore
 final class DatabaseLane: @unchecked Sendable {
     let name: String
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
+    /// Queued jobs from `head` on; a job's slot is emptied once taken, so what it captured (an import batch) is freed
+    /// as soon as it has run.
+    private var jobs: [(@Sendable () -> Void)?] = []
     private var head = 0
     private var started = false
     private var stopping = false
@@ -64,9 +66,13 @@ final class DatabaseLane: @unchecked Sendable {
                 waiting.forEach { $0.resume() }
                 return
             }
-            let job = jobs[head]
+            let job = jobs[head]!
+            jobs[head] = nil
             head += 1
-            if head > 1024 && head * 2 > jobs.count {
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 1024 && head * 2 > jobs.count {
                 jobs.removeFirst(head)
                 head = 0
             }
