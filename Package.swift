@@ -109,7 +109,9 @@ let package = Package(
         .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore", "NurtureStore", "NurtureSigning",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "NurtureMailTests", dependencies: ["NurtureMail", "NurtureSigning"]),
-        .testTarget(name: "NurtureEngineTests", dependencies: ["NurtureEngine", "NurtureStore", "NurtureAuthoring", "NurtureMail", "NurtureSigning", "NurtureCore"]),
+        .testTarget(name: "NurtureEngineTests", dependencies: ["NurtureEngine", "NurtureStore", "NurtureAuthoring", "NurtureMail", "NurtureSigning", "NurtureCore",
+                                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                                              .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

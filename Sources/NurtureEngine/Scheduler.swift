@@ -242,7 +242,7 @@ public actor Scheduler {
                 guard nextRender < groups.count else { return }
                 let (i, group) = (nextRender, groups[nextRender])
                 nextRender += 1
-                tasks.addTask { .rendered(i, Self.render(group, composer: composer, catalog: catalog, now: now)) }
+                tasks.addTask { .rendered(i, await Self.render(group, composer: composer, catalog: catalog, now: now)) }
             }
             for _ in 0..<max(1, min(ProcessInfo.processInfo.activeProcessorCount, groups.count)) { renderNext() }
             var cancelled = false
@@ -331,10 +331,13 @@ public actor Scheduler {
         var entries: [Report.Entry] = []
     }
 
-    /// Renders one group; a template that fails is a failed send (committed with the group's results).
-    static func render(_ group: [(DueSend, NurtureSequence, Step)], composer: MessageComposer, catalog: Catalog, now: Date) -> RenderedGroup {
+    /// Renders one group; a template that fails is a failed send (committed with the group's results). Yields
+    /// after each message: the delivery loop, woken by a transfer that came back, gets a thread at once to commit
+    /// and hand the next group over, instead of waiting for whole groups to render (connections would idle).
+    static func render(_ group: [(DueSend, NurtureSequence, Step)], composer: MessageComposer, catalog: Catalog, now: Date) async -> RenderedGroup {
         var g = RenderedGroup()
         for (d, sequence, step) in group {
+            await Task.yield()
             do {
                 g.composed.append((d, sequence, try composer.compose(d, sequence: sequence, step: step, catalog: catalog, date: now)))
             } catch {

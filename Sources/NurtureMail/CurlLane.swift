@@ -29,12 +29,11 @@ final class CurlLane: @unchecked Sendable {
         self.progress = progress
     }
 
-    /// Starts the thread; `exited` is its last act, after every handle is cleaned up.
+    /// Starts the thread; `exited` is called once it has given up its transfers and handed back every group, just
+    /// before it cleans its handles up (the thread's last act, which a relay that never answers QUIT may make last
+    /// up to a second per connection — not the stop's business to wait for).
     func start(exited: @escaping @Sendable () -> Void) {
-        let thread = Thread { [self] in
-            loop()
-            exited()
-        }
+        let thread = Thread { [self] in loop(stopped: exited) }
         thread.name = "nurture-smtp-\(number)"
         thread.start()
     }
@@ -56,7 +55,7 @@ final class CurlLane: @unchecked Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
-    private func loop() {
+    private func loop(stopped: @Sendable () -> Void) {
         while true {
             wakeUp.wait()
             if isStopping { break }
@@ -70,6 +69,15 @@ final class CurlLane: @unchecked Sendable {
             return inbox.groups
         }
         for group in left { group.laneDone() }
+        stopped()
+        // The cleanup closes cached connections politely (QUIT, then a wait for the reply) through the multi's own
+        // closing handle, which takes its response timeout from the last handle added: make that wait a second, so
+        // a relay that never answers cannot hold the stop.
+        if let h = handles.first {
+            _ = nurture_easy_setopt_long(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, 1)
+            curl_multi_add_handle(multi, h)
+            curl_multi_remove_handle(multi, h)
+        }
         curl_multi_cleanup(multi) // no easy handle is added any more: `stream` removes each before returning
         for h in handles { curl_easy_cleanup(h) }
     }
@@ -90,6 +98,7 @@ final class CurlLane: @unchecked Sendable {
         while true {
             if giveUp() {
                 for (h, entry) in active {
+                    entry.transfer.cutConnection()
                     release(h)
                     group.record(entry.transfer.index, entry.transfer.givenUp)
                 }

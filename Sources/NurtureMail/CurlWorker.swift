@@ -76,6 +76,7 @@ final class CurlWorker: Sendable {
             transfer.progress()
             guard transfer.shouldAbort() else { return 0 }
             transfer.aborted = true
+            transfer.cutConnection()
             return 1
         }
         // Verbose mode only feeds this callback (nothing is printed): it tells which command a reply answers.
@@ -105,7 +106,7 @@ final class CurlWorker: Sendable {
                         shouldAbort: @escaping () -> Bool) -> (CurlTransfer, UnsafeMutablePointer<curl_slist>?) {
         // Addresses were validated (no CR, LF, <, >): libcurl would pass them straight into the dialogue.
         precondition(!m.recipient.value.contains(where: { $0.isNewline || $0 == "<" || $0 == ">" }))
-        let transfer = CurlTransfer(data: m.data, index: index, progress: progress, shouldAbort: shouldAbort)
+        let transfer = CurlTransfer(data: m.data, index: index, handle: h, progress: progress, shouldAbort: shouldAbort)
         let recipients = curl_slist_append(nil, "<\(m.recipient.value)>")
         _ = nurture_easy_setopt_string(h, CURLOPT_MAIL_FROM, "<\(m.envelopeFrom.value)>")
         _ = nurture_easy_setopt_slist(h, CURLOPT_MAIL_RCPT, recipients)
@@ -137,14 +138,26 @@ final class CurlTransfer {
     /// Set when the progress callback gave the transfer up (shutdown, or its caller cancelled).
     var aborted = false
     let index: Int
+    let handle: UnsafeMutableRawPointer
     let progress: @Sendable () -> Void
     let shouldAbort: () -> Bool
 
-    init(data: [UInt8], index: Int, progress: @escaping @Sendable () -> Void, shouldAbort: @escaping () -> Bool) {
+    init(data: [UInt8], index: Int, handle: UnsafeMutableRawPointer, progress: @escaping @Sendable () -> Void,
+         shouldAbort: @escaping () -> Bool) {
         self.data = data
         self.index = index
+        self.handle = handle
         self.progress = progress
         self.shouldAbort = shouldAbort
+    }
+
+    /// Shuts the connection's socket down: libcurl would otherwise close it politely (QUIT, then wait for a reply
+    /// up to the response timeout) — on a relay that never answers, a stop that never ends.
+    func cutConnection() {
+        var socket: curl_socket_t = -1
+        if nurture_easy_getinfo_socket(handle, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK, socket >= 0 {
+            _ = shutdown(socket, Int32(SHUT_RDWR))
+        }
     }
 
     /// A transfer given up before its end: possibly delivered once the message body went (after DATA), else not sent.
