@@ -39,11 +39,12 @@ let package = Package(
         ),
         // cmark (CommonMark reference implementation) for template bodies: linear time, bounded depth.
         .systemLibrary(name: "CCMark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
-        // Store: SQLite through GRDB; only domain types cross its boundary.
+        // Store: SQLite through GRDB, implementing the protocols its consumers (engine, HTTP) own; only domain
+        // types cross its boundary. The engine does not depend on it: the composition root (CLI) wires it in.
         .target(
             name: "NurtureStore",
             dependencies: [
-                "NurtureCore",
+                "NurtureCore", "NurtureEngine", "NurtureHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -58,7 +59,7 @@ let package = Package(
         .target(
             name: "NurtureEngine",
             dependencies: [
-                "NurtureCore", "NurtureAuthoring", "NurtureStore", "NurtureMail", "NurtureSigning", "NurtureHTTP",
+                "NurtureCore", "NurtureAuthoring", "NurtureMail", "NurtureSigning", "NurtureHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import NurtureAuthoring
 import NurtureCore
-import NurtureStore
+import NurtureEngine
 
 /// `--config`, shared by every command, with the discovery order operators expect.
 struct ConfigOption: ParsableArguments {
@@ -37,9 +37,9 @@ struct ConfigOption: ParsableArguments {
         do { return try EmailAddress(validating: text) } catch { throw ValidationError("\(text): \(error)") }
     }
 
-    func openStore(_ catalog: Catalog) throws -> SQLiteStore {
+    func openStore(_ catalog: Catalog) async throws -> any AdminStore {
         do {
-            return try SQLiteStore(path: catalog.config.database, erasureKeyFile: catalog.config.erasureKeyFile)
+            return try await StoreOpener.admin(catalog.config)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)

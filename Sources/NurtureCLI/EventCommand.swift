@@ -4,7 +4,7 @@ import NurtureCore
 import NurtureEngine
 
 /// `nurture event EMAIL NAME`: a custom event from the rest of the funnel, scored and checked against exit rules.
-struct EventCommand: ParsableCommand {
+struct EventCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "event",
         abstract: "Record a custom event for a lead (visited_pricing, demo_requested, replied, converted, …).",
@@ -16,7 +16,7 @@ struct EventCommand: ParsableCommand {
     @Argument(help: "Event name: a-z, 0-9 and _.") var name: String
     @Option(help: "When it happened (ISO 8601; default: now).") var at: String?
 
-    func run() throws {
+    func run() async throws {
         if let problem = EventName.problem(name) { throw ValidationError(problem) }
         let catalog = try options.loadCatalog()
         let address = try options.address(email)
@@ -26,32 +26,32 @@ struct EventCommand: ParsableCommand {
             }
             return d
         } ?? Date()
-        let store = try options.openStore(catalog)
-        guard let stored = try store.lead(address) else {
+        let store = try await options.openStore(catalog)
+        guard let stored = try await store.lead(address) else {
             Terminal.error("no lead \(address)")
             throw ExitCode(1)
         }
         if let problem = EventName.timeProblem(when, leadCreatedAt: stored.createdAt, now: Date(), tolerance: catalog.config.eventTimeTolerance) {
             throw ValidationError("--at: \(problem)")
         }
-        let ends = try EventRecorder(store: store, catalog: CatalogHolder(catalog)).record(NewEvent(email: address, type: name, at: when))
-        let lead = try store.lead(address)!
+        let ends = try await EventRecorder(store: store, catalog: CatalogHolder(catalog)).record(NewEvent(email: address, type: name, at: when))
+        let lead = try await store.lead(address)!
         print("\(name) recorded for \(address): score \(lead.lead.score), stage \(lead.lead.stage.rawValue.uppercased())")
         for e in ends { print("  ended an enrollment: \(e.reason)") }
     }
 }
 
 /// `nurture lead export EMAIL`: everything stored about a lead, as JSON (GDPR access request).
-struct LeadExportCommand: ParsableCommand {
+struct LeadExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Print everything stored about a lead, as JSON.")
 
     @OptionGroup var options: ConfigOption
     @Argument(help: "Email address.") var email: String
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
         let address = try options.address(email)
-        guard let document = try options.openStore(catalog).export(address) else {
+        guard let document = try await options.openStore(catalog).export(address)?.document else {
             Terminal.error("no lead \(address)")
             throw ExitCode(1)
         }
@@ -61,7 +61,7 @@ struct LeadExportCommand: ParsableCommand {
 }
 
 /// `nurture lead erase EMAIL`: GDPR erasure; the address stays suppressed as a keyed hash.
-struct LeadEraseCommand: ParsableCommand {
+struct LeadEraseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
         abstract: "Erase a lead and everything about it; the address is kept only as a keyed hash so it is never mailed again."
@@ -70,10 +70,10 @@ struct LeadEraseCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument(help: "Email address.") var email: String
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
         let address = try options.address(email)
-        let result = try LeadEraser(store: options.openStore(catalog), transport: catalog.config.transport).erase(address, now: Date())
+        let result = try await LeadEraser(store: options.openStore(catalog), transport: catalog.config.transport).erase(address, now: Date())
         if let sends = result.sends {
             print("erased \(address): lead, enrollments, \(sends) sends, events and score ledger deleted, \(result.files) outbox files removed;"
                   + " the address stays suppressed")
@@ -84,7 +84,7 @@ struct LeadEraseCommand: ParsableCommand {
 }
 
 /// `nurture rescore`: recompute every score from the event log after a rule change.
-struct RescoreCommand: ParsableCommand {
+struct RescoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rescore",
         abstract: "Recompute every lead's score from its events under the current scoring rules, and report what changed."
@@ -93,9 +93,9 @@ struct RescoreCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Flag(help: "Report what would change without writing.") var dryRun = false
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
-        let changed = try options.openStore(catalog).rescore(rules: catalog.config.scoring, now: Date(), dryRun: dryRun)
+        let changed = try await options.openStore(catalog).rescore(rules: catalog.config.scoring, now: Date(), dryRun: dryRun, chunk: 200)
         for c in changed {
             let stage = c.stageBefore == c.stageAfter ? "" : "  \(c.stageBefore.uppercased()) → \(c.stageAfter.uppercased())"
             print("\(c.email)  \(String(format: "%.2f", c.before)) → \(String(format: "%.2f", c.after))\(stage)")

@@ -4,7 +4,7 @@ import NurtureAuthoring
 import NurtureCore
 
 /// `nurture lead add`: one lead, with its consent record; updates the lead if it already exists.
-struct LeadAddCommand: ParsableCommand {
+struct LeadAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "Add a lead who gave consent (or update it if it exists).",
@@ -27,7 +27,7 @@ struct LeadAddCommand: ParsableCommand {
     @Option(help: "Language tag such as en or fr.") var locale: String?
     @Option(help: "Qualified but not ready: start nurturing no earlier than this date.") var recontactAfter: String?
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
         var parsed: [String: String] = [:]
         for pair in fields {
@@ -45,8 +45,8 @@ struct LeadAddCommand: ParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
-        let store = try options.openStore(catalog)
-        let outcome = try store.upsert([lead], now: Date())[0]
+        let store = try await options.openStore(catalog)
+        let outcome = try await store.upsert([lead], now: Date())[0]
         switch outcome {
         case .inserted: print("added \(lead.email) (persona \(lead.persona))")
         case .updated: print("updated \(lead.email)")

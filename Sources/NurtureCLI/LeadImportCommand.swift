@@ -2,11 +2,10 @@ import ArgumentParser
 import Foundation
 import NurtureAuthoring
 import NurtureCore
-import NurtureStore
 
 /// `nurture lead import`: a CSV of leads; bad rows are reported by line and skipped, the rest stored.
 /// Re-importing the same file changes nothing.
-struct LeadImportCommand: ParsableCommand {
+struct LeadImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import leads from a CSV file whose header row names the columns.",
@@ -36,7 +35,7 @@ struct LeadImportCommand: ParsableCommand {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 100000, found \(batchSize)") }
     }
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
         let separator = try delimiterByte()
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) else {
@@ -45,7 +44,7 @@ struct LeadImportCommand: ParsableCommand {
         }
         var reader = CSVReader(data: data, delimiter: separator)
         let columns = try header(&reader, declared: Set(catalog.config.fields))
-        let store = try options.openStore(catalog)
+        let store = try await options.openStore(catalog)
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: catalog.personas,
                               defaultTimeZone: catalog.config.defaultTimeZone)
         var tally = Tally()
@@ -53,9 +52,9 @@ struct LeadImportCommand: ParsableCommand {
         var batch: [Lead] = []
         batch.reserveCapacity(batchSize)
         var lastProgress = 0
-        func flush() throws {
+        func flush() async throws {
             guard !batch.isEmpty else { return }
-            for outcome in try store.upsert(batch, now: Date()) { tally.count(outcome) }
+            for outcome in try await store.upsert(batch, now: Date()) { tally.count(outcome) }
             batch.removeAll(keepingCapacity: true)
             if !quiet, tally.rows - lastProgress >= 50_000 {
                 lastProgress = tally.rows
@@ -83,10 +82,10 @@ struct LeadImportCommand: ParsableCommand {
                 } catch {
                     tally.reject(file, record.line, error.description)
                 }
-                if batch.count >= batchSize { try flush() }
+                if batch.count >= batchSize { try await flush() }
             }
         }
-        try flush()
+        try await flush()
         if !quiet, lastProgress > 0, Terminal.stderrIsTTY { Terminal.stderr("\n") }
         let seconds = Date().timeIntervalSince(started)
         if tally.rejected > Self.maxErrorsShown {

@@ -3,7 +3,7 @@ import Foundation
 import NurtureCore
 
 /// `nurture lead show`: everything Nurture knows about a lead, and why.
-struct LeadShowCommand: ParsableCommand {
+struct LeadShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a lead: fields, consent, stage, score and its reasons, enrollments and recent events."
@@ -13,12 +13,12 @@ struct LeadShowCommand: ParsableCommand {
     @Argument(help: "Email address.") var email: String
     @Flag(help: "Print JSON instead of text.") var json = false
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
         let address: EmailAddress
         do { address = try EmailAddress(validating: email) } catch { throw ValidationError("\(error)") }
-        let store = try options.openStore(catalog)
-        guard let stored = try store.lead(address) else {
+        let store = try await options.openStore(catalog)
+        guard let stored = try await store.lead(address) else {
             Terminal.error("no lead \(address)")
             throw ExitCode(1)
         }
@@ -36,17 +36,25 @@ struct LeadReport: Encodable {
     struct EnrollmentReport: Encodable {
         var sequence: String; var state: String; var nextStep: String?; var enrolledAt: String; var endedAt: String?; var endReason: String?
     }
-    struct EventReport: Encodable { var type: String; var sequence: String?; var step: String?; var machine: Bool; var at: String }
+    struct EventReport: Encodable {
+        var type: String; var sequence: String?; var step: String?; var machine: Bool; var at: String
+        /// The clicked link's index in its message; why it was judged a machine's; a replay stored but not scored.
+        var link: Int?; var why: String?; var repeated: Bool
+    }
     struct LedgerReport: Encodable { var at: String; var delta: Double; var scoreAfter: Double; var cause: String }
     struct SendReport: Encodable {
-        var sequence: String; var step: String; var status: String; var dueAt: String; var sentAt: String?; var attempts: Int
+        var id: Int64; var sequence: String; var step: String; var status: String; var dueAt: String; var sentAt: String?; var attempts: Int
         var reason: String?; var reply: String?
+        /// In flight when a daemon stopped (a crash, or a stall abandoned at shutdown) and retried: it may arrive twice.
+        var possiblySent: Bool
     }
 
     var email: String
     var persona: String
     var stage: String
     var score: Double
+    /// Why the address is on the suppression list; absent when it may be mailed.
+    var suppressed: String?
     var timezone: String
     var timezoneIsDefault: Bool
     var locale: String?
@@ -67,6 +75,7 @@ struct LeadReport: Encodable {
         persona = lead.persona
         stage = lead.stage.rawValue
         score = lead.score
+        suppressed = s.suppression
         timezone = lead.timeZone ?? defaultTimeZone
         timezoneIsDefault = lead.timeZone == nil
         locale = lead.locale
@@ -76,14 +85,17 @@ struct LeadReport: Encodable {
         createdAt = iso(s.createdAt)
         updatedAt = iso(s.updatedAt)
         enrollments = s.enrollments.map {
-            EnrollmentReport(sequence: $0.sequenceID, state: $0.state, nextStep: $0.nextStep, enrolledAt: iso($0.enrolledAt),
+            EnrollmentReport(sequence: $0.sequenceID, state: $0.state.rawValue, nextStep: $0.nextStep, enrolledAt: iso($0.enrolledAt),
                              endedAt: $0.endedAt.map(iso), endReason: $0.endReason)
         }
-        events = s.events.map { EventReport(type: $0.type, sequence: $0.sequenceID, step: $0.stepID, machine: $0.machine, at: iso($0.at)) }
+        events = s.events.map {
+            EventReport(type: $0.type, sequence: $0.sequenceID, step: $0.stepID, machine: $0.machine, at: iso($0.at), link: $0.link,
+                        why: $0.machineReason, repeated: $0.isRepeat)
+        }
         ledger = s.ledger.map { LedgerReport(at: iso($0.at), delta: $0.delta, scoreAfter: $0.scoreAfter, cause: $0.cause) }
         sends = s.sends.map {
-            SendReport(sequence: $0.sequenceID, step: $0.stepID, status: $0.status, dueAt: iso($0.dueAt), sentAt: $0.sentAt.map(iso),
-                       attempts: $0.attempts, reason: $0.reason, reply: $0.reply)
+            SendReport(id: $0.outboxID, sequence: $0.sequenceID, step: $0.stepID, status: $0.status.rawValue, dueAt: iso($0.dueAt),
+                       sentAt: $0.sentAt.map(iso), attempts: $0.attempts, reason: $0.reason, reply: $0.reply, possiblySent: $0.possiblySent)
         }
     }
 
@@ -100,6 +112,7 @@ struct LeadReport: Encodable {
         row("persona", persona)
         row("stage", stage)
         row("score", String(format: "%.1f", score))
+        if let suppressed { row("suppressed", suppressed + ": never mailed again") }
         row("time zone", timezone + (timezoneIsDefault ? " (default)" : ""))
         row("locale", locale ?? "(default)")
         row("fields", fields.isEmpty ? "(none)" : fields.keys.sorted().map { "\($0)=\(fields[$0]!)" }.joined(separator: ", "))
@@ -123,6 +136,7 @@ struct LeadReport: Encodable {
             var line = "  \(x.sequence)/\(x.step): \(x.status)"
             line += x.sentAt.map { " at \($0)" } ?? " due \(x.dueAt)"
             if let why = x.reason { line += " (\(why))" }
+            if x.possiblySent { line += ", possibly delivered twice" }
             out.append(line)
         }
         out.append("score ledger (latest first):" + (ledger.isEmpty ? " none" : ""))
@@ -132,7 +146,8 @@ struct LeadReport: Encodable {
         out.append("recent events (latest first):" + (events.isEmpty ? " none" : ""))
         for e in events {
             let place = [e.sequence, e.step].compactMap { $0 }.joined(separator: "/")
-            out.append("  \(e.at)  \(e.type)\(e.machine ? " (machine)" : "")\(place.isEmpty ? "" : "  \(place)")")
+            let notes = [e.machine ? "machine" + (e.why.map { ": \($0)" } ?? "") : nil, e.repeated ? "repeat" : nil].compactMap { $0 }
+            out.append("  \(e.at)  \(e.type)\(notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")\(place.isEmpty ? "" : "  \(place)")")
         }
         return out.joined(separator: "\n")
     }

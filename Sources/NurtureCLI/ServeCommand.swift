@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
         var daemon = Daemon.Options(configPath: path, clock: speed == 1 ? SystemClock() : ScaledClock(factor: speed))
         daemon.speed = speed
         do {
-            try await Daemon.run(daemon, stopSignals: stopSignals, reloadSignals: reloadSignals, logger: logger)
+            try await Daemon.run(daemon, openStore: StoreOpener.daemon, stopSignals: stopSignals, reloadSignals: reloadSignals, logger: logger)
         } catch {
             logger.critical("\(error)")
             throw ExitCode(1)

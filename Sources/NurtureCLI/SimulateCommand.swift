@@ -53,7 +53,8 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         let lines: [Simulation.Line]
         do {
-            lines = try await Simulation.run(catalog: catalog, sequenceID: sequence, lead: lead, start: begin, events: scripted)
+            lines = try await Simulation.run(catalog: catalog, sequenceID: sequence, lead: lead, start: begin, events: scripted,
+                                             openStore: StoreOpener.scratch)
         } catch let problem as Simulation.Problem {
             Terminal.error(problem.description)
             throw ExitCode(1)

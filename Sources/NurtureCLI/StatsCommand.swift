@@ -5,7 +5,7 @@ import NurtureCore
 
 /// `nurture stats`: per sequence and step, what was sent and what people (and machines) did with it, and how
 /// many enrolled leads converted or were handed to sales.
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Per sequence and step: enrolled, sent, bounced, opens, clicks, unsubscribes, conversions and hand-offs.",
@@ -20,7 +20,7 @@ struct StatsCommand: ParsableCommand {
     @Flag(help: "JSON output (same as --format json).") var json = false
     @Option(help: "table, json or csv (formula characters neutralised for spreadsheets).") var format: Format = .table
 
-    func run() throws {
+    func run() async throws {
         let catalog = try options.loadCatalog()
         let from = try since.map { text in
             guard let d = DateText.parse(text, in: TimeZone(identifier: catalog.config.defaultTimeZone) ?? .gmt) else {
@@ -31,12 +31,13 @@ struct StatsCommand: ParsableCommand {
         if let sequence, catalog.sequence(sequence) == nil {
             throw ValidationError("unknown sequence '\(PrintableText.escaped(sequence, limit: 60))'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
         }
-        var stats = try options.openStore(catalog).stats(since: from)
+        let store = try await options.openStore(catalog)
+        var stats = try await store.stats(since: from)
         if let sequence { stats = stats.filter { $0.sequenceID == sequence } }
         switch json ? .json : format {
         case .json: print(Self.json(stats))
         case .csv: print(Self.csv(stats), terminator: "")
-        case .table: print(Self.table(stats), terminator: "")
+        case .table: print(Self.table(stats) + Self.totals(try await store.totals()), terminator: "")
         }
     }
 
@@ -62,6 +63,13 @@ struct StatsCommand: ParsableCommand {
             }
         }
         return out.isEmpty ? "no enrollments yet\n" : out
+    }
+
+    /// The table's last line: `leads: 2 stored; suppression list: 3 addresses (1 bounced, 2 unsubscribed)`.
+    static func totals(_ t: StoreTotals) -> String {
+        let reasons = t.suppressed.keys.sorted().filter { t.suppressed[$0]! > 0 }.map { "\(t.suppressed[$0]!) \($0)" }
+        return "leads: \(t.leads) stored; suppression list: \(t.suppressedTotal) address\(t.suppressedTotal == 1 ? "" : "es")"
+            + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: ", ") + ")") + "\n"
     }
 
     static func json(_ stats: [SequenceStats]) -> String {

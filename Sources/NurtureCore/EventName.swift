@@ -2,11 +2,6 @@ import Foundation
 
 /// Names of custom events (`visited_pricing`, `demo_requested`, `converted`, …) posted by the API or `nurture event`.
 public enum EventName {
-    /// Recorded by Nurture itself; a caller cannot post them (the one list: the CLI, the API and scoring use it).
-    public static let reserved: Set<String> = ["sent", "open", "click", "unsubscribe", "bounce", "handoff", "machine_open", "machine_click",
-                                               "inactivity"]
-    /// Events that say nothing about the lead's interest: they never end its silence.
-    public static let withoutInterest: Set<String> = ["bounce", "unsubscribe", "inactivity", "sent", "handoff"]
 
     /// Why an event's time cannot be accepted, or nil: not before the lead existed, not in the future, each within
     /// `tolerance` (clock skew between systems). An event outside time would move a stage "before the lead existed"
@@ -28,7 +23,7 @@ public enum EventName {
               name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }) else {
             return "an event name is 1 to 64 characters of a-z, 0-9 and _, starting with a letter"
         }
-        if reserved.contains(name) { return "'\(name)' is recorded by Nurture itself and cannot be posted" }
+        if EventKind.reservedNames.contains(name) { return "'\(name)' is recorded by Nurture itself and cannot be posted" }
         return nil
     }
 }

@@ -7,10 +7,10 @@ import NurtureCore
 public struct CatalogReloader: Sendable {
     public let configPath: String
     let holder: CatalogHolder
-    let store: SchedulerStore
+    let store: ReloadStore
     let logger: Logger
 
-    public init(configPath: String, holder: CatalogHolder, store: SchedulerStore, logger: Logger) {
+    public init(configPath: String, holder: CatalogHolder, store: ReloadStore, logger: Logger) {
         self.configPath = configPath
         self.holder = holder
         self.store = store
@@ -26,7 +26,7 @@ public struct CatalogReloader: Sendable {
 
     /// Returns false (and keeps the running catalog) when the new files have errors.
     @discardableResult
-    public func reload() -> Bool {
+    public func reload() async -> Bool {
         let (loaded, diagnostics) = Self.load(configPath: configPath)
         guard var new = loaded else {
             for d in diagnostics { logger.error("\(d)") }
@@ -42,7 +42,7 @@ public struct CatalogReloader: Sendable {
         let before = Dictionary(uniqueKeysWithValues: old.sequences.map { ($0.sequence.id, $0.sequence) })
         let changed = new.sequences.map(\.sequence).filter { s in before[s.id].map { $0.entry != s.entry || $0.persona != s.persona } ?? true }
         do {
-            try store.reconsiderLeads(personas: Array(Set(changed.map(\.persona))).sorted())
+            try await store.reconsiderLeads(personas: Array(Set(changed.map(\.persona))).sorted())
         } catch {
             logger.error("reload: cannot mark leads for enrollment: \(error)")
         }

@@ -8,7 +8,6 @@ import Synchronization
 import NurtureCore
 import NurtureMail
 import NurtureSigning
-import NurtureStore
 import ServiceLifecycle
 import UnixSignals
 
@@ -49,16 +48,17 @@ public enum Daemon {
     ///   - stopSignals: SIGTERM/SIGINT, trapped by the caller as early as possible, so a stop request that arrives
     ///     during start-up still ends in a graceful shutdown rather than the default kill.
     ///   - reloadSignals: SIGHUP, trapped as early, for the same reason.
-    public static func run(_ options: Options, stopSignals: UnixSignalsSequence, reloadSignals: UnixSignalsSequence, logger: Logger) async throws {
+    ///   - openStore: the composition root's choice of store for `database:` (it holds the database's lock).
+    public static func run(_ options: Options, openStore: @Sendable (NurtureConfig) async throws -> any DaemonStore,
+                           stopSignals: UnixSignalsSequence, reloadSignals: UnixSignalsSequence, logger: Logger) async throws {
         let notifier = SystemdNotifier()
         let (loaded, diagnostics) = CatalogReloader.load(configPath: options.configPath)
         guard let catalog = loaded else { throw StartError.invalidConfiguration(diagnostics) }
         for d in diagnostics { logger.warning("\(d)") }
         let config = catalog.config
-        let lock = try DaemonLock(database: config.database)
-        let store = try SQLiteStore(path: config.database, erasureKeyFile: config.erasureKeyFile)
-        UnsubscribeJournalService.applyAtStart(store, scoring: catalog.scoringContext, logger: logger)
-        let recovered = try store.recoverInterrupted(now: options.clock.now())
+        let store = try await openStore(config)
+        await UnsubscribeJournalService.applyAtStart(store, scoring: catalog.scoringContext, logger: logger)
+        let recovered = try await store.recoverInterrupted(now: options.clock.now())
         if recovered > 0 { logger.warning("\(recovered) sends were in flight at the last stop; they will be retried and are marked possibly sent") }
         let signer = try tokenSigner(config, logger: logger)
         let health = HealthMonitor(limits: .init(failingAfter: .seconds(config.health.schedulerFailingAfter.seconds)))
@@ -85,6 +85,8 @@ public enum Daemon {
         let limits = TrackingServer.Limits(headerTimeout: .seconds(config.http.headerTimeout.seconds), maxConnections: config.http.maxConnections,
                                            metricsRequireToken: config.http.metricsRequireToken, metricsElsewhere: config.http.metricsListen != nil)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            // First, so it is shut down last, once nothing uses it; then its threads are joined.
+            .init(service: StoreService(store: store), successTerminationBehavior: .ignore),
             // First, so it is shut down last: it keeps pinging while the others drain.
             .init(service: WatchdogService(notifier: notifier, health: health, logger: logger), successTerminationBehavior: .ignore),
             // Before its users, so it is shut down after them: the scheduler's and the hand-offs' transfers finish first.
@@ -131,7 +133,6 @@ public enum Daemon {
             tasks.cancelAll()
         }
         logger.info("nurture serve: stopped")
-        withExtendedLifetime(lock) {}
     }
 
     /// A secret file's content (trailing newlines dropped), nil when not configured.
@@ -149,7 +150,7 @@ public enum Daemon {
     }()
 
     /// Outbox depth is counted at most every 15 s, then the whole registry is rendered from memory.
-    static func metricsText(_ registry: PrometheusCollectorRegistry, store: SQLiteStore, depth: OutboxDepthGauge) async -> [UInt8] {
+    static func metricsText(_ registry: PrometheusCollectorRegistry, store: TrackingStore, depth: OutboxDepthGauge) async -> [UInt8] {
         await depth.refreshIfStale(store)
         return registry.emitToBuffer()
     }

@@ -3,26 +3,26 @@ import NurtureCore
 
 /// Records a lead's events and applies exit rules at once, so no later step of an ended enrollment is sent.
 public struct EventRecorder: Sendable {
-    let store: SchedulerStore
+    let store: EventStore
     let catalog: CatalogHolder
 
-    public init(store: SchedulerStore, catalog: CatalogHolder) {
+    public init(store: EventStore, catalog: CatalogHolder) {
         self.store = store
         self.catalog = catalog
     }
 
     /// Returns the enrollments the event ended.
     @discardableResult
-    public func record(_ event: NewEvent) throws -> [EnrollmentEnd] {
+    public func record(_ event: NewEvent) async throws -> [EnrollmentEnd] {
         let catalog = self.catalog.current
-        let active = try store.recordEvent(event, scoring: catalog.scoringContext)
+        let active = try await store.recordEvent(event, scoring: catalog.scoringContext)
         var ends: [EnrollmentEnd] = []
         for a in active {
             guard let sequence = catalog.sequence(a.sequenceID),
                   let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore) else { continue }
             ends.append(EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff))
         }
-        if !ends.isEmpty { try store.endEnrollments(ends, now: event.at) }
+        if !ends.isEmpty { try await store.endEnrollments(ends, now: event.at) }
         return ends
     }
 }

@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// to the webhook (signed) or emailed, and retried with backoff until it succeeds. The row was committed with the
 /// crossing, and is marked delivered only after a 2xx: a crash in between means one retry, never a loss.
 public struct HandoffService: Service {
-    let store: HandoffStore & LeadStore
+    let store: HandoffStore
     let catalog: CatalogHolder
     let transport: Transport
     let clock: NurtureClock
@@ -22,7 +22,7 @@ public struct HandoffService: Service {
     let pollInterval: TimeInterval
     let logger: Logger
 
-    public init(store: HandoffStore & LeadStore, catalog: CatalogHolder, transport: Transport, clock: NurtureClock, secret: Data?,
+    public init(store: HandoffStore, catalog: CatalogHolder, transport: Transport, clock: NurtureClock, secret: Data?,
                 retry: RetryPolicy = RetryPolicy(), pollInterval: TimeInterval, logger: Logger) {
         self.store = store
         self.catalog = catalog
@@ -39,8 +39,8 @@ public struct HandoffService: Service {
             let now = clock.now()
             var wake = now.addingTimeInterval(pollInterval)
             do {
-                for handoff in try store.dueHandoffs(at: now, limit: 20) { await deliver(handoff, now: now) }
-                if let next = try store.nextHandoffAt(), next > now { wake = min(wake, next) }
+                for handoff in try await store.dueHandoffs(at: now, limit: 20) { await deliver(handoff, now: now) }
+                if let next = try await store.nextHandoffAt(), next > now { wake = min(wake, next) }
             } catch {
                 logger.error("hand-off loop: \(error)")
             }
@@ -56,7 +56,7 @@ public struct HandoffService: Service {
         let config = catalog.current.config
         let outcome: Result<String, HandoffError>
         do {
-            guard let details = try store.lead(h.email) else { return } // erased meanwhile: nothing left to tell
+            guard let details = try await store.lead(h.email) else { return } // erased meanwhile: nothing left to tell
             let body = Self.payload(h, details)
             switch h.channel {
             case "webhook": outcome = await post(body, to: config.handoff.webhook, delivery: h.id)
@@ -69,12 +69,12 @@ public struct HandoffService: Service {
         do {
             switch outcome {
             case .success(let detail):
-                try store.handoffDelivered(h.id, at: now)
+                try await store.handoffDelivered(h.id, at: now)
                 logger.info("hand-off \(h.id) delivered by \(h.channel): \(LogRedaction.addresses(detail))")
             case .failure(let error):
                 let at = retry.retryAt(attempts: h.attempts + 1, firstAttempt: h.createdAt, now: now, jitter: Double.random(in: 0...1))
                     ?? now.addingTimeInterval(Double(retry.maximum.seconds))
-                try store.handoffFailed(h.id, error: error.message, retryAt: at)
+                try await store.handoffFailed(h.id, error: error.message, retryAt: at)
                 logger.warning("hand-off \(h.id) by \(h.channel) failed (attempt \(h.attempts + 1)): \(LogRedaction.addresses(error.message)); retry at \(DateText.iso(at))")
             }
         } catch {

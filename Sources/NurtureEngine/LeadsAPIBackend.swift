@@ -2,25 +2,22 @@ import Foundation
 import NurtureAuthoring
 import NurtureCore
 import NurtureHTTP
-import NurtureStore
 
 /// The events and leads API over the store: the same validation as `nurture lead add` and `nurture event`.
-/// SQLite calls block, so each runs on a queue of its own, never on Swift's cooperative threads.
 public struct LeadsAPIBackend: LeadsAPI {
-    let store: SQLiteStore
+    let store: LeadsAPIStore
     let catalog: CatalogHolder
     let clock: NurtureClock
 
-    public init(store: SQLiteStore, catalog: CatalogHolder, clock: NurtureClock) {
+    public init(store: LeadsAPIStore, catalog: CatalogHolder, clock: NurtureClock) {
         self.store = store
         self.catalog = catalog
         self.clock = clock
     }
 
-    /// Runs blocking work off the cooperative pool (the store's queue); an unexpected error is a 500 that names
-    /// no internals.
-    private func offPool(_ work: @escaping @Sendable () throws -> APIResponse) async -> APIResponse {
-        (try? await store.offPool(work)) ?? .error(500, "internal error")
+    /// An unexpected error is a 500 that names no internals.
+    private func guarded(_ work: () async throws -> APIResponse) async -> APIResponse {
+        (try? await work()) ?? .error(500, "internal error")
     }
 
     /// The body as an object with only `allowed` keys (and, under `nested`, only those keys in that member):
@@ -85,7 +82,7 @@ public struct LeadsAPIBackend: LeadsAPI {
     }
 
     public func upsertLead(_ body: [UInt8]) async -> APIResponse {
-        await offPool { [store, catalog, clock] in
+        await guarded {
             do {
                 let o = try Self.object(body, allowed: Self.leadKeys, nested: ["consent": Self.consentKeys]).get()
                 guard let email = try Self.string(o, "email") else { throw APIError(422, "'email' is required") }
@@ -109,7 +106,7 @@ public struct LeadsAPIBackend: LeadsAPI {
                                       defaultTimeZone: current.config.defaultTimeZone)
                 let lead: Lead
                 do { lead = try rules.lead(from: input, now: clock.now()) } catch { throw APIError(422, "\(error)") }
-                switch try store.upsert([lead], now: clock.now())[0] {
+                switch try await store.upsert([lead], now: clock.now())[0] {
                 case .suppressed: throw APIError(409, "\(lead.email) is on the suppression list (unsubscribed, bounced or erased)")
                 case .inserted: return APIResponse(status: 201, json: ["email": lead.email.value, "result": "created"])
                 case .updated: return APIResponse(status: 200, json: ["email": lead.email.value, "result": "updated"])
@@ -122,7 +119,7 @@ public struct LeadsAPIBackend: LeadsAPI {
     }
 
     public func recordEvent(_ body: [UInt8]) async -> APIResponse {
-        await offPool { [store, catalog, clock] in
+        await guarded {
             do {
                 let o = try Self.object(body, allowed: Self.eventKeys).get()
                 guard let email = try Self.string(o, "email") else { throw APIError(422, "'email' is required") }
@@ -134,13 +131,13 @@ public struct LeadsAPIBackend: LeadsAPI {
                     guard let d = DateText.parse(text, in: .gmt) else { throw APIError(422, "'at' must be an ISO 8601 date-time") }
                     at = d
                 }
-                guard let stored = try store.lead(address) else { throw APIError(404, "no lead \(address)") }
+                guard let stored = try await store.lead(address) else { throw APIError(404, "no lead \(address)") }
                 if let problem = EventName.timeProblem(at, leadCreatedAt: stored.createdAt, now: clock.now(),
                                                        tolerance: catalog.current.config.eventTimeTolerance) {
                     throw APIError(422, "'at': \(problem)")
                 }
-                let ends = try EventRecorder(store: store, catalog: catalog).record(NewEvent(email: address, type: name, at: at))
-                let lead = try store.lead(address)
+                let ends = try await EventRecorder(store: store, catalog: catalog).record(NewEvent(email: address, type: name, at: at))
+                let lead = try await store.lead(address)
                 return APIResponse(status: 201, json: [
                     "email": address.value, "event": name, "score": lead?.lead.score ?? 0, "stage": lead?.lead.stage.rawValue ?? "lead",
                     "ended_enrollments": ends.map(\.reason),
@@ -152,10 +149,10 @@ public struct LeadsAPIBackend: LeadsAPI {
     }
 
     public func lead(_ email: String) async -> APIResponse {
-        await offPool { [store] in
+        await guarded {
             do {
                 let address = try Self.address(email)
-                guard let s = try store.lead(address) else { throw APIError(404, "no lead \(address)") }
+                guard let s = try await store.lead(address) else { throw APIError(404, "no lead \(address)") }
                 return APIResponse(status: 200, json: Self.describe(s))
             } catch let error as APIError {
                 return error.response
@@ -164,11 +161,11 @@ public struct LeadsAPIBackend: LeadsAPI {
     }
 
     public func export(_ email: String) async -> APIResponse {
-        await offPool { [store] in
+        await guarded {
             do {
                 let address = try Self.address(email)
-                guard let document = try store.export(address) else { throw APIError(404, "no lead \(address)") }
-                return APIResponse(status: 200, json: document)
+                guard let document = try await store.export(address) else { throw APIError(404, "no lead \(address)") }
+                return APIResponse(status: 200, json: document.document)
             } catch let error as APIError {
                 return error.response
             }
@@ -176,11 +173,11 @@ public struct LeadsAPIBackend: LeadsAPI {
     }
 
     public func erase(_ email: String) async -> APIResponse {
-        await offPool { [store, clock, catalog] in
+        await guarded {
             do {
                 let address = try Self.address(email)
                 let transport = catalog.current.config.transport
-                guard try LeadEraser(store: store, transport: transport).erase(address, now: clock.now()).sends != nil else {
+                guard try await LeadEraser(store: store, transport: transport).erase(address, now: clock.now()).sends != nil else {
                     throw APIError(404, "no lead \(address) (the address is now suppressed)")
                 }
                 return APIResponse(status: 200, json: ["email": address.value, "result": "erased"])
@@ -196,10 +193,10 @@ public struct LeadsAPIBackend: LeadsAPI {
             "email": l.email.value, "persona": l.persona, "stage": l.stage.rawValue, "score": l.score, "fields": l.fields,
             "locale": l.locale as Any? ?? NSNull(), "timezone": l.timeZone as Any? ?? NSNull(),
             "consent": ["source": l.consent.source, "at": DateText.iso(l.consent.at)],
-            "enrollments": s.enrollments.map { ["sequence": $0.sequenceID, "state": $0.state, "next_step": $0.nextStep as Any? ?? NSNull(),
+            "enrollments": s.enrollments.map { ["sequence": $0.sequenceID, "state": $0.state.rawValue, "next_step": $0.nextStep as Any? ?? NSNull(),
                                                 "end_reason": $0.endReason as Any? ?? NSNull()] },
             "ledger": s.ledger.map { ["at": DateText.iso($0.at), "delta": $0.delta, "score_after": $0.scoreAfter, "cause": $0.cause] },
-            "sends": s.sends.map { ["sequence": $0.sequenceID, "step": $0.stepID, "status": $0.status] },
+            "sends": s.sends.map { ["sequence": $0.sequenceID, "step": $0.stepID, "status": $0.status.rawValue] },
         ]
     }
 }

@@ -1,11 +1,12 @@
 import Metrics
-import NurtureStore
+import NurtureCore
+import NurtureHTTP
 import Synchronization
 
 /// `nurture_outbox_messages{status}`, counted at most once per `interval` however often `/metrics` is scraped:
 /// a scrape reads the gauges in memory, and a scrape storm cannot turn into a `count(*)` storm on the database.
 final class OutboxDepthGauge: Sendable {
-    static let statuses = ["scheduled", "sending", "sent", "deferred", "failed", "cancelled", "skipped"]
+    static let statuses = OutboxStatus.allCases.map(\.rawValue)
     let interval: Duration
     private let counted = Mutex<ContinuousClock.Instant?>(nil)
     private let gauges: [String: Gauge]
@@ -17,7 +18,7 @@ final class OutboxDepthGauge: Sendable {
         gauges = all
     }
 
-    func refreshIfStale(_ store: SQLiteStore) async {
+    func refreshIfStale(_ store: TrackingStore) async {
         let now = ContinuousClock.now
         let due = counted.withLock { last -> Bool in
             if let last, now - last < interval { return false }

@@ -74,10 +74,10 @@ public actor Scheduler {
     public func tick(now: Date) async throws -> Report {
         do {
             let catalog = self.catalog.current
-            try commitUncommitted(catalog, now: now)
+            try await commitUncommitted(catalog, now: now)
             var report = Report()
-            report.moreWork = try intake(catalog, now: now, report: &report)
-            try sweepInactivity(catalog, now: now)
+            report.moreWork = try await intake(catalog, now: now, report: &report)
+            try await sweepInactivity(catalog, now: now)
             try await dispatch(catalog, now: now, report: &report)
             storageProblem = nil
             return report
@@ -91,18 +91,18 @@ public actor Scheduler {
     public var uncommittedResults: Int { uncommitted.count }
 
     /// Commits what earlier transfers delivered, before any new work; a tick that cannot do it does nothing else.
-    private func commitUncommitted(_ catalog: Catalog, now: Date) throws {
+    private func commitUncommitted(_ catalog: Catalog, now: Date) async throws {
         guard !uncommitted.isEmpty else { return }
-        try store.complete(uncommitted, thenClaim: [], now: now, scoring: catalog.scoringContext)
+        try await store.complete(uncommitted, thenClaim: [], now: now, scoring: catalog.scoringContext)
         uncommitted = []
     }
 
     // MARK: enrollment
 
     /// Enrolls leads waiting for it into the sequences of their persona whose entry gate they pass.
-    private func intake(_ catalog: Catalog, now: Date, report: inout Report) throws -> Bool {
-        try intakeRequested(catalog, now: now)
-        let candidates = try store.leadsAwaitingEnrollment(limit: settings.intakeBatch)
+    private func intake(_ catalog: Catalog, now: Date, report: inout Report) async throws -> Bool {
+        try await intakeRequested(catalog, now: now)
+        let candidates = try await store.leadsAwaitingEnrollment(limit: settings.intakeBatch)
         guard !candidates.isEmpty else { return false }
         var enrollments: [NewEnrollment] = []
         for c in candidates where !c.suppressed {
@@ -116,14 +116,14 @@ public actor Scheduler {
                                             stepID: first.id, detail: "first step due \(DateText.iso(due))", leadID: c.leadID))
             }
         }
-        try store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
+        try await store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
         return candidates.count == settings.intakeBatch
     }
 
     /// Enrollments a score threshold asked for (`enroll: SEQUENCE`): the lead enters that sequence now, whatever
     /// its persona; an unknown sequence (removed by a reload) is dropped.
-    private func intakeRequested(_ catalog: Catalog, now: Date) throws {
-        let requests = try store.pendingEnrollments(limit: settings.intakeBatch)
+    private func intakeRequested(_ catalog: Catalog, now: Date) async throws {
+        let requests = try await store.pendingEnrollments(limit: settings.intakeBatch)
         guard !requests.isEmpty else { return }
         let enrollments: [NewEnrollment] = requests.compactMap { r in
             guard let sequence = catalog.sequence(r.sequenceID), let first = sequence.steps.first else { return nil }
@@ -131,17 +131,16 @@ public actor Scheduler {
                                  dueAt: StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: nil),
                                  messageDomain: MessageComposer.messageDomain(sequence, catalog))
         }
-        try store.applyPendingEnrollments(enrollments, resolved: requests, now: now)
+        try await store.applyPendingEnrollments(enrollments, resolved: requests, now: now)
     }
 
     /// At most hourly (engine time): charges long-silent leads their inactivity points.
-    private func sweepInactivity(_ catalog: Catalog, now: Date) throws {
+    private func sweepInactivity(_ catalog: Catalog, now: Date) async throws {
         let rules = catalog.config.scoring
-        guard let silence = rules.inactiveAfter, rules.points["inactivity"] ?? 0 != 0,
-              let store = store as? InactivityScoring else { return }
+        guard let silence = rules.inactiveAfter, rules.points["inactivity"] ?? 0 != 0 else { return }
         if let last = lastInactivitySweep, now.timeIntervalSince(last) < 3_600 { return }
         lastInactivitySweep = now
-        while try store.scoreInactivity(before: now.addingTimeInterval(-Double(silence.seconds)), now: now, limit: 1_000,
+        while try await store.scoreInactivity(before: now.addingTimeInterval(-Double(silence.seconds)), now: now, limit: 1_000,
                                         context: catalog.scoringContext, silence: silence) == 1_000 {}
     }
 
@@ -151,7 +150,7 @@ public actor Scheduler {
         let throttle = catalog.config.throttle
         let reach = max(throttle.minGap.seconds, throttle.maxWindow.seconds)
         let started = ContinuousClock.now
-        let due = try store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
+        let due = try await store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
         guard !due.isEmpty else { return }
         report.dueQuery = ContinuousClock.now - started
         let priority = Dictionary(uniqueKeysWithValues: catalog.sequences.map { ($0.sequence.id, $0.sequence.priority) })
@@ -226,7 +225,7 @@ public actor Scheduler {
                          report: inout Report) async throws {
         let width = max(1, transport.groupWidth)
         let groups = stride(from: 0, to: sends.count, by: width).map { Array(sends[$0..<min($0 + width, sends.count)]) }
-        if !decided.isEmpty { try store.apply(decided, now: now) }
+        if !decided.isEmpty { try await store.apply(decided, now: now) }
         guard !groups.isEmpty else { return }
         let (transport, composer, retry) = (self.transport, self.composer, settings.retry)
         let clock = settings.clock ?? { now }
@@ -274,13 +273,13 @@ public actor Scheduler {
                     }
                 case let .claim(i, ids):
                     do {
-                        action = pipeline.claimCommitted(i, claimed: try store.apply(ids.map { .claim(outboxID: $0) }, now: clock()))
+                        action = pipeline.claimCommitted(i, claimed: try await store.apply(ids.map { .claim(outboxID: $0) }, now: clock()))
                     } catch {
                         action = pipeline.commitFailed(error)
                     }
                 case .readUnsubscribes(let i):
                     // Read last, just before the transfer: an unsubscribe answered (journaled) after the claim still stops it.
-                    let pending = (store as? UnsubscribeGate)?.pendingUnsubscribes() ?? []
+                    let pending = store.pendingUnsubscribes()
                     action = pipeline.unsubscribesRead(i, pendingLeads: pending, at: clock())
                 case let .transfer(i, ids):
                     let sending = Set(ids)
@@ -292,7 +291,7 @@ public actor Scheduler {
                     do {
                         let claims = thenClaim?.outboxIDs ?? []
                         let claimed = results.isEmpty && claims.isEmpty
-                            ? [] : try store.complete(results, thenClaim: claims, now: clock(), scoring: catalog.scoringContext)
+                            ? [] : try await store.complete(results, thenClaim: claims, now: clock(), scoring: catalog.scoringContext)
                         action = pipeline.commitSucceeded(claimed: claimed)
                     } catch {
                         action = pipeline.commitFailed(error)
@@ -303,7 +302,7 @@ public actor Scheduler {
                     // After a failed commit, what is delivered is still recorded: kept for the next tick to commit.
                     uncommitted += keep
                     // Failed commits on a full disk grow the WAL: give the space back (a busy writer would only make this wait).
-                    if checkpoint { try? store.checkpoint() }
+                    if checkpoint { try? await store.checkpoint() }
                     failure = error
                     break loop
                 }

@@ -40,7 +40,7 @@ public struct SchedulerService: Service {
             health.progressed()
             if let notifier, notifier.isActive, lastStatus.map({ .now - $0 >= .seconds(5) }) ?? true {
                 lastStatus = .now
-                notifier.status(statusLine(lastSend: lastSend))
+                notifier.status(await statusLine(lastSend: lastSend))
             }
             let now = clock.now()
             var wake = now.addingTimeInterval(pollInterval)
@@ -53,7 +53,7 @@ public struct SchedulerService: Service {
                 }
                 if report.entries.contains(where: { $0.kind == .sent }) { lastSend = now }
                 log(report)
-                switch NextWake.after(report, nextDue: report.moreWork ? nil : try store.nextDueAt(), now: now, poll: pollInterval) {
+                switch NextWake.after(report, nextDue: report.moreWork ? nil : try await store.nextDueAt(), now: now, poll: pollInterval) {
                 case .now: await Task.yield(); continue
                 case .at(let date): wake = date
                 case .idle: break
@@ -77,8 +77,8 @@ public struct SchedulerService: Service {
     }
 
     /// One line for `systemctl status`: the queue and the last send.
-    private func statusLine(lastSend: Date?) -> String {
-        let depth = (try? store.queueDepth()).map { "\($0.waiting) waiting, \($0.sending) sending" } ?? "queue unknown"
+    private func statusLine(lastSend: Date?) async -> String {
+        let depth = (try? await store.queueDepth()).map { "\($0.waiting) waiting, \($0.sending) sending" } ?? "queue unknown"
         return "outbox: \(depth); last send \(lastSend.map(DateText.iso) ?? "none yet")"
     }
 
@@ -116,7 +116,7 @@ public struct ReloadService: Service {
     public func run() async throws {
         for await _ in signals.cancelOnGracefulShutdown() {
             notifier?.reloading()
-            reloader.reload()
+            await reloader.reload()
             notifier?.ready(status: "reloaded at \(DateText.iso(Date()))")
         }
     }

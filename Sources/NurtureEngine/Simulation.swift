@@ -2,7 +2,6 @@ import Foundation
 import NurtureAuthoring
 import NurtureCore
 import NurtureSigning
-import NurtureStore
 
 /// `nurture simulate`: the daemon's own scheduler, store and rendering on a virtual clock, for one lead and one
 /// sequence, with scripted events — so authors see delays, windows, conditions and throttling before going live.
@@ -52,8 +51,12 @@ public enum Simulation {
         return event
     }
 
+    /// What a simulation runs on: a scratch store of the daemon's kind, opened at a path.
+    public typealias Store = SchedulerStore & EventStore & LeadsAPIStore & StoreLifecycle
+
+    /// - Parameter openStore: opens a fresh store at the given path (the composition root knows which kind).
     public static func run(catalog: Catalog, sequenceID: String, lead input: Lead, start: Date, events: [ScriptedEvent],
-                           horizon: TimeSpan = .days(400)) async throws -> [Line] {
+                           horizon: TimeSpan = .days(400), openStore: @Sendable (String) async throws -> any Store) async throws -> [Line] {
         guard let sequence = catalog.sequence(sequenceID) else {
             throw Problem(description: "unknown sequence '\(sequenceID)'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
         }
@@ -71,14 +74,14 @@ public enum Simulation {
         only.sequences = catalog.sequences.filter { $0.sequence.id == sequenceID }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-simulate-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try SQLiteStore(path: folder + "/simulate.sqlite")
+        let store = try await openStore(folder + "/simulate.sqlite")
         let clock = ManualClock(start)
         let holder = CatalogHolder(only)
         let transport = MemoryTransport()
         let scheduler = Scheduler(store: store, transport: transport, catalog: holder,
                                   composer: MessageComposer(signer: TokenSigner(keys: [Data(repeating: 0x5A, count: 32)])))
         let recorder = EventRecorder(store: store, catalog: holder)
-        _ = try store.upsert([lead], now: start)
+        _ = try await store.upsert([lead], now: start)
 
         var lines: [Line] = []
         var sentAt: [String: Date] = [:]
@@ -95,7 +98,7 @@ public enum Simulation {
                 // Events that are due happen before the tick at the same instant.
                 for e in pending.filter({ eventTime($0).map { $0 <= now } ?? false }) {
                     pending.removeAll { $0 == e }
-                    let ends = try recorder.record(NewEvent(email: lead.email, type: e.type, sequenceID: e.step == nil ? nil : sequenceID,
+                    let ends = try await recorder.record(NewEvent(email: lead.email, type: e.type, sequenceID: e.step == nil ? nil : sequenceID,
                                                             stepID: e.step, at: eventTime(e)!))
                     lines.append(Line(at: eventTime(e)!, kind: "event", step: e.step, detail: e.description))
                     for end in ends { lines.append(Line(at: now, kind: "exited", step: nil, detail: end.handoff ? "\(end.reason), handed to sales" : end.reason)) }
@@ -107,13 +110,14 @@ public enum Simulation {
                                       detail: e.kind == .sent ? "" : e.detail, subject: e.subject))
                 }
                 // The daemon's own decision, with no poll (nothing else adds leads here), and the scripted events.
-                let wake = NextWake.after(report, nextDue: report.moreWork ? nil : try store.nextDueAt(), now: now, poll: nil)
+                let wake = NextWake.after(report, nextDue: report.moreWork ? nil : try await store.nextDueAt(), now: now, poll: nil)
                 guard let next = wake.earliest(with: pending.compactMap(eventTime).filter { $0 > now }, now: now), next <= end,
                       next > now || wake == .now else { break }
                 now = next
                 clock.advance(to: now)
             }
         }
+        await store.close()
         for e in pending {
             lines.append(Line(at: end, kind: "note", step: e.step, detail: "\(e.description) never happens: step \(e.step ?? "?") was not sent"))
         }

@@ -1,3 +1,4 @@
+import NurtureCore
 /// Every SQL statement the store runs, named, in one place; parameters are always bound, never interpolated.
 enum SQL {
     /// One probe per batch of imported rows (by address, or by keyed hash once erased), not one per row.
@@ -45,13 +46,15 @@ enum SQL {
         FROM enrollment WHERE lead_id = ? ORDER BY enrolled_at, id
         """
     static let recentEventsOfLead = """
-        SELECT type, sequence_id, step_id, machine, occurred_at
+        SELECT type, sequence_id, step_id, machine, occurred_at,
+               json_extract(data, '$.link') AS link, json_extract(data, '$.why') AS why, coalesce(json_extract(data, '$.repeat'), 0) AS repeated
         FROM event WHERE lead_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?
         """
     static let sendsOfLead = """
-        SELECT id, sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
+        SELECT id, sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply, possibly_sent
         FROM outbox WHERE lead_id = ? ORDER BY id DESC LIMIT ?
         """
+    static let suppressionReason = "SELECT reason FROM suppression WHERE email_key = ?"
     static let ledgerOfLead = """
         SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = ? ORDER BY at DESC, id DESC LIMIT ?
         """
@@ -67,7 +70,7 @@ enum SQL {
         """
     static let markConsidered = "UPDATE lead SET needs_enrollment = 0 WHERE id = ?"
     static let insertEnrollment = """
-        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at) VALUES (?, ?, 'active', ?, ?)
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at) VALUES (?, ?, \(EnrollmentState.active.sql), ?, ?)
         ON CONFLICT (lead_id, sequence_id) DO NOTHING
         """
     /// The idempotency key (enrollment + step) is unique: a step can never be queued twice; and only an active
@@ -75,14 +78,14 @@ enum SQL {
     static let insertSend = """
         INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at,
                             created_at, updated_at)
-        SELECT :enrollment, :lead, :sequence, :step, :key, :message_id, 'scheduled', :due, :now, :now
-        WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = :enrollment AND state = 'active') -- an ended enrollment gets no next step
+        SELECT :enrollment, :lead, :sequence, :step, :key, :message_id, \(OutboxStatus.scheduled.sql), :due, :now, :now
+        WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = :enrollment AND state = \(EnrollmentState.active.sql)) -- an ended enrollment gets no next step
         ON CONFLICT (idempotency_key) DO NOTHING
         """
-    static let setNextStep = "UPDATE enrollment SET next_step = ? WHERE id = ? AND state = 'active'"
+    static let setNextStep = "UPDATE enrollment SET next_step = ? WHERE id = ? AND state = \(EnrollmentState.active.sql)"
     static let completeEnrollment = """
-        UPDATE enrollment SET state = 'completed', next_step = NULL, ended_at = ?, end_reason = 'completed'
-        WHERE id = ? AND state = 'active'
+        UPDATE enrollment SET state = \(EnrollmentState.completed.sql), next_step = NULL, ended_at = ?, end_reason = 'completed'
+        WHERE id = ? AND state = \(EnrollmentState.active.sql)
         """
     static let dueSends = """
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
@@ -93,17 +96,17 @@ enum SQL {
         FROM outbox o
         JOIN enrollment e ON e.id = o.enrollment_id
         JOIN lead l ON l.id = o.lead_id
-        WHERE o.status IN ('scheduled', 'deferred') AND o.due_at <= ?
+        WHERE o.status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql)) AND o.due_at <= ?
         ORDER BY o.due_at, o.id
         LIMIT ?
         """
     static func recentSends(leads: Int) -> String {
-        "SELECT lead_id, sent_at FROM outbox WHERE status IN ('sent', 'sending') AND lead_id IN (\(placeholders(leads))) AND sent_at > ?"
+        "SELECT lead_id, sent_at FROM outbox WHERE status IN (\(OutboxStatus.sent.sql), \(OutboxStatus.sending.sql)) AND lead_id IN (\(placeholders(leads))) AND sent_at > ?"
     }
     static func doneSteps(enrollments: Int) -> String {
         """
         SELECT enrollment_id, step_id FROM outbox
-        WHERE enrollment_id IN (\(placeholders(enrollments))) AND status IN ('sent', 'skipped', 'cancelled', 'failed')
+        WHERE enrollment_id IN (\(placeholders(enrollments))) AND status IN (\(OutboxStatus.sent.sql), \(OutboxStatus.skipped.sql), \(OutboxStatus.cancelled.sql), \(OutboxStatus.failed.sql))
         """
     }
     static func eventsOfLeads(_ n: Int) -> String {
@@ -112,31 +115,31 @@ enum SQL {
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
     static let postpone = """
-        UPDATE outbox SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND status IN ('scheduled', 'deferred')
+        UPDATE outbox SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))
         """
     static let resolve = """
-        UPDATE outbox SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status IN ('scheduled', 'deferred', 'sending')
+        UPDATE outbox SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql), \(OutboxStatus.sending.sql))
         """
     static let claim = """
-        UPDATE outbox SET status = 'sending', attempts = attempts + 1, sent_at = :now, updated_at = :now,
+        UPDATE outbox SET status = \(OutboxStatus.sending.sql), attempts = attempts + 1, sent_at = :now, updated_at = :now,
                           first_attempt_at = coalesce(first_attempt_at, :now)
-        WHERE id = :id AND status IN ('scheduled', 'deferred')
+        WHERE id = :id AND status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))
         """
     static let markSent = """
-        UPDATE outbox SET status = 'sent', sent_at = ?, server_reply = ?, links = ?, last_error = NULL, updated_at = ?
-        WHERE id = ? AND status = 'sending'
+        UPDATE outbox SET status = \(OutboxStatus.sent.sql), sent_at = ?, server_reply = ?, links = ?, last_error = NULL, updated_at = ?
+        WHERE id = ? AND status = \(OutboxStatus.sending.sql)
         """
     static let markDeferred = """
-        UPDATE outbox SET status = 'deferred', due_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'sending'
+        UPDATE outbox SET status = \(OutboxStatus.deferred.sql), due_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = \(OutboxStatus.sending.sql)
         """
-    static let markFailed = "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND status = 'sending'"
+    static let markFailed = "UPDATE outbox SET status = \(OutboxStatus.failed.sql), last_error = ?, updated_at = ? WHERE id = ? AND status = \(OutboxStatus.sending.sql)"
     /// Emails each lead received (or is receiving) since its last human open or click: the sunset rule's count.
     static func sendsSinceEngagement(leads: Int) -> String {
         """
         SELECT o.lead_id, count(*) AS n FROM outbox o
-        WHERE o.status IN ('sent', 'sending') AND o.lead_id IN (\(placeholders(leads)))
+        WHERE o.status IN (\(OutboxStatus.sent.sql), \(OutboxStatus.sending.sql)) AND o.lead_id IN (\(placeholders(leads)))
           AND o.sent_at > coalesce((SELECT max(e.occurred_at) FROM event e
-                                    WHERE e.lead_id = o.lead_id AND e.type IN ('open', 'click') AND e.machine = 0), 0)
+                                    WHERE e.lead_id = o.lead_id AND e.type IN (\(EventKind.open.sql), \(EventKind.click.sql)) AND e.machine = 0), 0)
         GROUP BY o.lead_id
         """
     }
@@ -144,41 +147,41 @@ enum SQL {
         INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)
         """
     static let endEnrollment = """
-        UPDATE enrollment SET state = 'exited', next_step = NULL, ended_at = ?, end_reason = ? WHERE id = ? AND state = 'active'
+        UPDATE enrollment SET state = \(EnrollmentState.exited.sql), next_step = NULL, ended_at = ?, end_reason = ? WHERE id = ? AND state = \(EnrollmentState.active.sql)
         """
     static let endEnrollmentsOfLead = """
-        UPDATE enrollment SET state = 'exited', next_step = NULL, ended_at = ?, end_reason = ? WHERE lead_id = ? AND state = 'active'
+        UPDATE enrollment SET state = \(EnrollmentState.exited.sql), next_step = NULL, ended_at = ?, end_reason = ? WHERE lead_id = ? AND state = \(EnrollmentState.active.sql)
         """
     static let cancelSendsOfEnrollment = """
-        UPDATE outbox SET status = 'cancelled', reason = ?, updated_at = ?
-        WHERE enrollment_id = ? AND status IN ('scheduled', 'deferred')
+        UPDATE outbox SET status = \(OutboxStatus.cancelled.sql), reason = ?, updated_at = ?
+        WHERE enrollment_id = ? AND status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))
         """
     static let cancelSendsOfLead = """
-        UPDATE outbox SET status = 'cancelled', reason = ?, updated_at = ? WHERE lead_id = ? AND status IN ('scheduled', 'deferred')
+        UPDATE outbox SET status = \(OutboxStatus.cancelled.sql), reason = ?, updated_at = ? WHERE lead_id = ? AND status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))
         """
     static let suppressKey = "INSERT INTO suppression (email_key, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let emailKeyOfLead = "SELECT email_key FROM lead WHERE id = ?"
     static let recoverInFlight = """
-        UPDATE outbox SET status = 'scheduled', possibly_sent = 1, reason = 'in flight when the daemon stopped', updated_at = ?
-        WHERE status = 'sending' AND enrollment_id IN (SELECT id FROM enrollment WHERE state = 'active')
+        UPDATE outbox SET status = \(OutboxStatus.scheduled.sql), possibly_sent = 1, reason = 'in flight when the daemon stopped', updated_at = ?
+        WHERE status = \(OutboxStatus.sending.sql) AND enrollment_id IN (SELECT id FROM enrollment WHERE state = \(EnrollmentState.active.sql))
         """
     /// In flight when its enrollment ended (a hand-off, an exit): recorded as possibly sent, never retried.
     static let cancelInFlightOfEndedEnrollments = """
-        UPDATE outbox SET status = 'cancelled', possibly_sent = 1, reason = 'in flight when the daemon stopped; enrollment ended',
+        UPDATE outbox SET status = \(OutboxStatus.cancelled.sql), possibly_sent = 1, reason = 'in flight when the daemon stopped; enrollment ended',
                           updated_at = ?
-        WHERE status = 'sending'
+        WHERE status = \(OutboxStatus.sending.sql)
         """
     static func reconsider(personas: Int) -> String {
         "UPDATE lead SET needs_enrollment = 1 WHERE persona IN (\(placeholders(personas))) AND needs_enrollment = 0"
     }
     static let queueDepth = """
-        SELECT (SELECT count(*) FROM outbox WHERE status IN ('scheduled', 'deferred')) AS waiting,
-               (SELECT count(*) FROM outbox WHERE status = 'sending') AS sending
+        SELECT (SELECT count(*) FROM outbox WHERE status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))) AS waiting,
+               (SELECT count(*) FROM outbox WHERE status = \(OutboxStatus.sending.sql)) AS sending
         """
-    static let nextDueAt = "SELECT min(due_at) FROM outbox WHERE status IN ('scheduled', 'deferred')"
+    static let nextDueAt = "SELECT min(due_at) FROM outbox WHERE status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))"
     static let leadIDByKey = "SELECT id, score FROM lead WHERE email_key = ?"
     static let activeEnrollmentsOfLead = """
-        SELECT id, sequence_id, enrolled_at FROM enrollment WHERE lead_id = ? AND state = 'active' ORDER BY id
+        SELECT id, sequence_id, enrolled_at FROM enrollment WHERE lead_id = ? AND state = \(EnrollmentState.active.sql) ORDER BY id
         """
     static let eventTypesOfLeadSince = "SELECT DISTINCT type FROM event WHERE lead_id = ? AND occurred_at >= ?"
 
@@ -186,7 +189,7 @@ enum SQL {
 
     static let outboxStatusCounts = "SELECT status, count(*) AS n FROM outbox GROUP BY status"
     static let possiblySentMessageIDs = "SELECT message_id FROM outbox WHERE possibly_sent = 1"
-    static let sentMessageIDs = "SELECT message_id FROM outbox WHERE status = 'sent' ORDER BY id"
+    static let sentMessageIDs = "SELECT message_id FROM outbox WHERE status = \(OutboxStatus.sent.sql) ORDER BY id"
 
     // MARK: tracking
 
@@ -194,18 +197,18 @@ enum SQL {
         SELECT o.id, o.lead_id, o.sequence_id, o.step_id, o.sent_at, o.links, l.email, l.locale, l.fields,
                EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
         FROM outbox o JOIN lead l ON l.id = o.lead_id
-        WHERE o.id = ? AND o.status IN ('sending', 'sent')
+        WHERE o.id = ? AND o.status IN (\(OutboxStatus.sending.sql), \(OutboxStatus.sent.sql))
         """
     static let insertEngagement = """
         INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let distinctLinksClicked = """
         SELECT count(DISTINCT json_extract(data, '$.link')) FROM event
-        WHERE outbox_id = ? AND type = 'click' AND occurred_at >= ?
+        WHERE outbox_id = ? AND type = \(EventKind.click.sql) AND occurred_at >= ?
         """
     static let flagBurst = """
         UPDATE event SET machine = 1, data = json_set(coalesce(data, '{}'), '$.why', 'burst on every link of the message')
-        WHERE outbox_id = ? AND type = 'click' AND occurred_at >= ? AND machine = 0
+        WHERE outbox_id = ? AND type = \(EventKind.click.sql) AND occurred_at >= ? AND machine = 0
         """
     static let leadOfOutbox = "SELECT o.lead_id, l.email_key FROM outbox o JOIN lead l ON l.id = o.lead_id WHERE o.id = ?"
     static let ping = "SELECT 1"
@@ -226,15 +229,15 @@ enum SQL {
         INSERT INTO score_ledger (lead_id, at, delta, score_after, cause, event_id) VALUES (?, ?, ?, ?, ?, ?)
         """
     static let insertHandoff = """
-        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', ?, ?)
+        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at) VALUES (?, ?, ?, \(HandoffStatus.pending.sql), ?, ?)
         """
     static let insertPendingEnrollment = "INSERT INTO pending_enrollment (lead_id, sequence_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
     static let dueHandoffs = """
         SELECT h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, l.email FROM handoff h JOIN lead l ON l.id = h.lead_id
-        WHERE h.status = 'pending' AND h.next_attempt_at <= ? ORDER BY h.next_attempt_at LIMIT ?
+        WHERE h.status = \(HandoffStatus.pending.sql) AND h.next_attempt_at <= ? ORDER BY h.next_attempt_at LIMIT ?
         """
-    static let nextHandoffAt = "SELECT min(next_attempt_at) FROM handoff WHERE status = 'pending'"
-    static let handoffDelivered = "UPDATE handoff SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?"
+    static let nextHandoffAt = "SELECT min(next_attempt_at) FROM handoff WHERE status = \(HandoffStatus.pending.sql)"
+    static let handoffDelivered = "UPDATE handoff SET status = \(HandoffStatus.delivered.sql), attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?"
     static let handoffRetry = "UPDATE handoff SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?"
     static let handoffsOfLead = """
         SELECT channel, status, attempts, last_error, created_at, delivered_at FROM handoff WHERE lead_id = ? ORDER BY id
@@ -264,22 +267,24 @@ enum SQL {
 
     static let leadsForRescore = "SELECT id, email, score, score_at, stage, thresholds_fired FROM lead WHERE id > ? ORDER BY id LIMIT ?"
     static let eventsOfLeadForRescore = "SELECT type, machine, occurred_at FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
+    static let leadCount = "SELECT count(*) FROM lead"
+    static let suppressionCounts = "SELECT reason, count(*) AS n FROM suppression GROUP BY reason"
     static let enrollmentStats = """
         SELECT sequence_id, count(*) AS enrolled FROM enrollment WHERE enrolled_at >= ? GROUP BY sequence_id
         """
     static let stepStats = """
         SELECT o.sequence_id, o.step_id,
-               sum(o.status = 'sent') AS sent,
-               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = 'bounce')) AS bounced,
-               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = 'open' AND e.machine = 0)) AS opened,
-               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = 'click' AND e.machine = 0)) AS clicked,
+               sum(o.status = \(OutboxStatus.sent.sql)) AS sent,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.bounce.sql))) AS bounced,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.open.sql) AND e.machine = 0)) AS opened,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.click.sql) AND e.machine = 0)) AS clicked,
                (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
-                  AND e.type = 'click' AND e.machine = 0 AND e.occurred_at >= :since) AS clicks,
+                  AND e.type = \(EventKind.click.sql) AND e.machine = 0 AND e.occurred_at >= :since) AS clicks,
                (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
-                  AND e.type = 'open' AND e.machine = 1 AND e.occurred_at >= :since) AS machine_opens,
+                  AND e.type = \(EventKind.open.sql) AND e.machine = 1 AND e.occurred_at >= :since) AS machine_opens,
                (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
-                  AND e.type = 'click' AND e.machine = 1 AND e.occurred_at >= :since) AS machine_clicks,
-               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = 'unsubscribe')) AS unsubscribed
+                  AND e.type = \(EventKind.click.sql) AND e.machine = 1 AND e.occurred_at >= :since) AS machine_clicks,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.unsubscribe.sql))) AS unsubscribed
         FROM outbox o WHERE o.created_at >= :since GROUP BY o.sequence_id, o.step_id
         """
     /// Per enrollment: how long after entering the sequence the lead converted or was handed to sales, if it did.
@@ -287,7 +292,7 @@ enum SQL {
         SELECT en.sequence_id,
                (SELECT min(e.occurred_at) FROM event e WHERE e.lead_id = en.lead_id AND e.type = 'converted' AND e.occurred_at >= en.enrolled_at)
                  - en.enrolled_at AS converted_after,
-               (SELECT min(e.occurred_at) FROM event e WHERE e.lead_id = en.lead_id AND e.type = 'handoff' AND e.occurred_at >= en.enrolled_at)
+               (SELECT min(e.occurred_at) FROM event e WHERE e.lead_id = en.lead_id AND e.type = \(EventKind.handoff.sql) AND e.occurred_at >= en.enrolled_at)
                  - en.enrolled_at AS handed_off_after
         FROM enrollment en WHERE en.enrolled_at >= ?
         """

@@ -13,9 +13,9 @@ extension SQLiteStore {
     /// lead exists (the address is suppressed anyway, so it stays away). Deleted pages are zeroed (`secure_delete`)
     /// and the WAL is checkpointed and truncated, so the lead's data does not linger in the files.
     @discardableResult
-    public func erase(_ email: EmailAddress, now: Date) throws -> [Int64]? {
+    public func erase(_ email: EmailAddress, now: Date) async throws -> [Int64]? {
         let key = email.key, hashed = erasedKey(email.key)
-        let erased: [Int64]? = try pool.write { db in
+        let erased: [Int64]? = try await write { [self] db in
             try db.execute(sql: SQL.suppress, arguments: [hashed, "erased", Self.millis(now)])
             try db.execute(sql: SQL.deleteSuppression, arguments: [key])
             guard let row = try Row.fetchOne(db, sql: SQL.leadIDAndKey, arguments: [key]) else { return nil }
@@ -24,23 +24,25 @@ extension SQLiteStore {
             try db.execute(sql: SQL.deleteLead, arguments: [leadID])
             return sends
         }
-        try checkpoint()
+        try await checkpoint()
         return erased
     }
 
     /// Copies the WAL into the database and truncates it; best effort when readers hold old snapshots.
-    public func checkpoint() throws {
-        try pool.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    public func checkpoint() async throws {
+        try await lanes.writer.run { [pool] in
+            try pool.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
     }
 
     /// Everything stored about a lead, for a data-subject access request; nil if unknown.
-    public func export(_ email: EmailAddress) throws -> [String: Any]? {
-        try pool.read { db in
+    public func export(_ email: EmailAddress) async throws -> LeadExport? {
+        try await read { db in
             guard let id = try Row.fetchOne(db, sql: SQL.leadIDAndKey, arguments: [email.key])?["id"] as Int64?,
                   let lead = try Row.fetchOne(db, sql: SQL.exportLead, arguments: [id]) else { return nil }
             func iso(_ v: Int64?) -> Any { v.map { DateText.iso(Self.date($0)) } ?? NSNull() }
             func rows(_ sql: String, _ map: (Row) -> [String: Any]) throws -> [[String: Any]] { try Row.fetchAll(db, sql: sql, arguments: [id]).map(map) }
-            return [
+            return LeadExport(document: [
                 "lead": [
                     "email": lead["email"] as String, "persona": lead["persona"] as String, "timezone": lead["timezone"] as String? ?? NSNull(),
                     "locale": lead["locale"] as String? ?? NSNull(), "fields": JSONText.decodeObject(lead["fields"]),
@@ -69,7 +71,7 @@ extension SQLiteStore {
                 "score_ledger": try rows(SQL.exportLedger) { r in
                     ["at": iso(r["at"]), "delta": r["delta"] as Double, "score_after": r["score_after"] as Double, "cause": r["cause"] as String]
                 },
-            ]
+            ])
         }
     }
 }

@@ -4,26 +4,19 @@ import NurtureCore
 
 /// `nurture rescore` and `nurture stats`.
 extension SQLiteStore {
-    public struct Rescored: Sendable, Hashable {
-        public var email: String
-        public var before: Double
-        public var after: Double
-        public var stageBefore: String
-        public var stageAfter: String
-    }
-
     /// Recomputes every lead's score from its event log under `rules` and returns the leads whose score or stage
     /// changed. Writes the new scores (with a ledger row saying so) unless `dryRun`; no hand-off or enrollment is
     /// triggered by a rescore, and stages only move forward. A pure replay: the stored score is decayed to `now`
     /// before comparing, so unchanged rules report no change. Leads go in chunks, so the write lock is held briefly
     /// (the daemon's commits, one-click unsubscribes among them, wait at most one chunk).
-    public func rescore(rules: ScoringRules, now: Date, dryRun: Bool, chunk: Int = 200) throws -> [Rescored] {
-        var changed: [Rescored] = []
+    public func rescore(rules: ScoringRules, now: Date, dryRun: Bool, chunk: Int = 200) async throws -> [RescoredLead] {
+        var changed: [RescoredLead] = []
         var after: Int64 = 0
         while true {
-            let (part, last): ([Rescored], Int64?) = dryRun
-                ? try pool.read { db in try rescore(db, after: after, limit: chunk, rules: rules, now: now, write: false) }
-                : try pool.write { db in try rescore(db, after: after, limit: chunk, rules: rules, now: now, write: true) }
+            let from = after
+            let (part, last): ([RescoredLead], Int64?) = dryRun
+                ? try await read { [self] db in try rescore(db, after: from, limit: chunk, rules: rules, now: now, write: false) }
+                : try await write { [self] db in try rescore(db, after: from, limit: chunk, rules: rules, now: now, write: true) }
             changed += part
             guard let last else { return changed }
             after = last
@@ -31,8 +24,8 @@ extension SQLiteStore {
     }
 
     /// One chunk of leads with ids above `after`; returns the changes and the last id seen (nil when none were left).
-    private func rescore(_ db: Database, after: Int64, limit: Int, rules: ScoringRules, now: Date, write: Bool) throws -> ([Rescored], Int64?) {
-        var changed: [Rescored] = []
+    private func rescore(_ db: Database, after: Int64, limit: Int, rules: ScoringRules, now: Date, write: Bool) throws -> ([RescoredLead], Int64?) {
+        var changed: [RescoredLead] = []
         var last: Int64?
         let events = try db.cachedStatement(sql: SQL.eventsOfLeadForRescore)
         for lead in try Row.fetchAll(db, sql: SQL.leadsForRescore, arguments: [after, limit]) {
@@ -47,7 +40,7 @@ extension SQLiteStore {
             let before = LeadScoring.decay(stored, to: now, rules: rules).state.score, stageBefore = stored.stage
             if stageBefore.rank > state.stage.rank { state.stage = stageBefore }
             guard abs(state.score - before) >= 0.01 || state.stage != stageBefore else { continue }
-            changed.append(Rescored(email: lead["email"], before: before, after: state.score, stageBefore: stageBefore.rawValue,
+            changed.append(RescoredLead(email: lead["email"], before: before, after: state.score, stageBefore: stageBefore.rawValue,
                                     stageAfter: state.stage.rawValue))
             guard write else { continue }
             try db.cachedStatement(sql: SQL.setScoreState).execute(arguments: [
@@ -60,9 +53,18 @@ extension SQLiteStore {
         return (changed, last)
     }
 
-    public func stats(since: Date?) throws -> [SequenceStats] {
+    /// Leads stored and suppressed addresses per reason, read in one snapshot.
+    public func totals() async throws -> StoreTotals {
+        try await read { db in
+            var suppressed: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: SQL.suppressionCounts) { suppressed[row["reason"]] = row["n"] }
+            return StoreTotals(leads: try Int.fetchOne(db, sql: SQL.leadCount) ?? 0, suppressed: suppressed)
+        }
+    }
+
+    public func stats(since: Date?) async throws -> [SequenceStats] {
         let from = since.map(Self.millis) ?? 0
-        return try pool.read { db in
+        return try await read { [self] db in
             var enrolled: [String: Int] = [:]
             for r in try Row.fetchAll(db, sql: SQL.enrollmentStats, arguments: [from]) { enrolled[r["sequence_id"]] = r["enrolled"] }
             var steps: [String: [StepStats]] = [:]

@@ -2,10 +2,7 @@ import Foundation
 import GRDB
 import NurtureCore
 
-extension SQLiteStore: SchedulerStore, UnsubscribeGate {
-    /// Standard events that are not custom funnel events (they never trigger `on:` exits by name alone).
-    static let engagementTypes: Set<String> = ["open", "click"]
-
+extension SQLiteStore {
     /// Builds a domain lead from a row holding the lead columns.
     static func lead(from row: Row) throws -> Lead {
         Lead(email: try EmailAddress(validating: row["email"]), persona: row["persona"], timeZone: row["timezone"],
@@ -19,8 +16,8 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
         "<\(enrollmentID).\(stepID).\(instanceID)@\(domain)>"
     }
 
-    public func leadsAwaitingEnrollment(limit: Int) throws -> [EnrollmentCandidate] {
-        try pool.read { db in
+    public func leadsAwaitingEnrollment(limit: Int) async throws -> [EnrollmentCandidate] {
+        try await read { [self] db in
             try Row.fetchAll(db, sql: SQL.leadsAwaitingEnrollment, arguments: [limit]).map { row in
                 let enrolled = (row["enrolled_in"] as String?)?.split(separator: " ").map(String.init) ?? []
                 return EnrollmentCandidate(leadID: row["id"], lead: try Self.lead(from: row), suppressed: row["suppressed"],
@@ -29,9 +26,9 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
         }
     }
 
-    public func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) throws {
+    public func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) async throws {
         let t = Self.millis(now)
-        try writeProgress { db in
+        try await writeProgress { [self] db in
             for e in enrollments {
                 try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t])
                 guard db.changesCount > 0 else { continue }
@@ -43,15 +40,15 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
         }
     }
 
-    public func pendingEnrollments(limit: Int) throws -> [(leadID: Int64, sequenceID: String)] {
-        try pool.read { db in
+    public func pendingEnrollments(limit: Int) async throws -> [(leadID: Int64, sequenceID: String)] {
+        try await read { [self] db in
             try Row.fetchAll(db, sql: SQL.pendingEnrollments, arguments: [limit]).map { ($0["lead_id"], $0["sequence_id"]) }
         }
     }
 
-    public func applyPendingEnrollments(_ enrollments: [NewEnrollment], resolved: [(leadID: Int64, sequenceID: String)], now: Date) throws {
+    public func applyPendingEnrollments(_ enrollments: [NewEnrollment], resolved: [(leadID: Int64, sequenceID: String)], now: Date) async throws {
         let t = Self.millis(now)
-        try writeProgress { db in
+        try await writeProgress { [self] db in
             for e in enrollments {
                 try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t])
                 guard db.changesCount > 0 else { continue } // already in it: a sequence is entered once
@@ -81,9 +78,9 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
         }
     }
 
-    public func dueSends(at now: Date, limit: Int, recentSince: Date) throws -> [DueSend] {
+    public func dueSends(at now: Date, limit: Int, recentSince: Date) async throws -> [DueSend] {
         let held = pendingUnsubscribes() // answered unsubscribes not yet in the suppression table count as suppressed
-        return try pool.read { db in
+        return try await read { [self] db in
             let rows = try Row.fetchAll(db, sql: SQL.dueSends, arguments: [Self.millis(now), limit])
             guard !rows.isEmpty else { return [] }
             let leadIDs = Array(Set(rows.map { $0["lead_id"] as Int64 }))
@@ -112,13 +109,13 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
                 var engagement = Engagement()
                 var custom = Set<String>()
                 for e in eventsByLead[leadID] ?? [] {
-                    let type: String = e["type"]
+                    let kind = EventKind(e["type"] as String)
                     let human = (e["machine"] as Int64) == 0
-                    if Self.engagementTypes.contains(type) {
+                    if kind.isMessageEngagement {
                         guard human, e["sequence_id"] as String? == sequenceID, let step = e["step_id"] as String? else { continue }
-                        if type == "open" { engagement.opened.insert(step) } else { engagement.clicked.insert(step) }
-                    } else if Self.date(e["occurred_at"]) >= enrolledAt {
-                        custom.insert(type)
+                        if kind == .open { engagement.opened.insert(step) } else { engagement.clicked.insert(step) }
+                    } else if kind.triggersExitRules, Self.date(e["occurred_at"]) >= enrolledAt {
+                        custom.insert(kind.name)
                     }
                 }
                 return DueSend(
@@ -140,20 +137,20 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
     }
 
     @discardableResult
-    public func apply(_ outcomes: [DispatchOutcome], now: Date) throws -> Set<Int64> {
+    public func apply(_ outcomes: [DispatchOutcome], now: Date) async throws -> Set<Int64> {
         let t = Self.millis(now)
         let held = pendingUnsubscribes()
-        return try writeProgress { db in
+        return try await writeProgress { [self] db in
             var claimed: Set<Int64> = []
             for outcome in outcomes {
                 switch outcome {
                 case let .postpone(id, until, reason):
                     try db.cachedStatement(sql: SQL.postpone).execute(arguments: [Self.millis(until), reason, t, id])
                 case let .skip(id, enrollmentID, leadID, sequenceID, reason, next):
-                    try db.cachedStatement(sql: SQL.resolve).execute(arguments: ["skipped", reason, t, id])
+                    try db.cachedStatement(sql: SQL.resolve).execute(arguments: [OutboxStatus.skipped.rawValue, reason, t, id])
                     try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
-                    try db.cachedStatement(sql: SQL.resolve).execute(arguments: ["cancelled", reason, t, id])
+                    try db.cachedStatement(sql: SQL.resolve).execute(arguments: [OutboxStatus.cancelled.rawValue, reason, t, id])
                     try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead), now: t)
                 case let .claim(id):
                     if try claim(db, id, now: t, held: held) { claimed.insert(id) }
@@ -164,9 +161,9 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
     }
 
     @discardableResult
-    public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date, scoring: ScoringContext) throws -> Set<Int64> {
+    public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date, scoring: ScoringContext) async throws -> Set<Int64> {
         let t = Self.millis(now)
-        return try writeProgress { db in
+        return try await writeProgress { [self] db in
             for result in results {
                 switch result {
                 case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next):
@@ -183,9 +180,9 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
                         if let key = try String.fetchOne(db, sql: SQL.emailKeyOfLead, arguments: [leadID]) {
                             try db.execute(sql: SQL.suppressKey, arguments: [key, "bounced", t])
                         }
-                        try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [leadID, id, sequenceID, nil, "bounce", 0, t])
+                        try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [leadID, id, sequenceID, nil, EventKind.bounce.name, 0, t])
                         let eventID = db.lastInsertedRowID
-                        try score(db, leadID: leadID, type: "bounce", machine: false, cause: "hard bounce: \(error)", eventID: eventID,
+                        try score(db, leadID: leadID, type: EventKind.bounce.name, machine: false, cause: "hard bounce: \(error)", eventID: eventID,
                                   at: now, context: scoring)
                         try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: "hard bounce: \(error)",
                                                   handoff: false, allOfLead: true), now: t)
@@ -210,24 +207,24 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
             try db.cachedStatement(sql: SQL.cancelSendsOfEnrollment).execute(arguments: [e.reason, now, e.enrollmentID])
         }
         if e.handoff {
-            try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [e.leadID, nil, nil, nil, "handoff", 0, now])
+            try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [e.leadID, nil, nil, nil, EventKind.handoff.name, 0, now])
         }
     }
 
-    public func queueDepth() throws -> (waiting: Int, sending: Int) {
-        try pool.read { db in
+    public func queueDepth() async throws -> (waiting: Int, sending: Int) {
+        try await read { [self] db in
             let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.queueDepth))
             return (row?["waiting"] ?? 0, row?["sending"] ?? 0)
         }
     }
 
-    public func endEnrollments(_ ends: [EnrollmentEnd], now: Date) throws {
+    public func endEnrollments(_ ends: [EnrollmentEnd], now: Date) async throws {
         let t = Self.millis(now)
-        try pool.write { db in for e in ends { try end(db, e, now: t) } }
+        try await write { [self] db in for e in ends { try end(db, e, now: t) } }
     }
 
-    public func recoverInterrupted(now: Date) throws -> Int {
-        try pool.write { db in
+    public func recoverInterrupted(now: Date) async throws -> Int {
+        try await write { [self] db in
             try db.execute(sql: SQL.recoverInFlight, arguments: [Self.millis(now)])
             let recovered = db.changesCount
             try db.execute(sql: SQL.cancelInFlightOfEndedEnrollments, arguments: [Self.millis(now)])
@@ -235,40 +232,41 @@ extension SQLiteStore: SchedulerStore, UnsubscribeGate {
         }
     }
 
-    public func reconsiderLeads(personas: [String]) throws {
+    public func reconsiderLeads(personas: [String]) async throws {
         guard !personas.isEmpty else { return }
-        try pool.write { db in try db.execute(sql: SQL.reconsider(personas: personas.count), arguments: StatementArguments(personas)) }
+        try await write { [self] db in try db.execute(sql: SQL.reconsider(personas: personas.count), arguments: StatementArguments(personas)) }
     }
 
-    public func nextDueAt() throws -> Date? {
-        try pool.read { db in try Int64.fetchOne(db, sql: SQL.nextDueAt).map(Self.date) }
+    public func nextDueAt() async throws -> Date? {
+        try await read { [self] db in try Int64.fetchOne(db, sql: SQL.nextDueAt).map(Self.date) }
     }
 
-    public func recordEvent(_ event: NewEvent, scoring: ScoringContext) throws -> [ActiveEnrollment] {
+    public func recordEvent(_ event: NewEvent, scoring: ScoringContext) async throws -> [ActiveEnrollment] {
         let t = Self.millis(event.at)
-        return try pool.write { db in
+        return try await write { [self] db in
             guard let found = try Row.fetchOne(db, sql: SQL.leadIDByKey, arguments: [event.email.key]) else { return [] }
             let leadID: Int64 = found["id"]
             try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [
                 leadID, event.outboxID, event.sequenceID, event.stepID, event.type, event.machine ? 1 : 0, t,
             ])
             let eventID = db.lastInsertedRowID
-            try markEngaged(db, leadID: leadID, type: event.type, machine: event.machine, at: event.at)
-            let where_ = [event.sequenceID, event.stepID].compactMap { $0 }.joined(separator: "/")
-            let outcome = try scoreOutcome(db, leadID: leadID, type: event.type, machine: event.machine,
-                                           cause: "\(event.machine ? "machine " : "")\(event.type)\(where_.isEmpty ? "" : " (\(where_))")",
-                                           at: event.at, context: scoring)
-            // The enrollments the event found active, judged with the new score: exit rules apply to them even when a
-            // hand-off (persisted next) ends them too.
-            let score = outcome?.state.score ?? (found["score"] as Double)
+            // The enrollments the event finds active, read before scoring: a hand-off the score triggers ends them,
+            // yet exit rules still judge them (with the new score).
             let active = try Row.fetchAll(db, sql: SQL.activeEnrollmentsOfLead, arguments: [leadID]).map { row in
                 let since: Int64 = row["enrolled_at"]
                 let types = try String.fetchAll(db, sql: SQL.eventTypesOfLeadSince, arguments: [leadID, since])
-                return ActiveEnrollment(enrollmentID: row["id"], leadID: leadID, sequenceID: row["sequence_id"], enrolledAt: Self.date(since),
-                                        leadScore: score, eventsSinceEnrollment: Set(types).subtracting(Self.engagementTypes))
+                return (id: row["id"] as Int64, sequenceID: row["sequence_id"] as String, since: since,
+                        events: Set(types.filter { EventKind($0).triggersExitRules }))
             }
-            if let outcome { try persist(db, leadID: leadID, outcome, eventID: eventID, at: event.at, context: scoring) }
-            return active
+            let where_ = [event.sequenceID, event.stepID].compactMap { $0 }.joined(separator: "/")
+            let outcome = try score(db, leadID: leadID, type: event.type, machine: event.machine,
+                                    cause: "\(event.machine ? "machine " : "")\(event.type)\(where_.isEmpty ? "" : " (\(where_))")",
+                                    eventID: eventID, at: event.at, context: scoring)
+            let score = outcome?.state.score ?? (found["score"] as Double)
+            return active.map { a in
+                ActiveEnrollment(enrollmentID: a.id, leadID: leadID, sequenceID: a.sequenceID, enrolledAt: Self.date(a.since),
+                                 leadScore: score, eventsSinceEnrollment: a.events)
+            }
         }
     }
 }

@@ -6,36 +6,37 @@ import NurtureCore
 /// or enrollment a threshold asks for are committed together, so a crash can never separate a crossing from
 /// its consequences.
 extension SQLiteStore {
-    /// Scores one event for a lead and performs the threshold actions; returns them.
+    /// Scores one event for a lead and commits what the core decided it implies; returns the outcome (nil for an
+    /// unknown lead). The one scoring path of every event: tracking, bounces, unsubscribes, inactivity, custom events.
     @discardableResult
     func score(_ db: Database, leadID: Int64, type: String, machine: Bool, cause: String, eventID: Int64?, at: Date,
-               context: ScoringContext) throws -> [LeadScoring.Action] {
+               context: ScoringContext) throws -> LeadScoring.Outcome? {
         try markEngaged(db, leadID: leadID, type: type, machine: machine, at: at)
-        guard let outcome = try scoreOutcome(db, leadID: leadID, type: type, machine: machine, cause: cause, at: at, context: context) else { return [] }
+        guard let outcome = try scoreOutcome(db, leadID: leadID, type: type, machine: machine, cause: cause, at: at, context: context) else { return nil }
         try persist(db, leadID: leadID, outcome, eventID: eventID, at: at, context: context)
-        return outcome.actions
+        return outcome
     }
 
     /// A human open, click or custom event ends the lead's silence (inactivity points count from here).
     func markEngaged(_ db: Database, leadID: Int64, type: String, machine: Bool, at: Date) throws {
-        guard !machine, !EventName.withoutInterest.contains(type) else { return }
+        guard !machine, EventKind(type).showsInterest else { return }
         try db.cachedStatement(sql: SQL.markEngaged).execute(arguments: [Self.millis(at), leadID])
     }
 
     /// Charges `inactivity` points (once per silence) to leads with no human open, click or custom event since
     /// `before`. Returns how many were charged.
-    public func scoreInactivity(before: Date, now: Date, limit: Int, context: ScoringContext, silence: TimeSpan) throws -> Int {
-        try Self.typed { try pool.write { db in
+    public func scoreInactivity(before: Date, now: Date, limit: Int, context: ScoringContext, silence: TimeSpan) async throws -> Int {
+        try await write { [self] db in
             let ids = try Int64.fetchAll(db, sql: SQL.inactiveLeads, arguments: [Self.millis(before), limit])
             for id in ids {
                 try db.execute(sql: SQL.markInactivityScored, arguments: [Self.millis(now), id])
                 // An event row, so `rescore` replays the charge like any other event.
-                try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [id, nil, nil, nil, "inactivity", 0, Self.millis(now)])
-                try score(db, leadID: id, type: "inactivity", machine: false, cause: "no human open, click or event for \(silence)",
+                try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [id, nil, nil, nil, EventKind.inactivity.name, 0, Self.millis(now)])
+                try score(db, leadID: id, type: EventKind.inactivity.name, machine: false, cause: "no human open, click or event for \(silence)",
                           eventID: db.lastInsertedRowID, at: now, context: context)
             }
             return ids.count
-        } }
+        }
     }
 
     /// What the event does to the lead's score, not yet written.
@@ -48,35 +49,25 @@ extension SQLiteStore {
         return LeadScoring.apply(type, machine: machine, cause: cause, at: at, to: state, rules: context.rules)
     }
 
+    /// Writes what the core decided the outcome commits (`ScoreRecord`); nothing is decided here.
     func persist(_ db: Database, leadID: Int64, _ outcome: LeadScoring.Outcome, eventID: Int64?, at: Date, context: ScoringContext) throws {
+        let record = ScoreRecord(leadID: leadID, outcome: outcome, at: at, context: context)
         let t = Self.millis(at)
-        let s = outcome.state
+        let s = record.state
         try db.cachedStatement(sql: SQL.setScoreState).execute(arguments: [
             s.score, s.at.map(Self.millis), s.stage.rawValue, JSONText.array(s.fired.sorted().map { String($0) }), leadID,
         ])
         let ledger = try db.cachedStatement(sql: SQL.insertLedgerEntry)
-        for c in outcome.changes {
-            try ledger.execute(arguments: [leadID, Self.millis(c.at), c.delta, c.scoreAfter, c.cause,
-                                           c.cause.hasPrefix("decay") ? nil : eventID])
+        for line in record.ledger {
+            try ledger.execute(arguments: [leadID, Self.millis(line.at), line.delta, line.scoreAfter, line.cause, line.fromEvent ? eventID : nil])
         }
-        for action in outcome.actions {
-            switch action {
-            case .stage(let stage):
-                try ledger.execute(arguments: [leadID, t, 0, s.score, "stage → \(stage.rawValue.uppercased())", eventID])
-            case .handoff(let threshold):
-                try ledger.execute(arguments: [leadID, t, 0, s.score, "hand-off: score reached \(threshold)", eventID])
-                for channel in context.handoffChannels {
-                    try db.cachedStatement(sql: SQL.insertHandoff).execute(arguments: [leadID, channel, s.score, t, t])
-                }
-                // The lead leaves nurturing: sales takes it from here.
-                try end(db, EnrollmentEnd(enrollmentID: 0, leadID: leadID, reason: "handed to sales at score \(s.score)",
-                                          handoff: true, allOfLead: true), now: t)
-            case .enroll(let sequence):
-                try db.cachedStatement(sql: SQL.insertPendingEnrollment).execute(arguments: [leadID, sequence])
-                try ledger.execute(arguments: [leadID, t, 0, s.score, "enroll in \(sequence)", eventID])
-            }
+        for channel in record.handoffs {
+            try db.cachedStatement(sql: SQL.insertHandoff).execute(arguments: [leadID, channel, s.score, t, t])
+        }
+        if let end = record.end { try self.end(db, end, now: t) }
+        for sequence in record.enroll {
+            try db.cachedStatement(sql: SQL.insertPendingEnrollment).execute(arguments: [leadID, sequence])
         }
     }
 }
 
-extension SQLiteStore: InactivityScoring {}

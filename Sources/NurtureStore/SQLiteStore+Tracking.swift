@@ -3,12 +3,12 @@ import GRDB
 import NurtureCore
 import Synchronization
 
-/// The HTTP side's storage. Every call runs GRDB's synchronous API on a queue of its own (`offPool`): GRDB's
-/// async reads hold a reader connection across an `await`, so under load they and the scheduler's synchronous
-/// reads starved Swift's two cooperative threads between them and the daemon froze (seen under wrk).
-extension SQLiteStore: TrackingStore {
+/// The HTTP side's storage. Every call runs GRDB's synchronous API on the store's own lanes: GRDB's async reads
+/// hold a reader connection across an `await`, so under load they starved Swift's two cooperative threads and the
+/// daemon froze (seen under wrk).
+extension SQLiteStore {
     public func trackedMessage(_ outboxID: Int64) async throws -> TrackedMessage? {
-        try await offPool { [self] in try pool.read { db in
+        try await read { db in
             // A cached statement: compiling it per request (and GRDB's authorizer with it) was a tenth of the CPU.
             guard let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.trackedMessage), arguments: [outboxID]),
                   let email = try? EmailAddress(validating: row["email"] as String) else { return nil }
@@ -17,11 +17,11 @@ extension SQLiteStore: TrackingStore {
                                   locale: row["locale"], sequenceID: row["sequence_id"], stepID: row["step_id"],
                                   sentAt: (row["sent_at"] as Int64?).map(Self.date),
                                   links: (row["links"] as String?).map(JSONText.decodeArray) ?? [], suppressed: row["suppressed"])
-        } }
+        }
     }
 
     public func recordEngagements(_ items: [TrackedEvent], burstWindow: TimeInterval, scoring: ScoringContext) async throws -> [Bool] {
-        try await offPool { [self] in try pool.write { db in
+        try await write { [self] db in
             let insert = try db.cachedStatement(sql: SQL.insertEngagement)
             return try items.map { e in
                 let t = Self.millis(e.at)
@@ -54,43 +54,29 @@ extension SQLiteStore: TrackingStore {
                           eventID: eventID, at: e.at, context: scoring)
                 return machine
             }
-        } }
+        }
     }
 
     /// False when a read does not answer within 0.9 s (an exclusive lock held elsewhere): `/healthz` answers in time.
-    /// The read runs on a serial queue of its own (a thread of its own), so busy HTTP work cannot delay it.
+    /// The read runs on a lane of its own, so busy HTTP work cannot delay it.
     public func isReachable() async -> Bool {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let resumed = Mutex(false)
             let finish: @Sendable (Bool) -> Void = { answer in
                 if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: answer) }
             }
-            Self.pinging.async { [self] in finish((try? pool.read { db in try Int.fetchOne(db, sql: SQL.ping) }) == 1) }
+            lanes.ping.submit({ [pool] in finish((try? pool.read { db in try Int.fetchOne(db, sql: SQL.ping) }) == 1) }, rejected: { finish(false) })
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(900)) { finish(false) }
         }
     }
 
-    static let pinging = DispatchQueue(label: "nurture.store.ping")
-
     public func outboxDepth() async throws -> [String: Int] {
-        try await offPool { [self] in try pool.read { db in
+        try await read { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: SQL.outboxStatusCounts) { counts[row["status"]] = row["n"] }
             return counts
-        } }
-    }
-}
-
-extension SQLiteStore {
-    /// Runs blocking SQLite work on a queue of its own and resumes the caller when it is done, so a reader or the
-    /// writer is never held by a task waiting for one of Swift's cooperative threads.
-    public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Self.blockingQueue.async { continuation.resume(with: Result { try work() }) }
         }
     }
-
-    static let blockingQueue = DispatchQueue(label: "nurture.store", attributes: .concurrent)
 }
 
 extension SQL {

@@ -6,43 +6,41 @@ import Synchronization
 /// RFC 8058 one-click unsubscribes, answered once durable in the journal (never waiting for the writer), then
 /// applied to the database: at once when the writer is free, else by the daemon's journal service.
 extension SQLiteStore {
-    /// One trip off the cooperative pool: reads the lead (another process's writer never blocks a WAL reader),
-    /// journals the unsubscribe, then gives applying it 200 ms on a thread of its own (a free writer commits in a
-    /// few); past that the reply goes out and the journal service finishes the job. Nothing here waits on Swift's
-    /// cooperative threads, which a busy daemon may keep for a while.
+    /// Reads the lead on a reader lane (another process's writer never blocks a WAL reader), journals the
+    /// unsubscribe (fsync) on the journal lane, then gives applying it 200 ms on the writer lane (a free writer
+    /// commits in a few); past that the reply goes out and the journal service finishes the job.
     public func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult {
-        try await offPool { [self] in
-            let found: (leadID: Int64, suppressed: Bool)? = try pool.read { db in
-                guard let row = try Row.fetchOne(db, sql: SQL.leadOfOutbox, arguments: [outboxID]) else { return nil }
-                let key: String = row["email_key"]
-                return (row["lead_id"], try Bool.fetchOne(db, sql: SQL.isSuppressed, arguments: [key, erasedKey(key)]) == true)
+        let found: (leadID: Int64, suppressed: Bool)? = try await read { [self] db in
+            guard let row = try Row.fetchOne(db, sql: SQL.leadOfOutbox, arguments: [outboxID]) else { return nil }
+            let key: String = row["email_key"]
+            return (row["lead_id"], try Bool.fetchOne(db, sql: SQL.isSuppressed, arguments: [key, erasedKey(key)]) == true)
+        }
+        guard let found else { return .unknownMessage }
+        if found.suppressed { return .alreadyUnsubscribed }
+        let entry = UnsubscribeJournal.Entry(outboxID: outboxID, leadID: found.leadID, at: at, via: via)
+        try await lanes.journal.run { [unsubscribes] in try unsubscribes.record(entry) }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<UnsubscribeResult, Never>) in
+            let resumed = Mutex(false)
+            let finish: @Sendable (UnsubscribeResult) -> Void = { answer in
+                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: answer) }
             }
-            guard let found else { return .unknownMessage }
-            if found.suppressed { return .alreadyUnsubscribed }
-            let entry = UnsubscribeJournal.Entry(outboxID: outboxID, leadID: found.leadID, at: at, via: via)
-            try unsubscribes.record(entry)
-            let outcome = Mutex<UnsubscribeResult?>(nil)
-            let done = DispatchSemaphore(value: 0)
-            Self.applying.async { [self] in
-                let result = try? apply(entry, scoring: scoring) // not under the lock: the reply must not wait for it
-                outcome.withLock { $0 = result }
-                done.signal()
-            }
-            _ = done.wait(timeout: .now() + .milliseconds(200))
-            return outcome.withLock { $0 } ?? .unsubscribed
+            lanes.writer.submit({ [self] in finish((try? apply(entry, scoring: scoring)) ?? .unsubscribed) }, rejected: { finish(.unsubscribed) })
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { finish(.unsubscribed) }
         }
     }
 
-    /// Where in-line applies wait for the writer, so a blocked one never holds a reader's thread.
-    static let applying = DispatchQueue(label: "nurture.unsubscribe-apply")
+    /// Whether unsubscribes wait in the journal (answered while the writer was busy).
+    public var hasJournaledUnsubscribes: Bool { !unsubscribes.pending.isEmpty }
 
     /// Applies every journaled unsubscribe; returns how many were applied. Throws (the rest stay journaled) while
     /// the writer is busy.
     @discardableResult
-    public func applyJournaledUnsubscribes(scoring: ScoringContext) throws -> Int {
-        let pending = unsubscribes.pending
-        for entry in pending { _ = try apply(entry, scoring: scoring) }
-        return pending.count
+    public func applyJournaledUnsubscribes(scoring: ScoringContext) async throws -> Int {
+        try await lanes.writer.run { [self] in
+            let pending = unsubscribes.pending
+            for entry in pending { _ = try Self.typed { try apply(entry, scoring: scoring) } }
+            return pending.count
+        }
     }
 
     /// Leads whose unsubscribe is journaled but not yet in the database: nothing may be claimed or sent to them.
@@ -58,9 +56,9 @@ extension SQLiteStore {
             try db.cachedStatement(sql: SQL.suppressKey).execute(arguments: [key, "unsubscribed", t])
             guard db.changesCount > 0 else { return .alreadyUnsubscribed }
             try db.cachedStatement(sql: SQL.insertEngagement).execute(arguments: [
-                leadID, entry.outboxID, nil, nil, "unsubscribe", 0, t, "{\"via\":" + JSONText.quoted(entry.via) + "}",
+                leadID, entry.outboxID, nil, nil, EventKind.unsubscribe.name, 0, t, "{\"via\":" + JSONText.quoted(entry.via) + "}",
             ])
-            try score(db, leadID: leadID, type: "unsubscribe", machine: false, cause: "unsubscribe (\(entry.via))",
+            try score(db, leadID: leadID, type: EventKind.unsubscribe.name, machine: false, cause: "unsubscribe (\(entry.via))",
                       eventID: db.lastInsertedRowID, at: entry.at, context: scoring)
             try end(db, EnrollmentEnd(enrollmentID: 0, leadID: leadID, reason: "unsubscribed", handoff: false, allOfLead: true), now: t)
             return .unsubscribed

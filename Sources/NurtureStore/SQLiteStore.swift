@@ -3,7 +3,7 @@ import GRDB
 import NurtureCore
 
 /// Nurture's embedded store: one SQLite file in WAL mode, synchronous=FULL so consent and suppression survive power loss.
-public final class SQLiteStore: LeadStore, Sendable {
+public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     public let path: String
     /// Random per database, so Message-IDs stay unique when another database reuses enrollment ids.
@@ -12,6 +12,10 @@ public final class SQLiteStore: LeadStore, Sendable {
     let erasureKey: ErasureKey
     /// One-click unsubscribes recorded while the writer was busy, not yet in the database.
     public let unsubscribes: UnsubscribeJournal
+    /// Held by `nurture serve`: one daemon per database file.
+    let lock: DaemonLock?
+    /// The threads every call runs on (never Swift's cooperative ones).
+    let lanes = DatabaseLanes()
 
     public enum OpenError: Error, CustomStringConvertible {
         case cannotCreateFolder(String, String)
@@ -27,8 +31,10 @@ public final class SQLiteStore: LeadStore, Sendable {
 
     /// Opens (creating if needed) and migrates the database.
     /// - Parameter erasureKeyFile: `secrets.erasure_key_file`; by default `erasure.key` beside the database.
-    public init(path: String, erasureKeyFile: String? = nil) throws {
+    /// - Parameter exclusive: take the one-daemon lock on the file first (`nurture serve`).
+    public init(path: String, erasureKeyFile: String? = nil, exclusive: Bool = false) throws {
         self.path = path
+        lock = exclusive ? try DaemonLock(database: path) : nil
         unsubscribes = UnsubscribeJournal(path: path + ".unsubscribes")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
@@ -59,18 +65,40 @@ public final class SQLiteStore: LeadStore, Sendable {
     /// is a send repeated, never a send lost — the trade Postfix makes when it unlinks delivered queue files.
     /// Leads, consent, unsubscribes and suppressions keep the writer's FULL setting, and each FULL commit also
     /// makes every earlier progress commit durable.
-    func writeProgress<T>(_ body: (Database) throws -> T) throws -> T {
-        try Self.typed { try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-            var result: T?
-            try db.inTransaction {
-                result = try body(db)
-                return .commit
-            }
-            return result!
-        } }
+    func writeProgress<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await lanes.writer.run { [pool] in
+            try Self.typed { try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            } }
+        }
     }
+
+    /// A read on the least busy reader lane.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await lanes.reader.run { [pool] in try Self.typed { try pool.read(body) } }
+    }
+
+    /// A transaction on the writer lane, committed with synchronous=FULL.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await lanes.writer.run { [pool] in try Self.typed { try pool.write(body) } }
+    }
+
+    /// Opens the store on a thread of its own: migrating and checking the database blocks.
+    public static func open(path: String, erasureKeyFile: String? = nil, exclusive: Bool = false) async throws -> SQLiteStore {
+        let lane = DatabaseLane(name: "nurture.store.open")
+        defer { lane.release() }
+        return try await lane.run { try SQLiteStore(path: path, erasureKeyFile: erasureKeyFile, exclusive: exclusive) }
+    }
+
+    /// Lets queued work finish and joins the store's threads; later calls fail with `StoreFailure.closed`.
+    public func close() async { await lanes.shutdown() }
 
     /// Maps SQLite's "disk full" and "busy" to `StoreFailure`, which the engine reports and retries.
     static func typed<T>(_ body: () throws -> T) throws -> T {
@@ -86,11 +114,11 @@ public final class SQLiteStore: LeadStore, Sendable {
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
     static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 
-    public func upsert(_ leads: [Lead], now: Date) throws -> [UpsertOutcome] {
+    public func upsert(_ leads: [Lead], now: Date) async throws -> [UpsertOutcome] {
         let nowMillis = Self.millis(now)
         let keys = leads.map(\.email.key)
         let erased = keys.map(erasedKey)
-        return try Self.typed { try pool.write { db in
+        return try await write { [self] db in
             // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position.
             var suppressed = Set<String>(), stored = Set<String>()
             for chunk in stride(from: 0, to: keys.count, by: 10_000) {
@@ -117,52 +145,55 @@ public final class SQLiteStore: LeadStore, Sendable {
                 outcomes.append(!existed ? .inserted : (db.changesCount > 0 ? .updated : .unchanged))
             }
             return outcomes
-        } }
+        }
     }
 
     /// Puts an address on the suppression list; idempotent, and committed with synchronous=FULL before returning.
-    public func suppress(_ email: EmailAddress, reason: String, now: Date) throws {
-        try pool.write { db in
+    public func suppress(_ email: EmailAddress, reason: String, now: Date) async throws {
+        try await write { [self] db in
             try db.execute(sql: SQL.suppress, arguments: [email.key, reason, Self.millis(now)])
         }
     }
 
-    public func isSuppressed(_ email: EmailAddress) throws -> Bool {
-        try pool.read { db in try Bool.fetchOne(db, sql: SQL.isSuppressed, arguments: [email.key, erasedKey(email.key)]) == true }
+    public func isSuppressed(_ email: EmailAddress) async throws -> Bool {
+        try await read { [self] db in try Bool.fetchOne(db, sql: SQL.isSuppressed, arguments: [email.key, erasedKey(email.key)]) == true }
     }
 
-    public func lead(_ email: EmailAddress) throws -> StoredLead? {
-        try pool.read { db in
+    public func lead(_ email: EmailAddress) async throws -> StoredLead? {
+        try await read { [self] db in
             guard let row = try Row.fetchOne(db, sql: SQL.leadByKey, arguments: [email.key]) else { return nil }
             let id: Int64 = row["id"]
             let lead = try Self.lead(from: row)
             let enrollments = try Row.fetchAll(db, sql: SQL.enrollmentsOfLead, arguments: [id]).map { r in
-                EnrollmentSummary(sequenceID: r["sequence_id"], state: r["state"], nextStep: r["next_step"],
+                EnrollmentSummary(sequenceID: r["sequence_id"], state: EnrollmentState(rawValue: r["state"]) ?? .exited, nextStep: r["next_step"],
                                   enrolledAt: Self.date(r["enrolled_at"]), endedAt: (r["ended_at"] as Int64?).map(Self.date),
                                   endReason: r["end_reason"])
             }
             let events = try Row.fetchAll(db, sql: SQL.recentEventsOfLead, arguments: [id, 50]).map { r in
                 EventSummary(type: r["type"], sequenceID: r["sequence_id"], stepID: r["step_id"],
-                             machine: r["machine"] as Int64 != 0, at: Self.date(r["occurred_at"]))
+                             machine: r["machine"] as Int64 != 0, at: Self.date(r["occurred_at"]),
+                             link: r["link"], machineReason: r["why"], isRepeat: r["repeated"] as Int64 != 0)
             }
             let ledger = try Row.fetchAll(db, sql: SQL.ledgerOfLead, arguments: [id, 50]).map { r in
                 LedgerEntry(at: Self.date(r["at"]), delta: r["delta"], scoreAfter: r["score_after"], cause: r["cause"])
             }
             let sends = try Row.fetchAll(db, sql: SQL.sendsOfLead, arguments: [id, 50]).map { r in
-                SendSummary(outboxID: r["id"], sequenceID: r["sequence_id"], stepID: r["step_id"], status: r["status"], dueAt: Self.date(r["due_at"]),
-                            sentAt: (r["sent_at"] as Int64?).map(Self.date), attempts: r["attempts"], reason: r["why"], reply: r["server_reply"])
+                SendSummary(outboxID: r["id"], sequenceID: r["sequence_id"], stepID: r["step_id"], status: OutboxStatus(rawValue: r["status"]) ?? .failed, dueAt: Self.date(r["due_at"]),
+                            sentAt: (r["sent_at"] as Int64?).map(Self.date), attempts: r["attempts"], reason: r["why"], reply: r["server_reply"],
+                            possiblySent: r["possibly_sent"] as Int64 != 0)
             }
+            let suppression = try String.fetchOne(db, sql: SQL.suppressionReason, arguments: [email.key])
             return StoredLead(id: id, lead: lead, createdAt: Self.date(row["created_at"]), updatedAt: Self.date(row["updated_at"]),
-                              enrollments: enrollments, events: events, ledger: ledger, sends: sends)
+                              enrollments: enrollments, events: events, ledger: ledger, sends: sends, suppression: suppression)
         }
     }
 
     /// The `PRAGMA synchronous` level the writer runs with (2 = FULL), for tests and `nurture doctor`-style checks.
-    public func writerSynchronousLevel() throws -> Int {
-        try pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    public func writerSynchronousLevel() async throws -> Int {
+        try await write { [self] db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    public func journalMode() throws -> String {
-        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    public func journalMode() async throws -> String {
+        try await read { [self] db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 }

@@ -28,6 +28,21 @@ struct LeadCommandTests {
         #expect(text.stdout.contains("consent       webform:whitepaper at "))
     }
 
+    @Test func statsEndsWithTheLeadsStoredAndTheSuppressionListBySize() throws {
+        let p = try NurtureProcess()
+        #expect(try p.run(["stats"]).stdout.hasSuffix("leads: 0 stored; suppression list: 0 addresses\n"))
+        for email in ["ada@example.com", "bob@example.com", "cy@example.com"] {
+            #expect(try p.run(["lead", "add", email, "--persona", "cto", "--consent", "form"]).status == 0)
+        }
+        #expect(try p.run(["lead", "erase", "bob@example.com"]).status == 0)
+        #expect(try p.run(["stats"]).stdout.hasSuffix("leads: 2 stored; suppression list: 1 address (1 erased)\n"))
+        #expect(try p.run(["lead", "erase", "cy@example.com"]).status == 0)
+        #expect(try p.totals() == .init(leads: 1, suppressed: 2, reasons: ["erased": 2]))
+        // An address never stored can be erased ahead (it stays away): it counts too.
+        #expect(try p.run(["lead", "erase", "never@example.com"]).status == 0)
+        #expect(try p.totals() == .init(leads: 1, suppressed: 3, reasons: ["erased": 3]))
+    }
+
     @Test func leadsWithoutConsentOrWithControlCharactersAreRefused() throws {
         let p = try NurtureProcess()
         let noConsent = try p.run(["lead", "add", "ada@example.com", "--persona", "cto"])

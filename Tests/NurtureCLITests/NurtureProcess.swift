@@ -83,6 +83,17 @@ enum BoundedPoll {
         return condition()
     }
 
+    /// The same for a condition that asks a store (whose calls are async).
+    @discardableResult
+    static func until(timeout: TimeInterval, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await condition()
+    }
+
     /// Lets a real process run for a while (used to pick a kill moment), without a condition.
     static func wait(seconds: TimeInterval) {
         _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(Int(seconds * 1000)))
@@ -138,7 +149,8 @@ enum Tool {
 }
 
 extension NurtureProcess {
-    /// A query against the project's database with the sqlite3 shell, trimmed (the daemon may be running: WAL).
+    /// A statement run with the sqlite3 shell, trimmed (the daemon may be running: WAL). Only for injecting a fault
+    /// into SQLite's schema; tests observe state through `lead show`, `stats`, the API and the outbox instead.
     func sql(_ query: String) throws -> String {
         try Tool.run("/usr/bin/sqlite3", [path("var/nurture.sqlite"), query]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

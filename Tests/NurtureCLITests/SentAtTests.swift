@@ -1,22 +1,27 @@
 import Foundation
+import NurtureCore
+import NurtureStore
 import Testing
 
 /// `sent_at` is when each message was delivered, not when its tick began (machine-open detection counts from it).
 @Suite(.serialized)
 struct SentAtTests {
-    @Test func sentAtIsEachMessagesDeliveryNotTheStartOfItsTick() throws {
+    @Test func sentAtIsEachMessagesDeliveryNotTheStartOfItsTick() async throws {
         // The file outbox delivers one message per group and fsyncs each: 200 of them take a while in one tick.
         let made = try MinimalProject.make(leads: 200)
         let serve = try made.project.start(["serve"])
         defer { serve.kill(SIGTERM); _ = serve.wait() }
-        #expect(BoundedPoll.until(timeout: 60) {
-            (try? made.project.sql("SELECT count(*) FROM outbox WHERE step_id = 'one' AND status = 'sent'")) == "200"
-        }, "\(serve.stderr())")
+        #expect(BoundedPoll.until(timeout: 60) { (try? made.project.sent(sequence: "guide", step: "one")) == 200 }, "\(serve.stderr())")
+        // To the millisecond, finer than `lead show` prints: read through the store's own protocol (`lead(_:)`).
+        let store = try await SQLiteStore.open(path: made.project.path("var/nurture.sqlite"))
         var sentAt: [Int64: Int64] = [:]
-        for line in try made.project.sql("SELECT id || ' ' || sent_at FROM outbox WHERE step_id = 'one'").split(separator: "\n") {
-            let parts = line.split(separator: " ").compactMap { Int64($0) }
-            sentAt[parts[0]] = parts[1]
+        for i in 0..<200 {
+            let lead = try #require(try await store.lead(try EmailAddress(validating: "lead\(i)@example.com")))
+            for send in lead.sends where send.stepID == "one" {
+                if let at = send.sentAt { sentAt[send.outboxID] = Int64((at.timeIntervalSince1970 * 1000).rounded()) }
+            }
         }
+        await store.close()
         // Each file is named "<ms when its write began>-<outbox id>-<random>.eml".
         var late = 0, early: [String] = []
         for name in MinimalProject.outbox(made.project) {

@@ -54,7 +54,7 @@ struct ServeCrashTests {
         }
     }
 
-    @Test func killedAtRandomMomentsNothingIsLostOrDuplicated() throws {
+    @Test func killedAtRandomMomentsNothingIsLostOrDuplicated() async throws {
         let leads = 40, steps = 4
         let p = try Self.project(leads: leads)
         var random = SeededRandom(seed: 20261125)
@@ -65,19 +65,20 @@ struct ServeCrashTests {
         }
         let serve = try p.start(["serve"])
         #expect(BoundedPoll.until(timeout: 20) { serve.stderr().contains("nurture serve: 1 sequences") })
-        let store = try SQLiteStore(path: p.path("var/nurture.sqlite"))
-        let finished = BoundedPoll.until(timeout: 60) {
-            let c = (try? store.outboxStatusCounts()) ?? [:]
+        let store = try await SQLiteStore.open(path: p.path("var/nurture.sqlite"))
+        let finished = await BoundedPoll.until(timeout: 60) {
+            let c = (try? await store.outboxStatusCounts()) ?? [:]
             return c["sent"] == leads * steps && (c["scheduled"] ?? 0) + (c["sending"] ?? 0) + (c["deferred"] ?? 0) == 0
         }
-        #expect(finished, "outbox: \((try? store.outboxStatusCounts()) ?? [:])")
+        let counts = (try? await store.outboxStatusCounts()) ?? [:]
+        #expect(finished, "outbox: \(counts)")
         serve.kill(SIGTERM)
         #expect(serve.wait() == 0)
 
-        let sent = try store.sentMessageIDs()
+        let sent = try await store.sentMessageIDs()
         #expect(sent.count == leads * steps)
         #expect(Set(sent).count == sent.count)
-        let possibly = try store.possiblySentMessageIDs()
+        let possibly = try await store.possiblySentMessageIDs()
         var delivered: [String: Int] = [:]
         for id in try Self.deliveredMessageIDs(p) { delivered[id, default: 0] += 1 }
         for id in sent {
@@ -90,7 +91,7 @@ struct ServeCrashTests {
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: p.path("var/outbox"))).contains { $0.hasPrefix(".tmp-") })
     }
 
-    @Test func aSecondServeOnTheSameDatabaseRefusesToStart() throws {
+    @Test func aSecondServeOnTheSameDatabaseRefusesToStart() async throws {
         let p = try Self.project(leads: 1)
         let first = try p.start(["serve"])
         #expect(BoundedPoll.until(timeout: 20) { FileManager.default.fileExists(atPath: p.path("var/outbox")) })

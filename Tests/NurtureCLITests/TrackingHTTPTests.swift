@@ -2,7 +2,7 @@ import Foundation
 import NurtureSigning
 import Testing
 
-/// The HTTP side of a real `nurture serve`: real requests to the running daemon, state checked in its SQLite file.
+/// The HTTP side of a real `nurture serve`: real requests to the running daemon, state checked with `lead show` and `stats`.
 @Suite(.serialized)
 struct TrackingHTTPTests {
     /// A running daemon that has sent step one of a two-step sequence to two leads (step two is 30 days away).
@@ -33,7 +33,16 @@ struct TrackingHTTPTests {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no mail to \(email)"])
         }
 
-        func sql(_ query: String) throws -> String { try project.sql(query) }
+        static let leads = ["ada@example.com", "zoe@example.fr"]
+
+        /// Nothing recorded: the two leads are the only ones stored (every event belongs to a lead) and have no
+        /// events, and no address is suppressed.
+        func noEventsAndNoSuppression() throws -> Bool {
+            let totals = try project.totals()
+            let events = try Self.leads.flatMap { try project.lead($0).events }
+            #expect(totals.leads == 2 && totals.suppressed == 0 && events.isEmpty, "\(totals) \(events)")
+            return totals.leads == 2 && totals.suppressed == 0 && events.isEmpty
+        }
 
         func stop() {
             serve.kill(SIGTERM)
@@ -123,8 +132,7 @@ struct TrackingHTTPTests {
                                              body: Data("List-Unsubscribe=One-Click".utf8))
             #expect(post.status == 404)
         }
-        #expect(try site.sql("SELECT count(*) FROM event") == "0")
-        #expect(try site.sql("SELECT count(*) FROM suppression") == "0")
+        #expect(try site.noEventsAndNoSuppression())
     }
 
     @Test func clicksRedirectOnlyToTheMessagesOwnLinks() throws {
@@ -143,7 +151,8 @@ struct TrackingHTTPTests {
             #expect(reply.status == 404, "\(path)")
             #expect(reply.header("Location") == nil)
         }
-        #expect(try site.sql("SELECT type || ':' || json_extract(data, '$.link') FROM event ORDER BY id") == "click:0\nclick:1")
+        #expect(try site.project.lead("ada@example.com").chronological.map { "\($0.type):\($0.link ?? -1)" } == ["click:0", "click:1"])
+        #expect(try site.project.lead("zoe@example.fr").events.isEmpty)
     }
 
     @Test func machineOpensAndClicksAreRecordedButFlagged() throws {
@@ -158,8 +167,8 @@ struct TrackingHTTPTests {
         // A burst on every link of a message within seconds: both clicks are a scanner's.
         _ = try site.http.get("/c/\(zoe.clicks[0])")
         _ = try site.http.get("/c/\(zoe.clicks[1])")
-        let rows = try site.sql("SELECT type || '|' || machine || '|' || json_extract(data, '$.why') FROM event ORDER BY id").split(separator: "\n")
-        #expect(rows.count == 5)
+        let rows = try Site.leads.flatMap { try site.project.lead($0).chronological }.map { "\($0.type)|\($0.machine ? 1 : 0)|\($0.why ?? "")" }
+        #expect(rows.count == 5, "\(rows)")
         #expect(rows[0].hasPrefix("open|1|opened "))
         #expect(rows[1] == "click|1|HEAD request")
         #expect(rows[2] == "click|1|user agent matches 'python-requests'")
@@ -176,8 +185,8 @@ struct TrackingHTTPTests {
         defer { site.stop() }
         let ada = try site.mail(to: "ada@example.com"), zoe = try site.mail(to: "zoe@example.fr")
         for _ in 0..<100 { #expect(try site.http.get("/u/\(ada.unsubscribe)").status == 200) }
-        #expect(try site.sql("SELECT count(*) FROM suppression") == "0")
-        #expect(try site.sql("SELECT status FROM outbox WHERE step_id = 'two' ORDER BY id") == "scheduled\nscheduled")
+        #expect(try site.project.totals().suppressed == 0)
+        #expect(try Site.leads.flatMap { try site.project.lead($0).sends(step: "two").map(\.status) } == ["scheduled", "scheduled"])
 
         let form = try site.http.request("POST", "/u/\(ada.unsubscribe)", headers: ["Content-Type": "application/x-www-form-urlencoded"],
                                          body: Data("List-Unsubscribe=One-Click".utf8))
@@ -196,10 +205,12 @@ struct TrackingHTTPTests {
         // A POST without the one-click field changes nothing more (and says why).
         #expect(try site.http.request("POST", "/u/\(zoe.unsubscribe)", body: Data("x=y".utf8)).status == 400)
 
-        #expect(try site.sql("SELECT email_key || ':' || reason FROM suppression ORDER BY email_key") == "ada@example.com:unsubscribed\nzoe@example.fr:unsubscribed")
-        #expect(try site.sql("SELECT count(*) FROM event WHERE type = 'unsubscribe'") == "2")
-        #expect(try site.sql("SELECT status || ':' || reason FROM outbox WHERE step_id = 'two' ORDER BY id") == "cancelled:unsubscribed\ncancelled:unsubscribed")
-        #expect(try site.sql("SELECT DISTINCT state || ':' || end_reason FROM enrollment") == "exited:unsubscribed")
+        #expect(try site.project.totals() == .init(leads: 2, suppressed: 2, reasons: ["unsubscribed": 2]))
+        let leads = try Site.leads.map { try site.project.lead($0) }
+        #expect(leads.map(\.suppressed) == ["unsubscribed", "unsubscribed"])
+        #expect(leads.map { $0.events.filter { $0.type == "unsubscribe" }.count } == [1, 1])
+        #expect(leads.flatMap { $0.sends(step: "two").map { "\($0.status):\($0.reason ?? "")" } } == ["cancelled:unsubscribed", "cancelled:unsubscribed"])
+        #expect(Set(leads.flatMap { $0.enrollments.map { "\($0.state):\($0.endReason ?? "")" } }) == ["exited:unsubscribed"])
     }
 
     @Test func pagesEscapeLeadDataAndCarrySecurityHeaders() throws {
@@ -229,7 +240,7 @@ struct TrackingHTTPTests {
         #expect(big.status == 413)
         let hugeHeader = try? site.http.request("GET", "/healthz", headers: ["X-Pad": String(repeating: "y", count: 20_000)])
         #expect(hugeHeader == nil || hugeHeader!.status >= 400)
-        #expect(try site.sql("SELECT count(*) FROM suppression") == "0")
+        #expect(try site.project.totals().suppressed == 0)
 
         let health = try site.http.get("/healthz")
         #expect(health.status == 200 && health.text.contains("\"database\":\"ok\"") && health.text.contains("\"scheduler\":\"ok\""))
@@ -263,6 +274,7 @@ struct TrackingHTTPTests {
         #expect((result["before"] as? String)?.contains("ada@example.com") == true)
         #expect((result["after"] as? String)?.contains("You are unsubscribed") == true)
         #expect((result["console"] as? [String]) == [], "\(result)")
-        #expect(try site.sql("SELECT email_key FROM suppression") == "ada@example.com")
+        #expect(try site.project.totals().suppressed == 1)
+        #expect(try site.project.lead("ada@example.com").suppressed == "unsubscribed")
     }
 }

@@ -35,6 +35,8 @@ struct UnsubscribeJournalTests {
     }
 
     static let oneClick = ["Content-Type": "application/x-www-form-urlencoded"]
+    /// The one lead of `started()`.
+    static let email = "lead0@example.com"
 
     /// Step one sent, step two due four seconds later: the unsubscribe comes in between, while the writer is held.
     static func started() throws -> (MinimalProject.Made, RunningNurture, String) {
@@ -58,15 +60,16 @@ struct UnsubscribeJournalTests {
         #expect(healthTook < 1, "\(health.status) after \(healthTook) s")
         // Step two falls due while the writer is still held; the scheduler must not send it afterwards.
         BoundedPoll.wait(seconds: 5)
-        #expect(try p.sql("SELECT count(*) FROM suppression") == "0", "the writer really was held")
+        #expect(try p.totals().suppressed == 0, "the writer really was held")
         holder.release()
-        #expect(BoundedPoll.until(timeout: 15) { (try? p.sql("SELECT count(*) FROM suppression")) == "1" }, "\(serve.stderr())")
-        #expect(BoundedPoll.until(timeout: 10) { (try? p.sql("SELECT status FROM outbox WHERE step_id = 'two'")) == "cancelled" },
-                "\((try? p.sql("SELECT status, reason FROM outbox")) ?? "")")
+        #expect(BoundedPoll.until(timeout: 15) { (try? p.totals().suppressed) == 1 }, "\(serve.stderr())")
+        #expect(BoundedPoll.until(timeout: 10) { (try? p.lead(Self.email).sends(step: "two").map(\.status)) == ["cancelled"] },
+                "\((try? p.lead(Self.email).sends.map { "\($0.step) \($0.status) \($0.reason ?? "")" }) ?? [])")
         BoundedPoll.wait(seconds: 1)
         #expect(MinimalProject.outbox(p).count == 1)
-        #expect(try p.sql("SELECT count(*) FROM event WHERE type = 'unsubscribe'") == "1")
-        #expect(try p.sql("SELECT state FROM enrollment") == "exited")
+        let lead = try p.lead(Self.email) // the one lead
+        #expect(lead.events.filter { $0.type == "unsubscribe" }.count == 1)
+        #expect(lead.enrollments.map(\.state) == ["exited"])
         let journal = try FileManager.default.attributesOfItem(atPath: p.path("var/nurture.sqlite.unsubscribes"))
         #expect((journal[.size] as? Int) == 0)
     }
@@ -80,14 +83,14 @@ struct UnsubscribeJournalTests {
         serve.kill(SIGKILL)
         _ = serve.wait()
         holder.release()
-        #expect(try p.sql("SELECT count(*) FROM suppression") == "0")
+        #expect(try p.totals().suppressed == 0)
         BoundedPoll.wait(seconds: 4) // step two is due by the restart
         let again = try p.start(["serve"])
         defer { again.kill(SIGTERM); _ = again.wait() }
         #expect(BoundedPoll.until(timeout: 30) { again.stderr().contains("applied 1 unsubscribes journaled by the previous run") }, "\(again.stderr())")
-        #expect(try p.sql("SELECT count(*) FROM suppression") == "1")
+        #expect(try p.totals().suppressed == 1)
         #expect(BoundedPoll.until(timeout: 10) { (try? made.http.get("/healthz").status) == 200 })
-        #expect(try p.sql("SELECT status FROM outbox WHERE step_id = 'two'") == "cancelled")
+        #expect(try p.lead(Self.email).sends(step: "two").map(\.status) == ["cancelled"])
         #expect(MinimalProject.outbox(p).count == 1)
     }
 }

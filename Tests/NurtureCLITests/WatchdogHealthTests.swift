@@ -55,7 +55,7 @@ extension SystemdTests {
         let gaps = zip(pings.dropFirst(), pings).map { $0.timeIntervalSince($1) }
         #expect((gaps.max() ?? 99) < 4, "pings \(gaps.map { String(format: "%.1f", $0) }): \(serve.stderr())")
         #expect(pings.count >= 8)
-        #expect(try made.project.sql("SELECT status || ':' || possibly_sent FROM outbox WHERE step_id = 'one'") == "sent:0")
+        #expect(try made.project.lead("lead0@example.com").sends(step: "one").map { "\($0.status):\($0.possiblySent)" } == ["sent:false"])
     }
 
     @Test func ticksFailingLongerThanTheBoundStopThePingsAndMakeHealthzUnavailableWithTheReason() throws {
@@ -67,7 +67,8 @@ extension SystemdTests {
         #expect(try made.http.get("/healthz").status == 200)
         #expect(socket.until("WATCHDOG=1", timeout: 2) != nil)
 
-        // Every tick now throws: the due query finds no outbox table.
+        // Every tick now throws: the due query finds no outbox table. Fault injection into SQLite's schema itself,
+        // which no surface can do: the one probe kept (a PostgreSQL store needs its own way to fail a tick).
         #expect(try made.project.sql("ALTER TABLE outbox RENAME TO outbox_away; SELECT 'moved'") == "moved")
         var failing: HTTPProbe.Reply?
         #expect(BoundedPoll.until(timeout: 15) {
@@ -86,7 +87,7 @@ extension SystemdTests {
         #expect(late == 0)
         #expect(serve.stderr().contains("watchdog pings stopped: scheduler_failing"))
 
-        // Repaired: the next tick succeeds, pings resume and /healthz is 200 again.
+        // Repaired (the same fault injection, undone): the next tick succeeds, pings resume and /healthz is 200 again.
         #expect(try made.project.sql("ALTER TABLE outbox_away RENAME TO outbox; SELECT 'back'") == "back")
         #expect(socket.until("WATCHDOG=1", timeout: 10) != nil, "\(serve.stderr())")
         #expect(BoundedPoll.until(timeout: 10) { (try? made.http.get("/healthz").status) == 200 })

@@ -41,7 +41,7 @@ struct CommitFailureTests {
         #expect(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mountPoint]) == 0, "tests run as root and may mount a tmpfs")
         defer { _ = Self.run("/bin/umount", [mountPoint]) }
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence], directory: mountPoint + "/project")
-        for i in 0..<6 { try h.addLead("lead\(i)@example.com", persona: "p") }
+        for i in 0..<6 { try await h.addLead("lead\(i)@example.com", persona: "p") }
         let filler = mountPoint + "/filler"
         // The disk fills up while the messages are in flight: the transfers succeed, their commit cannot.
         h.transport.beforeSending { _ in
@@ -75,7 +75,7 @@ struct CommitFailureTests {
 
     @Test func resultsCommittedLaterWhenAnotherProcessHoldsTheWriterDuringTheTransfer() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence])
-        try h.addLead("ada@example.com", persona: "p")
+        try await h.addLead("ada@example.com", persona: "p")
         let db = h.directory + "/var/nurture.sqlite"
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")

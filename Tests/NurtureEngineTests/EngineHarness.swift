@@ -124,14 +124,14 @@ struct EngineHarness {
         return catalog
     }
 
-    func addLead(_ email: String, persona: String, timezone: String? = nil, fields: [String: String] = ["first_name": "Ada"]) throws {
+    func addLead(_ email: String, persona: String, timezone: String? = nil, fields: [String: String] = ["first_name": "Ada"]) async throws {
         let lead = Lead(email: try EmailAddress(validating: email), persona: persona, timeZone: timezone, fields: fields,
                         consent: Consent(source: "test", at: clock.now()))
-        _ = try store.upsert([lead], now: clock.now())
+        _ = try await store.upsert([lead], now: clock.now())
     }
 
-    func event(_ email: String, _ type: String, sequence: String? = nil, step: String? = nil, machine: Bool = false) throws {
-        try recorder.record(NewEvent(email: try EmailAddress(validating: email), type: type, sequenceID: sequence, stepID: step,
+    func event(_ email: String, _ type: String, sequence: String? = nil, step: String? = nil, machine: Bool = false) async throws {
+        try await recorder.record(NewEvent(email: try EmailAddress(validating: email), type: type, sequenceID: sequence, stepID: step,
                                      machine: machine, at: clock.now()))
     }
 
@@ -145,7 +145,7 @@ struct EngineHarness {
                 let report = try await scheduler.tick(now: clock.now())
                 entries += report.entries
                 let now = clock.now()
-                let wake = NextWake.after(report, nextDue: report.moreWork ? nil : try store.nextDueAt(), now: now, poll: nil)
+                let wake = NextWake.after(report, nextDue: report.moreWork ? nil : try await store.nextDueAt(), now: now, poll: nil)
                 guard let next = wake.earliest(with: [], now: now), next <= until else { break }
                 clock.advance(to: max(next, now))
             }

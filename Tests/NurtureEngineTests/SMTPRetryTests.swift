@@ -21,7 +21,7 @@ struct SMTPRetryTests {
     @Test func temporaryFailuresAreRetriedOnScheduleThenSent() async throws {
         let server = try SMTPTestServer(["capture", "--rcpt", "slow@example.com=421,451"])
         let h = try Self.harness(server, connections: 2)
-        try h.addLead("slow@example.com", persona: "p")
+        try await h.addLead("slow@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-11-23T12:00:00Z"))
         let deferred = entries.filter { $0.kind == .deferred }
         #expect(deferred.count == 2)
@@ -36,15 +36,15 @@ struct SMTPRetryTests {
     @Test func aRejectedRecipientIsSuppressedAndNeverRetried() async throws {
         let server = try SMTPTestServer(["capture", "--rcpt", "gone@example.com=550"])
         let h = try Self.harness(server, connections: 2)
-        try h.addLead("gone@example.com", persona: "p")
-        try h.addLead("fine@example.com", persona: "p")
+        try await h.addLead("gone@example.com", persona: "p")
+        try await h.addLead("fine@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         #expect(entries.filter { $0.email == "gone@example.com" && $0.kind == .failed }.map(\.detail) == ["hard bounce: 550 5.1.1 <gone@example.com>: no such user here"])
         #expect(entries.filter { $0.email == "gone@example.com" && ($0.kind == .sent || $0.kind == .deferred) }.isEmpty)
         let gone = try EmailAddress(validating: "gone@example.com")
-        #expect(try h.store.isSuppressed(gone))
-        let lead = try #require(try h.store.lead(gone))
-        #expect(lead.enrollments.first?.state == "exited")
+        #expect(try await h.store.isSuppressed(gone))
+        let lead = try #require(try await h.store.lead(gone))
+        #expect(lead.enrollments.first?.state == .exited)
         #expect(lead.ledger.first?.cause.hasPrefix("hard bounce: 550") == true)
         #expect(lead.ledger.first?.delta == -20)
         #expect(server.captured.flatMap(\.recipients) == ["fine@example.com", "fine@example.com"])
@@ -53,7 +53,7 @@ struct SMTPRetryTests {
     @Test func aConnectionDroppedMidDataIsDeferredAndRetriedWithoutLoss() async throws {
         let server = try SMTPTestServer(["drop", "--drops", "1"])
         let h = try Self.harness(server, connections: 1)
-        try h.addLead("ada@example.com", persona: "p")
+        try await h.addLead("ada@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         let deferred = try #require(entries.first { $0.kind == .deferred })
         #expect(deferred.detail.hasPrefix("curl error"))

@@ -68,7 +68,7 @@ struct SMTPShutdownTests {
         let server = try Self.silentRelay()
         let transport = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, connections: 1, responseTimeout: 600))
         let h = try EngineHarness(sequences: ["a.yaml": SMTPRetryTests.oneStep], delivery: transport)
-        try h.addLead("ada@example.com", persona: "p")
+        try await h.addLead("ada@example.com", persona: "p")
         let logger = Logger(label: "test")
         // The daemon's order: the transport before its user, so it is shut down after it.
         var configuration = ServiceGroupConfiguration(services: [
@@ -86,8 +86,8 @@ struct SMTPShutdownTests {
         _ = try? await running.value
         let took = ContinuousClock.now - stop
         #expect(took < grace + .seconds(3), "\(took)")
-        let ada = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
-        #expect(ada.sends.map(\.status) == ["sending"], "never marked sent: the relay never said it had it")
-        #expect(try h.store.recoverInterrupted(now: h.clock.now()) == 1) // possibly sent at the next start
+        let ada = try #require(try await h.store.lead(try EmailAddress(validating: "ada@example.com")))
+        #expect(ada.sends.map { "\($0.status)" } == ["sending"], "never marked sent: the relay never said it had it")
+        #expect(try await h.store.recoverInterrupted(now: h.clock.now()) == 1) // possibly sent at the next start
     }
 }

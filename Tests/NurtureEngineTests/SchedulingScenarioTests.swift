@@ -26,21 +26,21 @@ struct SchedulingScenarioTests {
 
     @Test func delaysCountFromThePreviousActualSend() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: Self.threeSteps)])
-        try h.addLead("ada@example.com", persona: "p")
+        try await h.addLead("ada@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         #expect(h.sends(entries) == ["seq/welcome@2026-11-23T08:00:00Z", "seq/second@2026-11-26T08:00:00Z", "seq/third@2026-12-01T08:00:00Z"])
         #expect(h.transport.sent.count == 3)
-        let lead = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
-        #expect(lead.enrollments.map(\.state) == ["completed"])
+        let lead = try #require(try await h.store.lead(try EmailAddress(validating: "ada@example.com")))
+        #expect(lead.enrollments.map(\.state) == [.completed])
         #expect(lead.sends.map { "\($0.stepID):\($0.status)" } == ["third:sent", "second:sent", "welcome:sent"])
     }
 
     @Test func leadsFailingTheEntryGateAreNotEnrolled() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: Self.threeSteps)])
-        try h.addLead("nameless@example.com", persona: "p", fields: [:])
+        try await h.addLead("nameless@example.com", persona: "p", fields: [:])
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         #expect(entries.isEmpty)
-        #expect(try h.store.lead(try EmailAddress(validating: "nameless@example.com"))?.enrollments.isEmpty == true)
+        #expect(try await h.store.lead(try EmailAddress(validating: "nameless@example.com"))?.enrollments.isEmpty == true)
     }
 
     @Test func recontactAfterDelaysTheStart() async throws {
@@ -48,7 +48,7 @@ struct SchedulingScenarioTests {
         var lead = Lead(email: try EmailAddress(validating: "later@example.com"), persona: "p", fields: ["first_name": "L"],
                         consent: Consent(source: "t", at: h.clock.now()))
         lead.recontactAfter = at("2027-01-04T09:00:00Z")
-        _ = try h.store.upsert([lead], now: h.clock.now())
+        _ = try await h.store.upsert([lead], now: h.clock.now())
         let entries = try await h.run(until: at("2027-01-05T00:00:00Z"))
         #expect(h.sends(entries) == ["seq/welcome@2027-01-04T09:00:00Z"])
     }
@@ -59,8 +59,8 @@ struct SchedulingScenarioTests {
               - { id: welcome, after: 0m, template: step }
               - { id: second, after: 1d, template: step }
             """)], start: at("2026-03-27T17:00:00Z"))
-        try h.addLead("paris@example.com", persona: "p", timezone: "Europe/Paris")
-        try h.addLead("ny@example.com", persona: "p", timezone: "America/New_York")
+        try await h.addLead("paris@example.com", persona: "p", timezone: "Europe/Paris")
+        try await h.addLead("ny@example.com", persona: "p", timezone: "America/New_York")
         let entries = try await h.run(until: at("2026-04-10T00:00:00Z"))
         // Paris: Friday 18:00 CET is closed → Monday 30 March 09:00 CEST (07:00 UTC, after the spring change),
         // then +1d → Tuesday 09:00 CEST.
@@ -78,11 +78,11 @@ struct SchedulingScenarioTests {
               - { id: webinar, after: 2d, template: step, only_if: opened(welcome) }
               - { id: last, after: 1d, template: step, only_if: clicked(case-study) }
             """)])
-        try h.addLead("clicker@example.com", persona: "p")
-        try h.addLead("silent@example.com", persona: "p")
+        try await h.addLead("clicker@example.com", persona: "p")
+        try await h.addLead("silent@example.com", persona: "p")
         _ = try await h.run(until: at("2026-11-24T00:00:00Z"))
-        try h.event("clicker@example.com", "click", sequence: "seq", step: "welcome")
-        try h.event("silent@example.com", "open", sequence: "seq", step: "welcome", machine: true) // a prefetch, not a person
+        try await h.event("clicker@example.com", "click", sequence: "seq", step: "welcome")
+        try await h.event("silent@example.com", "open", sequence: "seq", step: "welcome", machine: true) // a prefetch, not a person
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         // The clicker skips the case study at its due time (26 Nov) and the webinar counts 2d from there.
         #expect(h.sends(entries, "clicker@example.com") == ["seq/webinar@2026-11-28T08:00:00Z"])
@@ -96,13 +96,13 @@ struct SchedulingScenarioTests {
     @Test func anExitEventEndsTheEnrollmentAtOnce() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: Self.threeSteps,
                                                                       exit: "exit:\n  - on: converted\n  - { when: score >= 50, then: handoff }")])
-        try h.addLead("buyer@example.com", persona: "p")
+        try await h.addLead("buyer@example.com", persona: "p")
         _ = try await h.run(until: at("2026-11-24T00:00:00Z"))
-        try h.event("buyer@example.com", "converted")
+        try await h.event("buyer@example.com", "converted")
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         #expect(h.sends(entries).isEmpty)
-        let lead = try #require(try h.store.lead(try EmailAddress(validating: "buyer@example.com")))
-        #expect(lead.enrollments.first?.state == "exited")
+        let lead = try #require(try await h.store.lead(try EmailAddress(validating: "buyer@example.com")))
+        #expect(lead.enrollments.first?.state == .exited)
         #expect(lead.enrollments.first?.endReason == "event converted")
         #expect(h.transport.sent.count == 1)
     }
@@ -115,9 +115,9 @@ struct SchedulingScenarioTests {
         ], throttle: "  min_gap: 2d\n  max: 2 per 7d")
         // The lead enters "low" as persona a, then is re-qualified as persona b and enters "high" too;
         // both first steps fall due at the same moment.
-        try h.addLead("both@example.com", persona: "a")
+        try await h.addLead("both@example.com", persona: "a")
         _ = try await h.scheduler.tick(now: h.clock.now())
-        try h.addLead("both@example.com", persona: "b")
+        try await h.addLead("both@example.com", persona: "b")
         let entries = try await h.run(until: at("2027-01-31T00:00:00Z"))
         let sends = h.sends(entries)
         #expect(sends.first == "high/welcome@2026-11-23T09:00:00Z") // priority wins the first slot
@@ -133,8 +133,8 @@ struct SchedulingScenarioTests {
     @Test func globalAndPerDomainRatesSpreadABurst() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: "  - { id: only, after: 0m, template: step }")],
                                   throttle: "  rate: 4/s\n  domain_rate: 1/s")
-        for i in 0..<8 { try h.addLead("user\(i)@big.example", persona: "p") }
-        for i in 0..<8 { try h.addLead("user\(i)@other\(i).example", persona: "p") }
+        for i in 0..<8 { try await h.addLead("user\(i)@big.example", persona: "p") }
+        for i in 0..<8 { try await h.addLead("user\(i)@other\(i).example", persona: "p") }
         let start = h.clock.now()
         let entries = try await h.run(until: start.addingTimeInterval(60))
         let sent = entries.filter { $0.kind == .sent }
@@ -151,8 +151,8 @@ struct SchedulingScenarioTests {
     @Test func perDomainConcurrencyReachesTheTransport() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: "  - { id: only, after: 0m, template: step }")],
                                   throttle: "  domain_concurrency: 2", concurrency: 4)
-        for i in 0..<6 { try h.addLead("user\(i)@big.example", persona: "p") }
-        for i in 0..<2 { try h.addLead("user\(i)@small.example", persona: "p") }
+        for i in 0..<6 { try await h.addLead("user\(i)@big.example", persona: "p") }
+        for i in 0..<2 { try await h.addLead("user\(i)@small.example", persona: "p") }
         _ = try await h.run(until: h.clock.now().addingTimeInterval(10))
         #expect(h.transport.sent.count == 8)
         #expect(!h.transport.perDomainLimits.isEmpty && h.transport.perDomainLimits.allSatisfy { $0 == 2 })
@@ -161,10 +161,10 @@ struct SchedulingScenarioTests {
     @Test func sunsetRemovesUnengagedLeads() async throws {
         let steps = (1...6).map { "  - { id: s\($0), after: 1d, template: step }" }.joined(separator: "\n")
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: steps)], throttle: "  sunset_after: 3")
-        try h.addLead("cold@example.com", persona: "p")
-        try h.addLead("warm@example.com", persona: "p")
+        try await h.addLead("cold@example.com", persona: "p")
+        try await h.addLead("warm@example.com", persona: "p")
         _ = try await h.run(until: at("2026-11-26T12:00:00Z"))
-        try h.event("warm@example.com", "open", sequence: "seq", step: "s3")
+        try await h.event("warm@example.com", "open", sequence: "seq", step: "s3")
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         #expect(h.transport.sent.filter { $0.recipient.value == "cold@example.com" }.count == 3)
         #expect(h.transport.sent.filter { $0.recipient.value == "warm@example.com" }.count == 6)
@@ -174,13 +174,13 @@ struct SchedulingScenarioTests {
 
     @Test func afterDowntimeStaleStepsAreSkippedAndTheRestResume() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: Self.threeSteps)], throttle: "  stale_after: 1d")
-        try h.addLead("ada@example.com", persona: "p")
+        try await h.addLead("ada@example.com", persona: "p")
         _ = try await h.run(until: at("2026-11-23T09:00:00Z"))   // welcome sent on 23 Nov
         h.clock.advance(to: at("2026-11-28T08:00:00Z"))          // the daemon was down from 23 Nov to 28 Nov
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
         // "second" was due 26 Nov: 2 days overdue > 1d → skipped; "third" counts 5d from the skip.
         #expect(entries.first { $0.kind == .skipped }?.detail == "stale: 2d overdue (limit 1d)")
-        let shown = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
+        let shown = try #require(try await h.store.lead(try EmailAddress(validating: "ada@example.com")))
         #expect(shown.sends.first { $0.stepID == "second" }?.reason == "stale: 2d overdue (limit 1d)")
         #expect(h.sends(entries) == ["seq/third@2026-12-03T08:00:00Z"])
     }
@@ -188,7 +188,7 @@ struct SchedulingScenarioTests {
     @Test func overdueSendsAfterDowntimeAreSpreadByTheRate() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: "  - { id: only, after: 1h, template: step }")],
                                   throttle: "  rate: 2/s\n  stale_after: 1d")
-        for i in 0..<10 { try h.addLead("u\(i)@d\(i).example", persona: "p") }
+        for i in 0..<10 { try await h.addLead("u\(i)@d\(i).example", persona: "p") }
         _ = try await h.scheduler.tick(now: h.clock.now())       // enrolled; sends due in an hour
         h.clock.advance(by: 6 * 3600)                             // down for six hours
         let start = h.clock.now()
@@ -200,12 +200,12 @@ struct SchedulingScenarioTests {
 
     @Test func hardBounceSuppressesAndTemporaryFailureRetriesWithBackoff() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence("seq", persona: "p", steps: Self.threeSteps)])
-        try h.addLead("gone@example.com", persona: "p")
-        try h.addLead("busy@example.com", persona: "p")
+        try await h.addLead("gone@example.com", persona: "p")
+        try await h.addLead("busy@example.com", persona: "p")
         h.transport.script("gone@example.com", [.permanentFailure("550 5.1.1 no such user", recipientRejected: true)])
         h.transport.script("busy@example.com", [.temporaryFailure("451 4.3.0 try later"), .temporaryFailure("421 busy")])
         let entries = try await h.run(until: at("2026-12-31T00:00:00Z"))
-        #expect(try h.store.isSuppressed(try EmailAddress(validating: "gone@example.com")))
+        #expect(try await h.store.isSuppressed(try EmailAddress(validating: "gone@example.com")))
         #expect(h.sends(entries, "gone@example.com").isEmpty)
         let deferrals = entries.filter { $0.kind == .deferred && $0.email == "busy@example.com" }.map(\.at)
         #expect(deferrals.count == 2)

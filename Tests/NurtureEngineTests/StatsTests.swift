@@ -15,7 +15,7 @@ struct StatsTests {
 
     @Test func figuresMatchWhatHappened() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": Self.sequence])
-        for name in ["a", "b", "c"] { try h.addLead("\(name)@example.com", persona: "p") }
+        for name in ["a", "b", "c"] { try await h.addLead("\(name)@example.com", persona: "p") }
         _ = try await h.run(until: at("2026-11-23T09:00:00Z"))
         #expect(h.transport.sent.count == 3)
         let scoring = h.holder.current.scoringContext
@@ -33,10 +33,10 @@ struct StatsTests {
         ], burstWindow: 5, scoring: scoring)
         _ = try await h.store.unsubscribe(outboxID: c.outboxID, at: t, via: "test", scoring: scoring)
         h.clock.advance(to: at("2026-11-25T08:00:00Z"))
-        try h.event("a@example.com", "converted")                     // 2 days after a enrolled (23 Nov 08:00)
+        try await h.event("a@example.com", "converted")                     // 2 days after a enrolled (23 Nov 08:00)
         _ = try await h.run(until: at("2026-11-30T00:00:00Z"))
 
-        let stats = try h.store.stats(since: nil)
+        let stats = try await h.store.stats(since: nil)
         let seq = try #require(stats.first { $0.sequenceID == "seq" })
         #expect(seq.enrolled == 3 && seq.converted == 1 && seq.handedOff == 0)
         #expect(seq.medianToConvert == 172_800.0)
@@ -45,7 +45,7 @@ struct StatsTests {
         #expect(one.unsubscribes == 1 && one.bounced == 0)
         #expect(one.rate(one.uniqueOpens) == 1.0 / 3)
         #expect(two.sent == 2)   // c unsubscribed: its second step was cancelled
-        #expect(try h.store.stats(since: at("2026-12-01T00:00:00Z")).allSatisfy { $0.enrolled == 0 && $0.steps.isEmpty })
+        #expect(try await h.store.stats(since: at("2026-12-01T00:00:00Z")).allSatisfy { $0.enrolled == 0 && $0.steps.isEmpty })
     }
 }
 
@@ -53,18 +53,18 @@ struct StatsTests {
 struct InactivityTests {
     @Test func silentLeadsAreChargedOncePerSilence() async throws {
         let h = try EngineHarness(sequences: ["a.yaml": StatsTests.sequence])
-        try h.addLead("quiet@example.com", persona: "p")
-        try h.addLead("busy@example.com", persona: "p")
+        try await h.addLead("quiet@example.com", persona: "p")
+        try await h.addLead("busy@example.com", persona: "p")
         _ = try await h.run(until: at("2026-12-10T00:00:00Z"))
-        try h.event("busy@example.com", "visited_pricing")              // engaged on 10 Dec
+        try await h.event("busy@example.com", "visited_pricing")              // engaged on 10 Dec
         _ = try await h.run(until: at("2027-01-25T00:00:00Z"))          // quiet: 63 days since 23 Nov
         _ = try await h.run(until: at("2027-03-20T00:00:00Z"))          // still quiet; busy silent since 10 Dec
         _ = try await h.scheduler.tick(now: h.clock.now())              // the daemon's loop turns even with nothing due
-        let quiet = try #require(try h.store.lead(try EmailAddress(validating: "quiet@example.com")))
+        let quiet = try #require(try await h.store.lead(try EmailAddress(validating: "quiet@example.com")))
         let charges = quiet.ledger.filter { $0.cause.hasPrefix("no human open, click or event for") }
         #expect(charges.count == 1)
         #expect(charges.first?.delta == -10)
-        let busy = try #require(try h.store.lead(try EmailAddress(validating: "busy@example.com")))
+        let busy = try #require(try await h.store.lead(try EmailAddress(validating: "busy@example.com")))
         #expect(busy.ledger.filter { $0.cause.hasPrefix("no human open") }.count == 1)
         #expect(busy.ledger.first { $0.cause.hasPrefix("no human open") }.map { $0.at > at("2027-02-07T00:00:00Z") } == true)
     }
@@ -77,12 +77,12 @@ struct ThresholdEnrollmentTests {
             "main.yaml": "id: main\npersona: p\nsteps:\n  - { id: one, after: 0m, template: step }\n  - { id: two, after: 30d, template: step }\n",
             "vip.yaml": "id: vip\npersona: vip_only\nsteps:\n  - { id: welcome, after: 1h, template: step }\n",
         ], extra: "scoring:\n  points: { visited_pricing: 10 }\n  thresholds:\n    - { at: 10, stage: mql, enroll: vip }\n")
-        try h.addLead("ada@example.com", persona: "p")
+        try await h.addLead("ada@example.com", persona: "p")
         _ = try await h.run(until: at("2026-11-23T09:00:00Z"))
-        try h.event("ada@example.com", "visited_pricing")
+        try await h.event("ada@example.com", "visited_pricing")
         let entries = try await h.run(until: at("2026-11-24T09:00:00Z"))
         #expect(h.sends(entries, "ada@example.com") == ["vip/welcome@2026-11-23T10:00:00Z"])
-        let lead = try #require(try h.store.lead(try EmailAddress(validating: "ada@example.com")))
+        let lead = try #require(try await h.store.lead(try EmailAddress(validating: "ada@example.com")))
         #expect(lead.lead.stage == .mql)
         #expect(Set(lead.enrollments.map(\.sequenceID)) == ["main", "vip"])
         #expect(lead.ledger.contains { $0.cause == "enroll in vip" })

@@ -11,8 +11,8 @@ struct WindowTimeZoneTests {
         // 08:00 UTC on a Monday is 03:00 in New York: the window opens at 09:00 there, 14:00 UTC.
         let window = "window: { days: [mon, tue, wed, thu, fri], hours: \"09:00-17:00\", timezone: America/New_York }"
         let h = try EngineHarness(sequences: ["a.yaml": SchedulingScenarioTests.sequence("seq", persona: "p", window: window, steps: Self.steps)])
-        try h.addLead("zoneless@example.com", persona: "p")
-        try h.addLead("paris@example.com", persona: "p", timezone: "Europe/Paris")
+        try await h.addLead("zoneless@example.com", persona: "p")
+        try await h.addLead("paris@example.com", persona: "p", timezone: "Europe/Paris")
         let entries = try await h.run(until: at("2026-11-24T00:00:00Z"))
         #expect(h.sends(entries, "zoneless@example.com") == ["seq/welcome@2026-11-23T14:00:00Z"])
         // The lead's own zone still comes first: 09:00 in Paris is 08:00 UTC.
@@ -22,7 +22,7 @@ struct WindowTimeZoneTests {
     @Test func withoutAWindowZoneTheConfigsZoneApplies() async throws {
         let window = "window: { days: [mon, tue, wed, thu, fri], hours: \"09:00-17:00\" }"
         let h = try EngineHarness(sequences: ["a.yaml": SchedulingScenarioTests.sequence("seq", persona: "p", window: window, steps: Self.steps)])
-        try h.addLead("zoneless@example.com", persona: "p")
+        try await h.addLead("zoneless@example.com", persona: "p")
         let entries = try await h.run(until: at("2026-11-24T00:00:00Z"))
         #expect(h.sends(entries) == ["seq/welcome@2026-11-23T09:00:00Z"]) // the harness config says UTC
     }

@@ -17,13 +17,13 @@ struct StoreHardeningTests {
     }
 
     /// Enrolls `email` in a two-step sequence and claims its first send; returns that send.
-    func enrollAndClaim(_ store: SQLiteStore, _ email: String) throws -> DueSend {
-        _ = try store.upsert([try lead(email)], now: now)
-        let candidate = try #require(try store.leadsAwaitingEnrollment(limit: 10).first { $0.lead.email.value == email })
-        try store.applyEnrollments([NewEnrollment(leadID: candidate.leadID, sequenceID: "s", firstStepID: "one", dueAt: now,
+    func enrollAndClaim(_ store: SQLiteStore, _ email: String) async throws -> DueSend {
+        _ = try await store.upsert([try lead(email)], now: now)
+        let candidate = try #require(try await store.leadsAwaitingEnrollment(limit: 10).first { $0.lead.email.value == email })
+        try await store.applyEnrollments([NewEnrollment(leadID: candidate.leadID, sequenceID: "s", firstStepID: "one", dueAt: now,
                                                   messageDomain: "example.com")], considered: [candidate.leadID], now: now)
-        let due = try #require(try store.dueSends(at: now, limit: 10, recentSince: now.addingTimeInterval(-86_400)).first { $0.lead.email.value == email })
-        #expect(try store.apply([.claim(outboxID: due.outboxID)], now: now) == [due.outboxID])
+        let due = try #require(try await store.dueSends(at: now, limit: 10, recentSince: now.addingTimeInterval(-86_400)).first { $0.lead.email.value == email })
+        #expect(try await store.apply([.claim(outboxID: due.outboxID)], now: now) == [due.outboxID])
         return due
     }
 
@@ -36,37 +36,37 @@ struct StoreHardeningTests {
         try store.pool.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
     }
 
-    @Test func anEnrollmentEndedWhileItsMessageWasInFlightNeverGetsAnotherStep() throws {
-        let store = try SQLiteStore(path: path)
-        let d = try enrollAndClaim(store, "ada@example.com")
+    @Test func anEnrollmentEndedWhileItsMessageWasInFlightNeverGetsAnotherStep() async throws {
+        let store = try await SQLiteStore.open(path: path)
+        let d = try await enrollAndClaim(store, "ada@example.com")
         // A threshold hands the lead to sales while the first message transfers.
-        try store.endEnrollments([EnrollmentEnd(enrollmentID: d.enrollmentID, leadID: d.leadID, reason: "score >= 50", handoff: true,
+        try await store.endEnrollments([EnrollmentEnd(enrollmentID: d.enrollmentID, leadID: d.leadID, reason: "score >= 50", handoff: true,
                                                 allOfLead: true)], now: now)
-        try store.complete([sent(d, next: "two")], thenClaim: [], now: now, scoring: scoring)
+        try await store.complete([sent(d, next: "two")], thenClaim: [], now: now, scoring: scoring)
         #expect(try count(store, "SELECT count(*) FROM outbox WHERE step_id = 'two'") == 0)
         #expect(try count(store, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 1)
-        #expect(try store.nextDueAt() == nil)
+        #expect(try await store.nextDueAt() == nil)
     }
 
-    @Test func aSendInFlightWhenItsEnrollmentEndedIsNotRetriedAfterACrash() throws {
-        let store = try SQLiteStore(path: path)
-        let d = try enrollAndClaim(store, "ada@example.com")
-        try store.endEnrollments([EnrollmentEnd(enrollmentID: d.enrollmentID, leadID: d.leadID, reason: "handoff", handoff: true,
+    @Test func aSendInFlightWhenItsEnrollmentEndedIsNotRetriedAfterACrash() async throws {
+        let store = try await SQLiteStore.open(path: path)
+        let d = try await enrollAndClaim(store, "ada@example.com")
+        try await store.endEnrollments([EnrollmentEnd(enrollmentID: d.enrollmentID, leadID: d.leadID, reason: "handoff", handoff: true,
                                                 allOfLead: true)], now: now)
-        #expect(try store.recoverInterrupted(now: now) == 0)
+        #expect(try await store.recoverInterrupted(now: now) == 0)
         #expect(try count(store, "SELECT count(*) FROM outbox WHERE status = 'cancelled' AND possibly_sent = 1") == 1)
-        #expect(try store.dueSends(at: now.addingTimeInterval(3_600), limit: 10, recentSince: now).isEmpty)
+        #expect(try await store.dueSends(at: now.addingTimeInterval(3_600), limit: 10, recentSince: now).isEmpty)
     }
 
     @Test func idsThatLeaveTheDatabaseAreNeverReusedAfterAnErasure() async throws {
-        let store = try SQLiteStore(path: path)
-        let a = try enrollAndClaim(store, "ada@example.com")
-        try store.complete([sent(a, next: "two")], thenClaim: [], now: now, scoring: scoring)
+        let store = try await SQLiteStore.open(path: path)
+        let a = try await enrollAndClaim(store, "ada@example.com")
+        try await store.complete([sent(a, next: "two")], thenClaim: [], now: now, scoring: scoring)
         let before = try store.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT max(l.id) AS l, max(e.id) AS e, max(o.id) AS o FROM lead l, enrollment e, outbox o")!
         }
-        #expect(try store.erase(a.lead.email, now: now) != nil)
-        let b = try enrollAndClaim(store, "bob@example.com")
+        #expect(try await store.erase(a.lead.email, now: now) != nil)
+        let b = try await enrollAndClaim(store, "bob@example.com")
         #expect(b.leadID > before["l"] as Int64)
         #expect(b.enrollmentID > before["e"] as Int64)
         #expect(b.outboxID > before["o"] as Int64)
@@ -74,12 +74,12 @@ struct StoreHardeningTests {
         #expect(try await store.trackedMessage(a.outboxID) == nil) // a token for the erased message finds nothing
     }
 
-    @Test func theMigrationBringsAnExistingDatabaseToIDsNeverReusedWithItsData() throws {
+    @Test func theMigrationBringsAnExistingDatabaseToIDsNeverReusedWithItsData() async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // A database as version 5 left it: plain INTEGER PRIMARY KEY, rows, and a deleted highest lead.
         let queue = try DatabaseQueue(path: path)
         try Migrations.migrator.migrate(queue, upTo: "v5-inactivity")
-        try queue.write { db in
+        try await queue.write { db in
             for i in 1...3 {
                 try db.execute(sql: """
                     INSERT INTO lead (id, email, email_key, persona, consent_source, consent_at, created_at, updated_at)
@@ -91,72 +91,72 @@ struct StoreHardeningTests {
             try db.execute(sql: "DELETE FROM lead WHERE id = 2")
         }
         try queue.close()
-        let store = try SQLiteStore(path: path)
+        let store = try await SQLiteStore.open(path: path)
         #expect(try count(store, "SELECT count(*) FROM lead") == 2)
         #expect(try count(store, "SELECT count(*) FROM enrollment") == 2) // the cascade had removed lead 2's
         for table in ["lead", "enrollment", "outbox", "event", "score_ledger", "handoff"] {
-            let sql = try store.pool.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [table]) }
+            let sql = try await store.pool.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [table]) }
             #expect(sql?.contains("AUTOINCREMENT") == true, "\(table)")
         }
         #expect(try count(store, "SELECT count(*) FROM sqlite_master WHERE name = 'lead_awaiting_enrollment'") == 1) // indexes kept
-        _ = try store.upsert([try lead("new@example.com")], now: now)
-        try store.erase(try EmailAddress(validating: "new@example.com"), now: now)
-        _ = try store.upsert([try lead("newer@example.com")], now: now)
+        _ = try await store.upsert([try lead("new@example.com")], now: now)
+        try await store.erase(try EmailAddress(validating: "new@example.com"), now: now)
+        _ = try await store.upsert([try lead("newer@example.com")], now: now)
         #expect(try count(store, "SELECT max(id) FROM lead") == 5)
     }
 
-    @Test func theErasureKeyLivesInASecretFileNotInTheDatabase() throws {
+    @Test func theErasureKeyLivesInASecretFileNotInTheDatabase() async throws {
         let keyFile = folder + "/secrets/erasure.key"
-        let store = try SQLiteStore(path: path, erasureKeyFile: keyFile)
+        let store = try await SQLiteStore.open(path: path, erasureKeyFile: keyFile)
         #expect(try count(store, "SELECT count(*) FROM meta WHERE key = 'erasure_key'") == 0)
         let attributes = try FileManager.default.attributesOfItem(atPath: keyFile)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let gone = try EmailAddress(validating: "gone@example.com")
-        try store.erase(gone, now: now)
-        #expect(try store.isSuppressed(gone))
+        try await store.erase(gone, now: now)
+        #expect(try await store.isSuppressed(gone))
         // The same database with another key cannot recognise the hash: the key, not the database, holds the secret.
-        let other = try SQLiteStore(path: path, erasureKeyFile: folder + "/other.key")
-        #expect(try other.isSuppressed(gone) == false)
-        #expect(try SQLiteStore(path: path, erasureKeyFile: keyFile).isSuppressed(gone))
+        let other = try await SQLiteStore.open(path: path, erasureKeyFile: folder + "/other.key")
+        #expect(try await other.isSuppressed(gone) == false)
+        #expect(try await SQLiteStore.open(path: path, erasureKeyFile: keyFile).isSuppressed(gone))
     }
 
-    @Test func anOlderDatabasesErasureKeyMovesToTheFileAndStillMatchesItsHashes() throws {
+    @Test func anOlderDatabasesErasureKeyMovesToTheFileAndStillMatchesItsHashes() async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let queue = try DatabaseQueue(path: path)
         try Migrations.migrator.migrate(queue, upTo: "v5-inactivity")
-        let hex = try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'erasure_key'")! }
+        let hex = try await queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'erasure_key'")! }
         let legacy = ErasureKey(key: .init(data: Hex.bytes(hex)!))
-        try queue.write { db in
+        try await queue.write { db in
             try db.execute(sql: "INSERT INTO suppression (email_key, reason, created_at) VALUES (?, 'erased', 0)",
                            arguments: [legacy.hash("gone@example.com")])
         }
         try queue.close()
-        let store = try SQLiteStore(path: path)
-        #expect(try store.isSuppressed(try EmailAddress(validating: "gone@example.com")))
+        let store = try await SQLiteStore.open(path: path)
+        #expect(try await store.isSuppressed(try EmailAddress(validating: "gone@example.com")))
         #expect(try String(contentsOfFile: folder + "/erasure.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == hex)
         #expect(try count(store, "SELECT count(*) FROM meta WHERE key = 'erasure_key'") == 0)
     }
 
-    @Test func aNewDatabaseTakesAProvisionedKeyFileAndAConflictingOneIsRefusedOnlyWhenErasuresDependOnTheOldKey() throws {
+    @Test func aNewDatabaseTakesAProvisionedKeyFileAndAConflictingOneIsRefusedOnlyWhenErasuresDependOnTheOldKey() async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let provisioned = folder + "/provisioned.key"
         try (String(repeating: "ab", count: 32) + "\n").write(toFile: provisioned, atomically: true, encoding: .utf8) // as `make install` does
-        let store = try SQLiteStore(path: path, erasureKeyFile: provisioned)
+        let store = try await SQLiteStore.open(path: path, erasureKeyFile: provisioned)
         #expect(try count(store, "SELECT count(*) FROM meta WHERE key = 'erasure_key'") == 0)
         // An older database whose erasures were keyed by its own key: another file would orphan them.
         let old = folder + "/old.sqlite"
         let queue = try DatabaseQueue(path: old)
         try Migrations.migrator.migrate(queue, upTo: "v5-inactivity")
-        try queue.write { db in try db.execute(sql: "INSERT INTO suppression (email_key, reason, created_at) VALUES ('erased:x', 'erased', 0)") }
+        try await queue.write { db in try db.execute(sql: "INSERT INTO suppression (email_key, reason, created_at) VALUES ('erased:x', 'erased', 0)") }
         try queue.close()
-        #expect(throws: (any Error).self) { try SQLiteStore(path: old, erasureKeyFile: provisioned) }
+        await #expect(throws: (any Error).self) { try await SQLiteStore.open(path: old, erasureKeyFile: provisioned) }
     }
 
-    @Test func erasureLeavesNoTraceOfTheAddressInTheDatabaseFiles() throws {
-        let store = try SQLiteStore(path: path)
-        let d = try enrollAndClaim(store, "traceable.person@example.com")
-        try store.complete([sent(d, next: "two")], thenClaim: [], now: now, scoring: scoring)
-        try store.erase(d.lead.email, now: now)
+    @Test func erasureLeavesNoTraceOfTheAddressInTheDatabaseFiles() async throws {
+        let store = try await SQLiteStore.open(path: path)
+        let d = try await enrollAndClaim(store, "traceable.person@example.com")
+        try await store.complete([sent(d, next: "two")], thenClaim: [], now: now, scoring: scoring)
+        try await store.erase(d.lead.email, now: now)
         for file in [path, path + "-wal"] {
             let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()
             #expect(bytes.range(of: Data("traceable.person".utf8)) == nil, "\(file)")
@@ -170,25 +170,25 @@ struct StoreHardeningTests {
         #expect(Hex.bytes("00010fab") == [0, 1, 0x0f, 0xab])
     }
 
-    @Test func rescoreIsAPureReplayInactivityChargesIncluded() throws {
-        let store = try SQLiteStore(path: path)
+    @Test func rescoreIsAPureReplayInactivityChargesIncluded() async throws {
+        let store = try await SQLiteStore.open(path: path)
         var rules = ScoringRules()
         rules.points = ["demo_requested": 30, "inactivity": -10, "open": 1]
         rules.halfLife = .days(30)
         rules.thresholds = [ScoreThreshold(at: 20, stage: .mql)]
         let context = ScoringContext(rules: rules, handoffChannels: [])
-        _ = try store.upsert([try lead("ada@example.com")], now: now)
+        _ = try await store.upsert([try lead("ada@example.com")], now: now)
         let ada = try EmailAddress(validating: "ada@example.com")
-        _ = try store.recordEvent(NewEvent(email: ada, type: "demo_requested", at: now.addingTimeInterval(3_600)), scoring: context)
+        _ = try await store.recordEvent(NewEvent(email: ada, type: "demo_requested", at: now.addingTimeInterval(3_600)), scoring: context)
         let later = now.addingTimeInterval(90 * 86_400)
-        #expect(try store.scoreInactivity(before: later.addingTimeInterval(-60 * 86_400), now: later, limit: 10, context: context,
+        #expect(try await store.scoreInactivity(before: later.addingTimeInterval(-60 * 86_400), now: later, limit: 10, context: context,
                                           silence: .days(60)) == 1)
         #expect(try count(store, "SELECT count(*) FROM event WHERE type = 'inactivity'") == 1) // the charge left an event
         // Unchanged rules, much later (decay included): nothing to report.
-        #expect(try store.rescore(rules: rules, now: later.addingTimeInterval(10 * 86_400), dryRun: true) == [])
-        #expect(try store.rescore(rules: rules, now: later.addingTimeInterval(10 * 86_400), dryRun: true, chunk: 1) == [])
+        #expect(try await store.rescore(rules: rules, now: later.addingTimeInterval(10 * 86_400), dryRun: true) == [])
+        #expect(try await store.rescore(rules: rules, now: later.addingTimeInterval(10 * 86_400), dryRun: true, chunk: 1) == [])
         rules.points["demo_requested"] = 60
-        #expect(try store.rescore(rules: rules, now: later, dryRun: true).count == 1)
+        #expect(try await store.rescore(rules: rules, now: later, dryRun: true).count == 1)
     }
 
     @Test func fieldJSONIsBuiltByByteAndRoundTrips() {

@@ -1,41 +1,5 @@
 import Foundation
 
-/// What the scheduler needs from storage. Each method is one transaction, so a crash leaves a consistent state.
-public protocol SchedulerStore: Sendable {
-    /// Leads added or changed since their enrollment was last considered (new leads, changed fields, new sequences).
-    func leadsAwaitingEnrollment(limit: Int) throws -> [EnrollmentCandidate]
-    /// Creates the enrollments and their first sends, and marks every candidate as considered.
-    func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) throws
-    /// Enrollments a score threshold asked for (lead, sequence), oldest first.
-    func pendingEnrollments(limit: Int) throws -> [(leadID: Int64, sequenceID: String)]
-    /// Creates those enrollments and clears the requests, in one transaction.
-    func applyPendingEnrollments(_ enrollments: [NewEnrollment], resolved: [(leadID: Int64, sequenceID: String)], now: Date) throws
-    /// Scheduled or deferred sends due by `now`, oldest first, with what deciding them requires.
-    func dueSends(at now: Date, limit: Int, recentSince: Date) throws -> [DueSend]
-    /// Records dispatch decisions; claimed sends become `sending` (committed before any transfer starts).
-    /// Returns the sends actually claimed: one cancelled meanwhile (an unsubscribe) is not, and must not go out.
-    @discardableResult
-    func apply(_ outcomes: [DispatchOutcome], now: Date) throws -> Set<Int64>
-    /// Records transfer results and plans each enrollment's next step, then claims the next sends in the same
-    /// transaction (one commit per batch on the delivery path).
-    @discardableResult
-    func complete(_ results: [DeliveryOutcome], thenClaim: [Int64], now: Date, scoring: ScoringContext) throws -> Set<Int64>
-    /// After a crash: sends left `sending` go back to `scheduled`, flagged as possibly sent. Returns how many.
-    func recoverInterrupted(now: Date) throws -> Int
-    /// Makes leads of these personas be considered again (a reload added or changed a sequence).
-    func reconsiderLeads(personas: [String]) throws
-    /// The earliest due time of any scheduled or deferred send, so the loop can sleep until then.
-    func nextDueAt() throws -> Date?
-    /// Sends waiting (scheduled or deferred) and in flight, through partial indexes: for status lines.
-    func queueDepth() throws -> (waiting: Int, sending: Int)
-    /// Records an event for a lead and returns its active enrollments, to apply exit rules at once.
-    func recordEvent(_ event: NewEvent, scoring: ScoringContext) throws -> [ActiveEnrollment]
-    /// Ends enrollments and cancels their scheduled sends (exit rules, unsubscribe, hand-off, sunset).
-    func endEnrollments(_ ends: [EnrollmentEnd], now: Date) throws
-    /// Gives back the space failed commits left in the write-ahead log (after a full disk); best effort.
-    func checkpoint() throws
-}
-
 public struct EnrollmentCandidate: Sendable {
     public var leadID: Int64
     public var lead: Lead
@@ -202,9 +166,4 @@ public struct EnrollmentEnd: Sendable, Hashable {
         self.handoff = handoff
         self.allOfLead = allOfLead
     }
-}
-
-/// Charging long-silent leads their inactivity points (a store may not support it).
-public protocol InactivityScoring: Sendable {
-    func scoreInactivity(before: Date, now: Date, limit: Int, context: ScoringContext, silence: TimeSpan) throws -> Int
 }

@@ -1,12 +1,16 @@
 import Foundation
+import NurtureCore
 
-/// The hand-off outbox: rows committed with the threshold crossing, delivered and retried by the daemon.
+/// What the hand-off sender (HandoffService) needs: the hand-off outbox, whose rows are committed with the
+/// threshold crossing, and the lead each one is about.
 public protocol HandoffStore: Sendable {
-    func dueHandoffs(at now: Date, limit: Int) throws -> [PendingHandoff]
-    func handoffDelivered(_ id: Int64, at: Date) throws
-    func handoffFailed(_ id: Int64, error: String, retryAt: Date) throws
+    /// The lead as stored now (nil once erased: nothing is left to tell sales).
+    func lead(_ email: EmailAddress) async throws -> StoredLead?
+    func dueHandoffs(at now: Date, limit: Int) async throws -> [PendingHandoff]
+    func handoffDelivered(_ id: Int64, at: Date) async throws
+    func handoffFailed(_ id: Int64, error: String, retryAt: Date) async throws
     /// The earliest pending attempt, so the loop can sleep until then.
-    func nextHandoffAt() throws -> Date?
+    func nextHandoffAt() async throws -> Date?
 }
 
 public struct PendingHandoff: Sendable, Hashable {

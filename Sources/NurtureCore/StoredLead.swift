@@ -1,13 +1,5 @@
 import Foundation
 
-/// What the lead-facing commands need from storage; owned here so SQLite and a later PostgreSQL store both fit.
-public protocol LeadStore: Sendable {
-    /// Creates or updates leads in one transaction; engine-owned state (stage, score) is never overwritten.
-    func upsert(_ leads: [Lead], now: Date) throws -> [UpsertOutcome]
-    func lead(_ email: EmailAddress) throws -> StoredLead?
-    func isSuppressed(_ email: EmailAddress) throws -> Bool
-}
-
 public enum UpsertOutcome: String, Sendable, Hashable {
     case inserted, updated, unchanged
     /// On the suppression list (unsubscribed, bounced, erased): never stored again.
@@ -25,9 +17,13 @@ public struct StoredLead: Sendable, Hashable {
     public var ledger: [LedgerEntry]
     /// The lead's outbox rows, latest first: what was sent, skipped or postponed, and why.
     public var sends: [SendSummary]
+    /// Why the address is on the suppression list (unsubscribed, bounced, complained), or nil: an operator asks "will
+    /// this lead get mail?" before anything else.
+    public var suppression: String?
 
     public init(id: Int64, lead: Lead, createdAt: Date, updatedAt: Date,
-                enrollments: [EnrollmentSummary] = [], events: [EventSummary] = [], ledger: [LedgerEntry] = [], sends: [SendSummary] = []) {
+                enrollments: [EnrollmentSummary] = [], events: [EventSummary] = [], ledger: [LedgerEntry] = [], sends: [SendSummary] = [],
+                suppression: String? = nil) {
         self.id = id
         self.lead = lead
         self.createdAt = createdAt
@@ -36,6 +32,7 @@ public struct StoredLead: Sendable, Hashable {
         self.events = events
         self.ledger = ledger
         self.sends = sends
+        self.suppression = suppression
     }
 }
 
@@ -44,16 +41,18 @@ public struct SendSummary: Sendable, Hashable {
     public var outboxID: Int64
     public var sequenceID: String
     public var stepID: String
-    public var status: String
+    public var status: OutboxStatus
     public var dueAt: Date
     public var sentAt: Date?
     public var attempts: Int
     /// Why it was skipped, cancelled or postponed; or the last error.
     public var reason: String?
     public var reply: String?
+    /// In flight when a daemon stopped (a crash, or a stall abandoned at shutdown) and retried: it may arrive twice.
+    public var possiblySent: Bool
 
-    public init(outboxID: Int64, sequenceID: String, stepID: String, status: String, dueAt: Date, sentAt: Date?, attempts: Int,
-                reason: String?, reply: String?) {
+    public init(outboxID: Int64, sequenceID: String, stepID: String, status: OutboxStatus, dueAt: Date, sentAt: Date?, attempts: Int,
+                reason: String?, reply: String?, possiblySent: Bool = false) {
         self.outboxID = outboxID
         self.sequenceID = sequenceID
         self.stepID = stepID
@@ -63,18 +62,19 @@ public struct SendSummary: Sendable, Hashable {
         self.attempts = attempts
         self.reason = reason
         self.reply = reply
+        self.possiblySent = possiblySent
     }
 }
 
 public struct EnrollmentSummary: Sendable, Hashable {
     public var sequenceID: String
-    public var state: String
+    public var state: EnrollmentState
     public var nextStep: String?
     public var enrolledAt: Date
     public var endedAt: Date?
     public var endReason: String?
 
-    public init(sequenceID: String, state: String, nextStep: String?, enrolledAt: Date, endedAt: Date?, endReason: String?) {
+    public init(sequenceID: String, state: EnrollmentState, nextStep: String?, enrolledAt: Date, endedAt: Date?, endReason: String?) {
         self.sequenceID = sequenceID
         self.state = state
         self.nextStep = nextStep
@@ -90,13 +90,23 @@ public struct EventSummary: Sendable, Hashable {
     public var stepID: String?
     public var machine: Bool
     public var at: Date
+    /// The index of the clicked link in its message.
+    public var link: Int?
+    /// Why the event was judged a machine's (a prefetch, a scanner's user agent, a burst).
+    public var machineReason: String?
+    /// A replay of an open or click already scored: stored, not scored again.
+    public var isRepeat: Bool
 
-    public init(type: String, sequenceID: String?, stepID: String?, machine: Bool, at: Date) {
+    public init(type: String, sequenceID: String?, stepID: String?, machine: Bool, at: Date, link: Int? = nil, machineReason: String? = nil,
+                isRepeat: Bool = false) {
         self.type = type
         self.sequenceID = sequenceID
         self.stepID = stepID
         self.machine = machine
         self.at = at
+        self.link = link
+        self.machineReason = machineReason
+        self.isRepeat = isRepeat
     }
 }
 

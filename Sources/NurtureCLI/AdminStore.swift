@@ -1,0 +1,13 @@
+import Foundation
+import NurtureCore
+import NurtureEngine
+
+/// What the administration commands (`lead add/import/show/export/erase`, `event`, `stats`, `rescore`) need from
+/// storage, beyond what the API needs.
+protocol AdminStore: LeadsAPIStore, StoreLifecycle {
+    func stats(since: Date?) async throws -> [SequenceStats]
+    /// Leads stored and suppressed addresses per reason, for the last line of `nurture stats`.
+    func totals() async throws -> StoreTotals
+    /// Recomputes every score from the event log; writes unless `dryRun`. Returns the leads that changed.
+    func rescore(rules: ScoringRules, now: Date, dryRun: Bool, chunk: Int) async throws -> [RescoredLead]
+}

@@ -1,0 +1,55 @@
+/// What an event in the log is, in one place: which kinds Nurture records itself, which are a message's opens and
+/// clicks (scored per message, matched by `opened(step)` conditions), which show interest (a human one ends a
+/// lead's silence), and which are funnel events (`converted`, `demo_requested`…) that exit rules name. The CLI, the
+/// API, scoring, the scheduler and every store ask here instead of keeping lists of their own.
+public enum EventKind: Hashable, Sendable {
+    case open, click, unsubscribe, bounce, handoff, inactivity, sent
+    /// Posted by the API or `nurture event`.
+    case custom(String)
+
+    public init(_ name: String) {
+        switch name {
+        case "open": self = .open
+        case "click": self = .click
+        case "unsubscribe": self = .unsubscribe
+        case "bounce": self = .bounce
+        case "handoff": self = .handoff
+        case "inactivity": self = .inactivity
+        case "sent": self = .sent
+        default: self = .custom(name)
+        }
+    }
+
+    /// As stored in the event log.
+    public var name: String {
+        switch self {
+        case .open: "open"
+        case .click: "click"
+        case .unsubscribe: "unsubscribe"
+        case .bounce: "bounce"
+        case .handoff: "handoff"
+        case .inactivity: "inactivity"
+        case .sent: "sent"
+        case .custom(let name): name
+        }
+    }
+
+    /// Names a caller cannot post: Nurture records these itself (and `machine_open`/`machine_click` are scoring keys).
+    public static let reservedNames: Set<String> = ["open", "click", "unsubscribe", "bounce", "handoff", "inactivity", "sent",
+                                                    "machine_open", "machine_click"]
+
+    /// An open or a click of a message.
+    public var isMessageEngagement: Bool { self == .open || self == .click }
+
+    /// Whether a person's event of this kind says the lead is listening (and so ends its silence).
+    public var showsInterest: Bool {
+        switch self {
+        case .open, .click, .custom: true
+        case .unsubscribe, .bounce, .handoff, .inactivity, .sent: false
+        }
+    }
+
+    /// What `exit: on: NAME` rules see (`eventsSinceEnrollment`): funnel events, and Nurture's own (`on: inactivity`
+    /// moves the unengaged out); opens and clicks are seen per step, through `opened(step)` conditions.
+    public var triggersExitRules: Bool { !isMessageEngagement }
+}
