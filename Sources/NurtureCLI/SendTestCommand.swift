@@ -46,7 +46,8 @@ struct SendTestCommand: AsyncParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
-        switch await transport.deliver([message]).first! {
+        let result = try await TransportService.withRunning(transport) { await transport.deliver([message]).first! }
+        switch result {
         case .sent(let reply):
             print("sent \(message.messageID) to \(lead.email): \(reply)")
         case .temporaryFailure(let why):
@@ -54,6 +55,9 @@ struct SendTestCommand: AsyncParsableCommand {
             throw ExitCode(1)
         case let .permanentFailure(why, recipientRejected):
             Terminal.error("\(recipientRejected ? "recipient rejected" : "refused"): \(why)")
+            throw ExitCode(1)
+        case .abandoned(let why):
+            Terminal.error(why)
             throw ExitCode(1)
         }
     }

@@ -89,6 +89,8 @@ public enum Daemon {
             .init(service: StoreService(store: store), successTerminationBehavior: .ignore),
             // First, so it is shut down last: it keeps pinging while the others drain.
             .init(service: WatchdogService(notifier: notifier, health: health, logger: logger), successTerminationBehavior: .ignore),
+            // Before its users, so it is shut down after them: the scheduler's and the hand-offs' transfers finish first.
+            .init(service: TransportService(transport), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock, pollInterval: poll * options.speed,
                                             health: health, notifier: notifier, logger: logger),
                   successTerminationBehavior: .gracefullyShutdownGroup),

@@ -143,7 +143,7 @@ public struct HandoffService: Service {
                                   data: MIMEBuilder.build(message))
         switch await transport.deliver([out]).first {
         case .sent(let reply)?: return .success(reply)
-        case .temporaryFailure(let why)?, .permanentFailure(let why, _)?: return .failure(HandoffError(why))
+        case .temporaryFailure(let why)?, .permanentFailure(let why, _)?, .abandoned(let why)?: return .failure(HandoffError(why))
         case nil: return .failure(HandoffError("not attempted"))
         }
     }

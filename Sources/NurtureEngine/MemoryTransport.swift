@@ -1,4 +1,3 @@
-import Dispatch
 import NurtureMail
 import Synchronization
 
@@ -6,24 +5,13 @@ import Synchronization
 public final class MemoryTransport: Transport {
     public let concurrency = 16
     private let messages = Mutex<[OutgoingMessage]>([])
-    /// `prepare` may block: the callbacks run here, never on Swift's cooperative threads.
-    private let queue = DispatchQueue(label: "nurture.memory-transport")
 
     public init() {}
 
     public var delivered: [OutgoingMessage] { messages.withLock { $0 } }
 
-    public func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
-                    finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                for i in 0..<count {
-                    let batch = prepare(i)
-                    self.messages.withLock { $0 += batch }
-                    finish(i, batch.map { _ in .sent(reply: "simulated") })
-                }
-                continuation.resume()
-            }
-        }
+    public func transfer(_ messages: [OutgoingMessage], perDomain: Int) async -> [DeliveryResult] {
+        self.messages.withLock { $0 += messages }
+        return messages.map { _ in .sent(reply: "simulated") }
     }
 }

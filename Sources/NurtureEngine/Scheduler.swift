@@ -3,7 +3,6 @@ import Logging
 import NurtureAuthoring
 import NurtureCore
 import NurtureMail
-import Synchronization
 
 /// One step of the engine, run again and again by the scheduler service (or by tests and `simulate` on a
 /// manual clock): enroll waiting leads, decide every due send, deliver what may go out, plan what comes next.
@@ -15,6 +14,9 @@ public actor Scheduler {
         /// When results are recorded (`sent_at` is each group's return, not the tick's start); nil keeps the tick's
         /// time, as a manual clock does not move during a tick anyway.
         public var clock: (@Sendable () -> Date)?
+        /// Awaited when a transfer group is rendered, before it may be claimed: where an unsubscribe (or anything
+        /// else another process does) lands while the tick renders; tests put theirs there.
+        public var afterRendering: (@Sendable (_ group: Int) async -> Void)?
         public init() {}
     }
 
@@ -214,130 +216,111 @@ public actor Scheduler {
         if due.count == settings.dueBatch && report.wakeAt == nil { report.moreWork = true }
     }
 
-    /// Sends in groups of the transport's width: each group is committed as `sending` before its transfer, so a
-    /// crash leaves at most one group "possibly sent" (two when the transport overlaps groups). A group is claimed
-    /// only once rendered — with an earlier group's results when it is ready by then (one commit), else just before
-    /// its transfer — so an unsubscribe during rendering cancels it before it can be claimed. Groups are rendered on
+    /// Sends in groups of the transport's width, as `DeliveryPipeline` decides: each group is committed as `sending`
+    /// before its transfer (so a crash leaves at most one group "possibly sent", two when the transport overlaps
+    /// groups), claimed only once rendered — with an earlier group's results when it is ready by then (one commit),
+    /// else alone — so an unsubscribe during rendering cancels it before it can be claimed. Groups are rendered on
     /// every core while earlier ones transfer. Each group's results are stamped with the time they came back.
     private func deliver(_ sends: [(DueSend, NurtureSequence, Step)], decided: [DispatchOutcome], _ catalog: Catalog, now: Date,
                          report: inout Report) async throws {
         let width = max(1, transport.groupWidth)
         let groups = stride(from: 0, to: sends.count, by: width).map { Array(sends[$0..<min($0 + width, sends.count)]) }
-        let ahead = transport.overlapsGroups ? 2 : 1 // groups claimed before the first transfer ends
         if !decided.isEmpty { try await store.apply(decided, now: now) }
         guard !groups.isEmpty else { return }
-        let (store, retry, composer) = (self.store, settings.retry, self.composer)
+        let (transport, composer, retry) = (self.transport, self.composer, settings.retry)
         let clock = settings.clock ?? { now }
-        let gate: UnsubscribeGate? = store
-        let scoring = catalog.scoringContext
-        let rendered = RenderQueue(count: groups.count)
-        async let rendering: Void = Self.render(groups, composer: composer, catalog: catalog, now: now, into: rendered)
-        // Filled on the transport's thread, read back here once it is done.
-        let state = Mutex<DeliveryState>(DeliveryState())
-        await transport.run(groups: groups.count, perDomain: catalog.config.throttle.domainConcurrency, prepare: { i in
-            let group = rendered.take(i)
-            guard let claimedBefore = state.withLock({ $0.error == nil ? $0.claimedGroups.contains(i) : nil }) else { return [] }
-            if !claimedBefore {
-                do {
-                    let claimed = try Self.blocking { try await store.apply(groups[i].map { .claim(outboxID: $0.0.outboxID) }, now: clock()) }
-                    state.withLock { $0.claimed.formUnion(claimed); $0.claimedGroups.insert(i) }
-                } catch {
-                    state.withLock { $0.error = error }
-                    return []
+        let perDomain = catalog.config.throttle.domainConcurrency
+        var pipeline = DeliveryPipeline(groups: groups.count, ahead: transport.overlapsGroups ? 2 : 1, now: now)
+        var rendered: [Int: RenderedGroup] = [:]
+        var transferring: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
+        var entries: [Report.Entry] = []
+        var failure: (any Error)?
+        await withTaskGroup(of: PipelineEvent.self) { tasks in
+            var nextRender = 0
+            func renderNext() {
+                guard nextRender < groups.count else { return }
+                let (i, group) = (nextRender, groups[nextRender])
+                nextRender += 1
+                tasks.addTask { .rendered(i, await Self.render(group, composer: composer, catalog: catalog, now: now)) }
+            }
+            for _ in 0..<max(1, min(ProcessInfo.processInfo.activeProcessorCount, groups.count)) { renderNext() }
+            var cancelled = false
+            var action = DeliveryPipeline.Action.wait
+            loop: while true {
+                switch action {
+                case .wait:
+                    guard let event = await tasks.next() else { preconditionFailure("the delivery pipeline waits for nothing") }
+                    switch event {
+                    case let .rendered(i, group):
+                        await settings.afterRendering?(i)
+                        rendered[i] = group
+                        renderNext()
+                        action = pipeline.groupRendered(i, sends: group.composed.map { .init(outboxID: $0.0.outboxID, leadID: $0.0.leadID) },
+                                                        failed: group.failed)
+                    case let .transferred(i, results):
+                        entries += rendered[i]?.entries ?? []
+                        var outcomes: [DeliveryOutcome] = []
+                        for ((d, sequence, message), result) in zip(transferring.removeValue(forKey: i) ?? [], results) {
+                            let (outcome, entry) = Self.outcome(of: result, for: d, sequence: sequence, message: message, catalog, retry: retry, now: now)
+                            if let outcome { outcomes.append(outcome) }
+                            entries.append(entry)
+                        }
+                        action = pipeline.transferFinished(i, outcomes: outcomes)
+                    }
+                    if Task.isCancelled && !cancelled {
+                        cancelled = true
+                        if case .wait = action { action = pipeline.cancelled() }
+                    }
+                case let .claim(i, ids):
+                    do {
+                        action = pipeline.claimCommitted(i, claimed: try await store.apply(ids.map { .claim(outboxID: $0) }, now: clock()))
+                    } catch {
+                        action = pipeline.commitFailed(error)
+                    }
+                case .readUnsubscribes(let i):
+                    // Read last, just before the transfer: an unsubscribe answered (journaled) after the claim still stops it.
+                    let pending = store.pendingUnsubscribes()
+                    action = pipeline.unsubscribesRead(i, pendingLeads: pending, at: clock())
+                case let .transfer(i, ids):
+                    let sending = Set(ids)
+                    let messages = rendered[i]!.composed.filter { sending.contains($0.0.outboxID) }
+                    transferring[i] = messages
+                    tasks.addTask { .transferred(i, await transport.transfer(messages.map(\.2), perDomain: perDomain)) }
+                    action = pipeline.transferStarted(i)
+                case let .commit(results, thenClaim):
+                    do {
+                        let claims = thenClaim?.outboxIDs ?? []
+                        let claimed = results.isEmpty && claims.isEmpty
+                            ? [] : try await store.complete(results, thenClaim: claims, now: clock(), scoring: catalog.scoringContext)
+                        action = pipeline.commitSucceeded(claimed: claimed)
+                    } catch {
+                        action = pipeline.commitFailed(error)
+                    }
+                case .done:
+                    break loop
+                case let .abort(error, keep, checkpoint):
+                    // After a failed commit, what is delivered is still recorded: kept for the next tick to commit.
+                    uncommitted += keep
+                    // Failed commits on a full disk grow the WAL: give the space back (a busy writer would only make this wait).
+                    if checkpoint { try? await store.checkpoint() }
+                    failure = error
+                    break loop
+                }
+                if Task.isCancelled && !cancelled, case .wait = action {
+                    cancelled = true
+                    action = pipeline.cancelled()
                 }
             }
-            // Read last, just before the transfer: an unsubscribe answered (journaled) after the claim still stops it.
-            let held = gate?.pendingUnsubscribes() ?? []
-            return state.withLock { s in
-                // An earlier commit failed: nothing new starts (later groups were never claimed). A send that
-                // could not be claimed was cancelled meanwhile (an unsubscribe): it never goes out either.
-                guard s.error == nil else { return [] }
-                let claimed = group.composed.filter { s.claimed.contains($0.0.outboxID) }
-                s.sending[i] = claimed.filter { !held.contains($0.0.leadID) }
-                s.held[i] = claimed.filter { held.contains($0.0.leadID) }.map(\.0.outboxID)
-                s.transferred.formUnion(s.sending[i]!.map(\.0.outboxID))
-                return s.sending[i]!.map(\.2)
-            }
-        }, finish: { i, delivered in
-            guard let (sending, held) = state.withLock({ s in
-                s.sending.removeValue(forKey: i).map { ($0, s.held.removeValue(forKey: i) ?? []) }
-            }) else { return }
-            let at = clock()
-            let group = rendered.take(i)
-            var results = group.failed
-            var entries = group.entries
-            // Claimed, then held back by an unsubscribe not yet in the database: released, and cancelled when it lands.
-            results += held.map { .deferred(outboxID: $0, retryAt: at, error: "an unsubscribe is being recorded") }
-            for ((d, sequence, message), result) in zip(sending, delivered) {
-                let (outcome, entry) = Self.outcome(of: result, for: d, sequence: sequence, message: message, catalog, retry: retry, now: now)
-                results.append(outcome)
-                entries.append(entry)
-            }
-            // After a failed commit, what is delivered is still recorded: kept for the next tick to commit.
-            guard state.withLock({ $0.error == nil }) else {
-                state.withLock { $0.entries += entries; $0.uncommitted += results }
-                return
-            }
-            let next = i + ahead
-            let nextClaims = next < groups.count && rendered.isReady(next) ? groups[next].map(\.0.outboxID) : []
-            do {
-                let finished = results
-                let claimed = try Self.blocking { try await store.complete(finished, thenClaim: nextClaims, now: at, scoring: scoring) }
-                state.withLock { s in
-                    s.entries += entries
-                    s.claimed.formUnion(claimed)
-                    if !nextClaims.isEmpty { s.claimedGroups.insert(next) }
-                }
-            } catch {
-                state.withLock { $0.error = error; $0.entries += entries; $0.uncommitted += results }
-            }
-        })
-        await rendering
-        let (entries, error, results, released) = state.withLock { s in
-            // Claimed (committed as `sending`) but never handed to the transport: back in the queue, not possibly sent.
-            let released = s.claimed.subtracting(s.transferred).sorted().map {
-                DeliveryOutcome.deferred(outboxID: $0, retryAt: now, error: "not sent: an earlier commit failed")
-            }
-            return (s.entries, s.error, s.uncommitted, released)
+            tasks.cancelAll() // renderings nobody will transfer
         }
         report.entries += entries
-        if let error {
-            uncommitted += results + released
-            // Failed commits on a full disk grow the WAL: give the space back (a busy writer would only make this wait).
-            if case .diskFull = error as? StoreFailure { try? await store.checkpoint() }
-            throw error
-        }
+        if let failure { throw failure }
     }
 
-    /// Waits on the transport's own thread (never a cooperative one) for a store call: the callbacks are synchronous.
-    private static func blocking<T: Sendable>(_ call: @escaping @Sendable () async throws -> T) throws -> T {
-        let result = Mutex<Result<T, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let r: Result<T, any Error>
-            do { r = .success(try await call()) } catch { r = .failure(error) }
-            result.withLock { $0 = r }
-            done.signal()
-        }
-        done.wait()
-        return try result.withLock { $0! }.get()
-    }
-
-    /// What the delivery callbacks share across the transport's thread.
-    struct DeliveryState: Sendable {
-        var claimed: Set<Int64> = []
-        /// Groups whose claim is committed (with an earlier group's results, or in their own `prepare`).
-        var claimedGroups: Set<Int> = []
-        /// Each group's messages as they went to the transport (the claimed ones).
-        var sending: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
-        /// Claimed sends of each group held back because their lead's unsubscribe is still in the journal.
-        var held: [Int: [Int64]] = [:]
-        /// Every send handed to the transport.
-        var transferred: Set<Int64> = []
-        var entries: [Report.Entry] = []
-        var error: (any Error)?
-        /// Results delivered after (or by) a failed commit, for the next tick.
-        var uncommitted: [DeliveryOutcome] = []
+    /// What the delivery loop waits for: a group rendered, or a transfer back from the transport.
+    enum PipelineEvent: Sendable {
+        case rendered(Int, RenderedGroup)
+        case transferred(Int, [DeliveryResult])
     }
 
     /// One transfer group, rendered.
@@ -347,31 +330,23 @@ public actor Scheduler {
         var entries: [Report.Entry] = []
     }
 
-    /// Renders every group into `queue`, spread over the cores, in group order; yields between groups.
-    static func render(_ groups: [[(DueSend, NurtureSequence, Step)]], composer: MessageComposer, catalog: Catalog,
-                       now: Date, into queue: RenderQueue) async {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, groups.count))
-        await withTaskGroup(of: Void.self) { tasks in
-            for worker in 0..<workers {
-                tasks.addTask {
-                    for i in stride(from: worker, to: groups.count, by: workers) {
-                        var g = RenderedGroup()
-                        for (d, sequence, step) in groups[i] {
-                            do {
-                                g.composed.append((d, sequence, try composer.compose(d, sequence: sequence, step: step, catalog: catalog, date: now)))
-                            } catch {
-                                g.failed.append(.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID,
-                                                        sequenceID: d.sequenceID, error: "\(error)", hardBounce: false,
-                                                        next: plan(after: d, in: sequence, resolvedAt: now, catalog)))
-                                g.entries.append(entry(.failed, d, now, "\(error)"))
-                            }
-                        }
-                        queue.put(i, g)
-                        await Task.yield()
-                    }
-                }
+    /// Renders one group; a template that fails is a failed send (committed with the group's results). Yields
+    /// after each message: the delivery loop, woken by a transfer that came back, gets a thread at once to commit
+    /// and hand the next group over, instead of waiting for whole groups to render (connections would idle).
+    static func render(_ group: [(DueSend, NurtureSequence, Step)], composer: MessageComposer, catalog: Catalog, now: Date) async -> RenderedGroup {
+        var g = RenderedGroup()
+        for (d, sequence, step) in group {
+            await Task.yield()
+            do {
+                g.composed.append((d, sequence, try composer.compose(d, sequence: sequence, step: step, catalog: catalog, date: now)))
+            } catch {
+                g.failed.append(.failed(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID,
+                                        sequenceID: d.sequenceID, error: "\(error)", hardBounce: false,
+                                        next: plan(after: d, in: sequence, resolvedAt: now, catalog)))
+                g.entries.append(entry(.failed, d, now, "\(error)"))
             }
         }
+        return g
     }
 
     static func zone(_ name: String, cache: inout [String: TimeZone]) -> TimeZone {
@@ -385,8 +360,11 @@ public actor Scheduler {
     static func burst(_ rate: Double) -> Double { max(1, rate / 10) }
 
     private static func outcome(of result: DeliveryResult, for d: DueSend, sequence: NurtureSequence, message: OutgoingMessage,
-                                _ catalog: Catalog, retry: RetryPolicy, now: Date) -> (DeliveryOutcome, Report.Entry) {
+                                _ catalog: Catalog, retry: RetryPolicy, now: Date) -> (DeliveryOutcome?, Report.Entry) {
         switch result {
+        case .abandoned(let why):
+            // No outcome: the send stays `sending` and is recovered as possibly sent when the daemon starts again.
+            return (nil, Self.entry(.deferred, d, now, why))
         case .sent(let reply):
             var e = Self.entry(.sent, d, now, d.possiblySent ? "\(reply) (possibly sent before the restart)" : reply)
             e.subject = message.subject

@@ -53,9 +53,11 @@ public struct SchedulerService: Service {
                 }
                 if report.entries.contains(where: { $0.kind == .sent }) { lastSend = now }
                 log(report)
-                if report.moreWork { await Task.yield(); continue }
-                if let w = report.wakeAt { wake = min(wake, w) }
-                if let due = try await store.nextDueAt(), due > now { wake = min(wake, due) }
+                switch NextWake.after(report, nextDue: report.moreWork ? nil : try await store.nextDueAt(), now: now, poll: pollInterval) {
+                case .now: await Task.yield(); continue
+                case .at(let date): wake = date
+                case .idle: break
+                }
             } catch {
                 let reason = LogRedaction.addresses("\(error)")
                 health.tickFailed(error)

@@ -77,7 +77,8 @@ public enum Simulation {
         let store = try await openStore(folder + "/simulate.sqlite")
         let clock = ManualClock(start)
         let holder = CatalogHolder(only)
-        let scheduler = Scheduler(store: store, transport: MemoryTransport(), catalog: holder,
+        let transport = MemoryTransport()
+        let scheduler = Scheduler(store: store, transport: transport, catalog: holder,
                                   composer: MessageComposer(signer: TokenSigner(keys: [Data(repeating: 0x5A, count: 32)])))
         let recorder = EventRecorder(store: store, catalog: holder)
         _ = try await store.upsert([lead], now: start)
@@ -92,28 +93,29 @@ public enum Simulation {
             return start.addingTimeInterval(Double(e.offset!.seconds))
         }
         var now = start
-        for _ in 0..<10_000 {
-            // Events that are due happen before the tick at the same instant.
-            for e in pending.filter({ eventTime($0).map { $0 <= now } ?? false }) {
-                pending.removeAll { $0 == e }
-                let ends = try await recorder.record(NewEvent(email: lead.email, type: e.type, sequenceID: e.step == nil ? nil : sequenceID,
-                                                        stepID: e.step, at: eventTime(e)!))
-                lines.append(Line(at: eventTime(e)!, kind: "event", step: e.step, detail: e.description))
-                for end in ends { lines.append(Line(at: now, kind: "exited", step: nil, detail: end.handoff ? "\(end.reason), handed to sales" : end.reason)) }
+        try await TransportService.withRunning(transport) {
+            for _ in 0..<10_000 {
+                // Events that are due happen before the tick at the same instant.
+                for e in pending.filter({ eventTime($0).map { $0 <= now } ?? false }) {
+                    pending.removeAll { $0 == e }
+                    let ends = try await recorder.record(NewEvent(email: lead.email, type: e.type, sequenceID: e.step == nil ? nil : sequenceID,
+                                                            stepID: e.step, at: eventTime(e)!))
+                    lines.append(Line(at: eventTime(e)!, kind: "event", step: e.step, detail: e.description))
+                    for end in ends { lines.append(Line(at: now, kind: "exited", step: nil, detail: end.handoff ? "\(end.reason), handed to sales" : end.reason)) }
+                }
+                let report = try await scheduler.tick(now: now)
+                for e in report.entries {
+                    if e.kind == .sent { sentAt[e.stepID] = e.at }
+                    lines.append(Line(at: e.at, kind: e.kind.rawValue, step: e.kind == .enrolled ? nil : e.stepID,
+                                      detail: e.kind == .sent ? "" : e.detail, subject: e.subject))
+                }
+                // The daemon's own decision, with no poll (nothing else adds leads here), and the scripted events.
+                let wake = NextWake.after(report, nextDue: report.moreWork ? nil : try await store.nextDueAt(), now: now, poll: nil)
+                guard let next = wake.earliest(with: pending.compactMap(eventTime).filter { $0 > now }, now: now), next <= end,
+                      next > now || wake == .now else { break }
+                now = next
+                clock.advance(to: now)
             }
-            let report = try await scheduler.tick(now: now)
-            for e in report.entries {
-                if e.kind == .sent { sentAt[e.stepID] = e.at }
-                lines.append(Line(at: e.at, kind: e.kind.rawValue, step: e.kind == .enrolled ? nil : e.stepID,
-                                  detail: e.kind == .sent ? "" : e.detail, subject: e.subject))
-            }
-            var candidates: [Date] = pending.compactMap(eventTime).filter { $0 > now }
-            // Due sends the global rate held back wait for its next token, not for their due time.
-            if let due = try await store.nextDueAt() { candidates.append(max(due, report.wakeAt ?? now)) }
-            if let wake = report.wakeAt { candidates.append(wake) }
-            guard let next = candidates.min(), next <= end, next > now || report.moreWork else { break }
-            now = next
-            clock.advance(to: now)
         }
         await store.close()
         for e in pending {

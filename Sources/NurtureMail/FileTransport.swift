@@ -17,16 +17,9 @@ public final class FileTransport: Transport, @unchecked Sendable {
         }
     }
 
-    public func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
-                    finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                for i in 0..<count {
-                    let messages = prepare(i)
-                    finish(i, messages.map(self.write))
-                }
-                continuation.resume()
-            }
+    public func transfer(_ messages: [OutgoingMessage], perDomain: Int) async -> [DeliveryResult] {
+        await withCheckedContinuation { (continuation: CheckedContinuation<[DeliveryResult], Never>) in
+            queue.async { continuation.resume(returning: messages.map(self.write)) }
         }
     }
 

@@ -1,5 +1,4 @@
 import NurtureCore
-import Synchronization
 
 /// An encoded message ready for a transport: envelope and bytes.
 public struct OutgoingMessage: Sendable {
@@ -30,40 +29,49 @@ public struct OutgoingMessage: Sendable {
 public enum DeliveryResult: Sendable, Hashable {
     /// Accepted; the server's reply (or where the file was written).
     case sent(reply: String)
-    /// Try again later (4xx, connection trouble, timeouts).
+    /// Try again later (4xx, connection trouble, timeouts, or never started because the transport stopped).
     case temporaryFailure(String)
     /// Will never succeed; `recipientRejected` for a 5xx about the recipient (a hard bounce).
     case permanentFailure(String, recipientRejected: Bool)
+    /// Given up while the server had the message (a shutdown deadline): it may have been delivered, so it is
+    /// left in flight and counted as possibly sent when the daemon starts again.
+    case abandoned(String)
 }
 
 /// Where mail goes. Owned by the engine; the file outbox and SMTP implement it.
+///
+/// A transport does its blocking work on threads of its own, started by `run()` and joined before it returns; the
+/// caller of `transfer` only awaits. (`run` has the shape of a swift-service-lifecycle `Service`: the engine puts
+/// transports in its `ServiceGroup`.)
 public protocol Transport: Sendable {
     /// Messages transferred at once at most (connections).
     var concurrency: Int { get }
     /// Messages committed as `sending` together, and so the bound on "possibly sent" messages after a crash.
     /// Wider than `concurrency` lets connections stream through a group with no barrier after every message.
     var groupWidth: Int { get }
-    /// Group i + 1 may be prepared and transferred before group i is finished, so that connections never wait
-    /// for a commit: the caller then claims one group ahead (at most two groups are "possibly sent" after a crash).
+    /// Another group may be submitted while one is in flight and streams on the same connections with no pause:
+    /// the caller then claims one group ahead (at most two groups are "possibly sent" after a crash).
     var overlapsGroups: Bool { get }
-    /// Runs `count` transfer groups in order on the transport's own thread: `prepare(i)` builds group i's messages
-    /// (at most `groupWidth`) there, they are transferred with at most `perDomain` at once to one recipient
-    /// domain, and `finish(i, results)` records the results before group i + 1 is prepared (before group i + 2
-    /// when `overlapsGroups`). Finishes are called in order. Nothing is
-    /// handed between threads per message; an empty group is skipped. `prepare` may block until group i is
-    /// rendered, so both callbacks must run on a thread of the transport's own, never a cooperative one.
-    func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
-             finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async
+    /// Transfers one group (at most `perDomain` at once to one recipient domain) and returns its results in order.
+    /// Groups submitted while others are in flight are queued in order and share the connections. Cancelling the
+    /// caller gives up: messages not started come back as `temporaryFailure`, those in flight as `abandoned`.
+    func transfer(_ messages: [OutgoingMessage], perDomain: Int) async -> [DeliveryResult]
+    /// Owns the transport's threads for as long as it runs: returns (or throws `CancellationError`) once cancelled,
+    /// with every thread joined and every handle released. Transfers submitted before it starts wait for it.
+    func run() async throws
 }
 
 extension Transport {
     public var groupWidth: Int { concurrency }
     public var overlapsGroups: Bool { false }
 
+    /// Transports with no threads of their own (their work runs on a dispatch queue) have nothing to start.
+    public func run() async throws {
+        while true { try await Task.sleep(for: .seconds(3_600)) }
+    }
+
     /// Delivers one group of messages and returns their results, in order.
     public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryResult] {
-        let results = Mutex<[DeliveryResult]>([])
-        await run(groups: 1, perDomain: .max, prepare: { _ in messages }, finish: { _, r in results.withLock { $0 = r } })
-        return results.withLock { $0 }
+        await transfer(messages, perDomain: .max)
     }
 }

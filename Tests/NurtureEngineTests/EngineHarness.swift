@@ -24,18 +24,14 @@ final class CapturingTransport: Transport {
     func script(_ email: String, _ results: [DeliveryResult]) { state.withLock { $0.script[email] = results } }
 
     var sent: [OutgoingMessage] { state.withLock { $0.sent } }
-    /// The per-domain concurrency each `run` was given.
+    /// The per-domain concurrency each transfer was given.
     var perDomainLimits: [Int] { state.withLock { $0.perDomain } }
 
-    func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
-             finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
+    func transfer(_ messages: [OutgoingMessage], perDomain: Int) async -> [DeliveryResult] {
         state.withLock { $0.perDomain.append(perDomain) }
-        // `prepare` may block until a group is rendered: call it off Swift's cooperative threads, as real transports do.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                for i in 0..<count { finish(i, self.results(prepare(i))) }
-                continuation.resume()
-            }
+        // The hook may block (a test filling a disk, taking the writer): run it off Swift's cooperative threads.
+        return await withCheckedContinuation { (continuation: CheckedContinuation<[DeliveryResult], Never>) in
+            DispatchQueue.global().async { continuation.resume(returning: self.results(messages)) }
         }
     }
 
@@ -62,6 +58,8 @@ struct EngineHarness {
     let store: SQLiteStore
     let clock: ManualClock
     let transport: CapturingTransport
+    /// What the scheduler delivers through (`transport` unless the test gave another).
+    let delivery: Transport
     let holder: CatalogHolder
     let scheduler: Scheduler
     let recorder: EventRecorder
@@ -74,7 +72,7 @@ struct EngineHarness {
     ///   - throttle: the config's `throttle:` block body (YAML, indented two spaces).
     /// - Parameter extra: more top-level config YAML (e.g. a `scoring:` section).
     init(sequences: [String: String], throttle: String = "", start: Date = at("2026-11-23T08:00:00Z"), concurrency: Int = 1,
-         delivery: Transport? = nil, extra: String = "", directory: String? = nil) throws {
+         delivery: Transport? = nil, extra: String = "", directory: String? = nil, settings: Scheduler.Settings = .init()) throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("nurture-engine-\(UUID().uuidString)").path
         let directory = self.directory
         let fm = FileManager.default
@@ -90,8 +88,10 @@ struct EngineHarness {
         store = try SQLiteStore(path: directory + "/var/nurture.sqlite")
         clock = ManualClock(start)
         transport = CapturingTransport(concurrency: concurrency)
+        self.delivery = delivery ?? transport
         let signer = TokenSigner(keys: [Data(repeating: 7, count: 32)])
-        scheduler = Scheduler(store: store, transport: delivery ?? transport, catalog: holder, composer: MessageComposer(signer: signer))
+        scheduler = Scheduler(store: store, transport: self.delivery, catalog: holder, composer: MessageComposer(signer: signer),
+                              settings: settings)
         recorder = EventRecorder(store: store, catalog: holder)
     }
 
@@ -135,29 +135,23 @@ struct EngineHarness {
                                      machine: machine, at: clock.now()))
     }
 
-    /// Ticks at "now", then at every due time up to `until` (inclusive), like the daemon would; returns all entries.
+    /// Ticks at "now", then whenever the daemon's own `NextWake` says, up to `until` (inclusive) — without its poll,
+    /// as nothing else adds work here — with the transport started around it; returns all entries.
     @discardableResult
     func run(until: Date) async throws -> [Scheduler.Report.Entry] {
-        var entries: [Scheduler.Report.Entry] = []
-        var report = try await scheduler.tick(now: clock.now())
-        entries += report.entries
-        var guardrail = 0
-        while guardrail < 10_000 {
-            guardrail += 1
-            if report.moreWork {
-                report = try await scheduler.tick(now: clock.now())
+        try await TransportService.withRunning(delivery) {
+            var entries: [Scheduler.Report.Entry] = []
+            for _ in 0..<10_000 {
+                let report = try await scheduler.tick(now: clock.now())
                 entries += report.entries
-                continue
+                let now = clock.now()
+                let wake = NextWake.after(report, nextDue: report.moreWork ? nil : try await store.nextDueAt(), now: now, poll: nil)
+                guard let next = wake.earliest(with: [], now: now), next <= until else { break }
+                clock.advance(to: max(next, now))
             }
-            let nextDue = try await store.nextDueAt()
-            // A rate-limited tick names when the next token comes; otherwise wake at the next due send.
-            guard let next = (nextDue.map { $0 <= clock.now() } ?? false) ? report.wakeAt ?? nextDue : nextDue, next <= until else { break }
-            clock.advance(to: max(next, clock.now()))
-            report = try await scheduler.tick(now: clock.now())
-            entries += report.entries
+            clock.advance(to: max(until, clock.now()))
+            return entries
         }
-        clock.advance(to: max(until, clock.now()))
-        return entries
     }
 
     /// (sequence, step, time) of each message captured, in order.

@@ -22,7 +22,7 @@ struct SMTPDeliveryTests {
         let server = try SMTPTestServer(["capture"])
         let transport = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, connections: 2))
         let subject = "Votre livre blanc « Données — 2026 » est prêt, Zoë 📘 " + String(repeating: "très long ", count: 12)
-        let results = await transport.deliver([
+        let results = try await transport.deliverRunning([
             try Self.message(1, toName: "Zoë Ünal-Ça", subject: subject, fromName: "Équipe Acme, \"Analytics\""),
             try Self.message(2, text: String(repeating: "x", count: 5_000) + "\n.\nend\r\nbare CR\rhere", html: "<p>" + String(repeating: "é", count: 5_000) + "</p>"),
         ])
@@ -50,7 +50,7 @@ struct SMTPDeliveryTests {
         let server = try SMTPTestServer(["capture"])
         let transport = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, connections: 1))
         // A name and subject that got past every other check still cannot start a header.
-        let results = await transport.deliver([try Self.message(7, toName: "Bob\r\nBcc: x@evil.example", subject: "Hi\r\nBcc: y@evil.example\nX-Evil: 1")])
+        let results = try await transport.deliverRunning([try Self.message(7, toName: "Bob\r\nBcc: x@evil.example", subject: "Hi\r\nBcc: y@evil.example\nX-Evil: 1")])
         #expect(results == [.sent(reply: "250 2.0.0 Ok: queued")])
         let captured = try #require(server.captured.first)
         #expect(captured.recipients == ["lead@example.com"])
@@ -62,17 +62,17 @@ struct SMTPDeliveryTests {
         let (cert, key) = try SMTPTestServer.makeCertificate()
         let server = try SMTPTestServer(["capture", "--tls", cert, key, "--auth", "nurture:s3cret"])
         let good = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .required, username: "nurture", password: "s3cret", caFile: cert))
-        #expect(await good.deliver([try Self.message(1)]) == [.sent(reply: "250 2.0.0 Ok: queued")])
+        #expect(try await good.deliverRunning([try Self.message(1)]) == [.sent(reply: "250 2.0.0 Ok: queued")])
         // Wrong password: refused at AUTH — our configuration, so the mail is kept for a retry, not bounced.
         let badPassword = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .required, username: "nurture", password: "nope", caFile: cert))
-        guard case .temporaryFailure(let why)? = await badPassword.deliver([try Self.message(2)]).first else { Issue.record("expected a temporary failure"); return }
+        guard case .temporaryFailure(let why)? = try await badPassword.deliverRunning([try Self.message(2)]).first else { Issue.record("expected a temporary failure"); return }
         #expect(why.contains("535"))
         // Without the CA the self-signed certificate is refused (curl error 60); without TLS the server says 530.
         let untrusted = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .required, username: "nurture", password: "s3cret"))
-        guard case .temporaryFailure(let tlsWhy)? = await untrusted.deliver([try Self.message(3)]).first else { Issue.record("expected a TLS failure"); return }
+        guard case .temporaryFailure(let tlsWhy)? = try await untrusted.deliverRunning([try Self.message(3)]).first else { Issue.record("expected a TLS failure"); return }
         #expect(tlsWhy.hasPrefix("curl error 60"))
         let clear = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, username: "nurture", password: "s3cret"))
-        guard case .temporaryFailure(let clearWhy)? = await clear.deliver([try Self.message(4)]).first else { Issue.record("expected 530"); return }
+        guard case .temporaryFailure(let clearWhy)? = try await clear.deliverRunning([try Self.message(4)]).first else { Issue.record("expected 530"); return }
         #expect(clearWhy.hasPrefix("530"))
         #expect(server.captured.count == 1)
     }
@@ -81,13 +81,15 @@ struct SMTPDeliveryTests {
         let (cert, key) = try SMTPTestServer.makeCertificate()
         let server = try SMTPTestServer(["capture", "--tls", cert, key, "--implicit-tls", "--auth", "u:p"])
         let transport = SMTPTransport(settings: SMTPSettings(url: "smtps://127.0.0.1:\(server.port)", startTLS: .required, username: "u", password: "p", caFile: cert))
-        #expect(await transport.deliver([try Self.message(1)]) == [.sent(reply: "250 2.0.0 Ok: queued")])
+        #expect(try await transport.deliverRunning([try Self.message(1)]) == [.sent(reply: "250 2.0.0 Ok: queued")])
     }
 
     @Test func connectionsAreReusedAcrossMessages() async throws {
         let server = try SMTPTestServer(["capture"])
         let transport = SMTPTransport(settings: SMTPSettings(url: server.url, startTLS: .off, connections: 1))
-        for i in 1...3 { _ = await transport.deliver([try Self.message(Int64(i)), try Self.message(Int64(i + 10))]) }
+        try await TransportService.withRunning(transport) {
+            for i in 1...3 { _ = await transport.deliver([try Self.message(Int64(i)), try Self.message(Int64(i + 10))]) }
+        }
         let ports = Set(server.captured.compactMap(\.peerPort))
         #expect(server.captured.count == 6)
         #expect(ports.count == 1)
@@ -111,11 +113,21 @@ struct SMTPDeliveryTests {
     @Test func volumeThroughSMTPSinkOnFourConnections() async throws {
         let sink = try SMTPSink()
         let transport = SMTPTransport(settings: SMTPSettings(url: "smtp://127.0.0.1:\(sink.port)", startTLS: .off, connections: 4))
-        var sent = 0
-        for batch in 0..<250 {
-            let results = await transport.deliver(try (0..<4).map { try Self.message(Int64(batch * 4 + $0 + 1), to: "user\($0)@sink.example") })
-            sent += results.filter { if case .sent = $0 { true } else { false } }.count
+        let sent = try await TransportService.withRunning(transport) {
+            var sent = 0
+            for batch in 0..<250 {
+                let results = await transport.deliver(try (0..<4).map { try Self.message(Int64(batch * 4 + $0 + 1), to: "user\($0)@sink.example") })
+                sent += results.filter { if case .sent = $0 { true } else { false } }.count
+            }
+            return sent
         }
         #expect(sent == 1_000)
+    }
+}
+
+extension Transport {
+    /// One delivery with the transport started around it, as `send-test` does.
+    func deliverRunning(_ messages: [OutgoingMessage]) async throws -> [DeliveryResult] {
+        try await TransportService.withRunning(self) { await self.deliver(messages) }
     }
 }

@@ -1,37 +1,20 @@
 import Foundation
 import NurtureCore
-import NurtureMail
+import NurtureEngine
 import NurtureStore
 import Testing
 
-/// A transport that runs `before` when a batch is handed to it — after the dispatch decisions, while the batch's
-/// groups are still rendering — then delivers through the capturing transport.
-final class ActingTransport: Transport {
-    let inner: CapturingTransport
-    let before: @Sendable () async -> Void
-    var concurrency: Int { inner.concurrency }
-
-    init(_ inner: CapturingTransport, before: @escaping @Sendable () async -> Void) {
-        self.inner = inner
-        self.before = before
-    }
-
-    func run(groups count: Int, perDomain: Int, prepare: @escaping @Sendable (Int) -> [OutgoingMessage],
-             finish: @escaping @Sendable (Int, [DeliveryResult]) -> Void) async {
-        await before()
-        await inner.run(groups: count, perDomain: perDomain, prepare: prepare, finish: finish)
-    }
-}
-
 extension UnsubscribeDispatchTests {
     @Test func anUnsubscribeWhileTheFirstGroupsRenderKeepsThemFromGoingOut() async throws {
-        let capture = CapturingTransport()
         let box = StoreBox()
-        let acting = ActingTransport(capture) {
+        var settings = Scheduler.Settings()
+        // After the dispatch decisions, while the first group is rendered and before it can be claimed.
+        settings.afterRendering = { _ in
             guard let store = box.store, let id = try? await store.lead(try EmailAddress(validating: "ada@example.com"))?.sends.first?.outboxID else { return }
             _ = try? await store.unsubscribe(outboxID: id, at: Date(), via: "test", scoring: ScoringContext(rules: ScoringRules(), handoffChannels: []))
         }
-        let h = try EngineHarness(sequences: ["a.yaml": Self.twoSteps], delivery: acting)
+        let h = try EngineHarness(sequences: ["a.yaml": Self.twoSteps], settings: settings)
+        let capture = h.transport
         box.store = h.store
         try await h.addLead("ada@example.com", persona: "p")
         _ = try await h.run(until: at("2026-11-23T09:00:00Z"))

@@ -34,6 +34,9 @@ class Capture:
         return '250 OK'
     async def handle_DATA(self, server, session, envelope):
         if self.data_delay:
+            # Tells a test the relay holds a whole message and has not answered yet.
+            with open(os.path.join(self.directory, 'holding'), 'a') as f:
+                f.write(envelope.mail_from + '\n')
             await asyncio.sleep(self.data_delay)
         save(self.directory, envelope.mail_from, envelope.rcpt_tos, envelope.original_content or envelope.content,
              session.peer[1] if session.peer else None)
