@@ -117,9 +117,11 @@ public enum Daemon {
         configuration.maximumGracefulShutdownDuration = options.shutdownGrace
         let group = ServiceGroup(configuration: configuration)
         logger.info("nurture serve: \(catalog.sequences.count) sequences, database \(config.database), transport \(describe(config.transport))")
+        let stopping = StopRequest()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 for await signal in stopSignals {
+                    stopping.set()
                     notifier.stopping()
                     logger.info("received \(signal): draining")
                     await group.triggerGracefulShutdown()
@@ -128,6 +130,10 @@ public enum Daemon {
             }
             do {
                 try await group.run()
+            } catch is CancellationError where stopping.isSet {
+                // The drain outlived its bound: what was still in flight (a relay that never answers) was abandoned and
+                // stays `sending`, recovered as possibly sent at the next start. A stop asked for is still a clean exit.
+                logger.warning("the drain took longer than \(options.shutdownGrace): in-flight transfers abandoned; they will be retried and are marked possibly sent")
             } catch where "\(error)".contains("bind(") {
                 // NIO's bind error names the system call, not what the operator configured.
                 throw StartError.cannotListen(config.http.listen, "\(error)".contains("in use") ? "address already in use" : "\(error)")
@@ -212,4 +218,11 @@ public enum Daemon {
         case .smtp(let u): u
         }
     }
+}
+
+/// Whether a stop signal arrived: a drain cancelled at its bound then still ends in a clean exit.
+final class StopRequest: Sendable {
+    private let flag = Mutex(false)
+    func set() { flag.withLock { $0 = true } }
+    var isSet: Bool { flag.withLock { $0 } }
 }

@@ -9,6 +9,9 @@ public struct StoreService: Service {
 
     public func run() async throws {
         try? await gracefulShutdown()
+        // Cancelled (the drain outlived its bound): the services still stopping may commit what they have, so the
+        // store stays open for them until the process ends.
+        guard !Task.isCancelled else { return }
         await store.close()
     }
 }
