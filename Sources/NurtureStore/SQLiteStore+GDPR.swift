@@ -15,7 +15,7 @@ extension SQLiteStore {
     @discardableResult
     public func erase(_ email: EmailAddress, now: Date) async throws -> [Int64]? {
         let key = email.key, hashed = erasedKey(email.key)
-        let erased: [Int64]? = try await write { [self] db in
+        let erased: [Int64]? = try await write { db in
             try db.execute(sql: SQL.suppress, arguments: [hashed, "erased", Self.millis(now)])
             try db.execute(sql: SQL.deleteSuppression, arguments: [key])
             guard let row = try Row.fetchOne(db, sql: SQL.leadIDAndKey, arguments: [key]) else { return nil }

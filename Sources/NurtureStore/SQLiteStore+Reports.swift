@@ -64,7 +64,7 @@ extension SQLiteStore {
 
     public func stats(since: Date?) async throws -> [SequenceStats] {
         let from = since.map(Self.millis) ?? 0
-        return try await read { [self] db in
+        return try await read { db in
             var enrolled: [String: Int] = [:]
             for r in try Row.fetchAll(db, sql: SQL.enrollmentStats, arguments: [from]) { enrolled[r["sequence_id"]] = r["enrolled"] }
             var steps: [String: [StepStats]] = [:]

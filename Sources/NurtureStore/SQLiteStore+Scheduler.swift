@@ -17,7 +17,7 @@ extension SQLiteStore {
     }
 
     public func leadsAwaitingEnrollment(limit: Int) async throws -> [EnrollmentCandidate] {
-        try await read { [self] db in
+        try await read { db in
             try Row.fetchAll(db, sql: SQL.leadsAwaitingEnrollment, arguments: [limit]).map { row in
                 let enrolled = (row["enrolled_in"] as String?)?.split(separator: " ").map(String.init) ?? []
                 return EnrollmentCandidate(leadID: row["id"], lead: try Self.lead(from: row), suppressed: row["suppressed"],
@@ -41,7 +41,7 @@ extension SQLiteStore {
     }
 
     public func pendingEnrollments(limit: Int) async throws -> [(leadID: Int64, sequenceID: String)] {
-        try await read { [self] db in
+        try await read { db in
             try Row.fetchAll(db, sql: SQL.pendingEnrollments, arguments: [limit]).map { ($0["lead_id"], $0["sequence_id"]) }
         }
     }
@@ -80,7 +80,7 @@ extension SQLiteStore {
 
     public func dueSends(at now: Date, limit: Int, recentSince: Date) async throws -> [DueSend] {
         let held = pendingUnsubscribes() // answered unsubscribes not yet in the suppression table count as suppressed
-        return try await read { [self] db in
+        return try await read { db in
             let rows = try Row.fetchAll(db, sql: SQL.dueSends, arguments: [Self.millis(now), limit])
             guard !rows.isEmpty else { return [] }
             let leadIDs = Array(Set(rows.map { $0["lead_id"] as Int64 }))
@@ -212,7 +212,7 @@ extension SQLiteStore {
     }
 
     public func queueDepth() async throws -> (waiting: Int, sending: Int) {
-        try await read { [self] db in
+        try await read { db in
             let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.queueDepth))
             return (row?["waiting"] ?? 0, row?["sending"] ?? 0)
         }
@@ -224,7 +224,7 @@ extension SQLiteStore {
     }
 
     public func recoverInterrupted(now: Date) async throws -> Int {
-        try await write { [self] db in
+        try await write { db in
             try db.execute(sql: SQL.recoverInFlight, arguments: [Self.millis(now)])
             let recovered = db.changesCount
             try db.execute(sql: SQL.cancelInFlightOfEndedEnrollments, arguments: [Self.millis(now)])
@@ -234,11 +234,11 @@ extension SQLiteStore {
 
     public func reconsiderLeads(personas: [String]) async throws {
         guard !personas.isEmpty else { return }
-        try await write { [self] db in try db.execute(sql: SQL.reconsider(personas: personas.count), arguments: StatementArguments(personas)) }
+        try await write { db in try db.execute(sql: SQL.reconsider(personas: personas.count), arguments: StatementArguments(personas)) }
     }
 
     public func nextDueAt() async throws -> Date? {
-        try await read { [self] db in try Int64.fetchOne(db, sql: SQL.nextDueAt).map(Self.date) }
+        try await read { db in try Int64.fetchOne(db, sql: SQL.nextDueAt).map(Self.date) }
     }
 
     public func recordEvent(_ event: NewEvent, scoring: ScoringContext) async throws -> [ActiveEnrollment] {

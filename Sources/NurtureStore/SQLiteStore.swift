@@ -118,7 +118,7 @@ public final class SQLiteStore: Sendable {
         let nowMillis = Self.millis(now)
         let keys = leads.map(\.email.key)
         let erased = keys.map(erasedKey)
-        return try await write { [self] db in
+        return try await write { db in
             // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position, directly.
             var suppressed = Set<String>(), stored = Set<String>()
             for chunk in stride(from: 0, to: keys.count, by: 10_000) {
@@ -153,7 +153,7 @@ public final class SQLiteStore: Sendable {
 
     /// Puts an address on the suppression list; idempotent, and committed with synchronous=FULL before returning.
     public func suppress(_ email: EmailAddress, reason: String, now: Date) async throws {
-        try await write { [self] db in
+        try await write { db in
             try db.execute(sql: SQL.suppress, arguments: [email.key, reason, Self.millis(now)])
         }
     }
@@ -163,7 +163,7 @@ public final class SQLiteStore: Sendable {
     }
 
     public func lead(_ email: EmailAddress) async throws -> StoredLead? {
-        try await read { [self] db in
+        try await read { db in
             guard let row = try Row.fetchOne(db, sql: SQL.leadByKey, arguments: [email.key]) else { return nil }
             let id: Int64 = row["id"]
             let lead = try Self.lead(from: row)
@@ -193,10 +193,10 @@ public final class SQLiteStore: Sendable {
 
     /// The `PRAGMA synchronous` level the writer runs with (2 = FULL), for tests and `nurture doctor`-style checks.
     public func writerSynchronousLevel() async throws -> Int {
-        try await write { [self] db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        try await write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public func journalMode() async throws -> String {
-        try await read { [self] db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+        try await read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 }

@@ -90,7 +90,7 @@ struct WriterHeldTests {
             slowest = max(slowest, took)
             probes += 1
             #expect(status == 200 || status == 503, "healthz answered \(status)")
-            BoundedPoll.wait(seconds: 0.25)
+            BoundedPoll.wait(seconds: 0.25) // spacing between probes of a real process; the 10 s hold is wall time by design
         }
         #expect(slowest < 1, "slowest /healthz: \(slowest) s over \(probes) probes: \(timeline)")
         #expect(try Self.opens(p, pixels[0].email) == 0, "the writer really was held")
