@@ -1,6 +1,7 @@
 import Foundation
 import NurtureAuthoring
 import NurtureCore
+import NurtureEngine
 import Synchronization
 
 /// The CSV rows of `lead import`, parsed and validated into batches on a thread of its own, at most `depth` batches
@@ -9,6 +10,8 @@ struct LeadBatchReader: Sendable {
     /// Valid leads of consecutive rows, in file order, with how many rows between them were rejected (and reported).
     struct Batch: Sendable {
         var leads: [Lead]
+        /// The leads as the store prepared them, on the reader's thread (set on the batches handed over).
+        var prepared: PreparedLeads?
         var rejected: Int
         /// Bytes of the file read so far, for the progress line.
         var offset: Int
@@ -22,6 +25,8 @@ struct LeadBatchReader: Sendable {
     let batchSize: Int
     /// Stamps consent for rows that give no time.
     let now: Date
+    /// The store's own work on each batch that needs no database (keys, keyed hashes), done here beside the writer.
+    let prepare: @Sendable ([Lead]) -> PreparedLeads
     static let maxErrorsShown = 1_000
 
     /// Starts the reading thread; it stops when the file ends or when the consumer stops iterating.
@@ -32,8 +37,11 @@ struct LeadBatchReader: Sendable {
         let thread = Thread { [self] in
             var reader = reader
             read(&reader) { batch in
+                var ready = batch
+                if !batch.leads.isEmpty { ready.prepared = prepare(batch.leads) }
+                ready.leads = []
                 guard handoff.waitForSlot() else { return false }
-                continuation.yield(batch)
+                continuation.yield(ready)
                 return true
             }
             continuation.finish()
@@ -87,7 +95,7 @@ struct LeadBatchReader: Sendable {
 
     /// Reads every row; `emit` gets each full batch and the last partial one, and returns false to stop.
     func read(_ reader: inout CSVReader, emit: (Batch) -> Bool) {
-        var batch = Batch(leads: [], rejected: 0, offset: 0)
+        var batch = Batch(leads: [], prepared: nil, rejected: 0, offset: 0)
         batch.leads.reserveCapacity(batchSize)
         var shown = 0
         func reject(_ line: Int, _ message: String) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NurtureAuthoring
 import NurtureCore
+import NurtureEngine
 
 /// `nurture lead import`: a CSV of leads; bad rows are reported by line and skipped, the rest stored.
 /// Re-importing the same file changes nothing.
@@ -47,7 +48,7 @@ struct LeadImportCommand: AsyncParsableCommand {
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: catalog.personas,
                               defaultTimeZone: catalog.config.defaultTimeZone)
         let rows = LeadBatchReader(file: file, columns: columns, rules: rules, persona: persona, consent: consent,
-                                   batchSize: batchSize, now: Date())
+                                   batchSize: batchSize, now: Date(), prepare: { [store] in store.prepare($0) })
         var tally = Tally()
         let started = Date()
         var lastProgress = 0
@@ -56,8 +57,8 @@ struct LeadImportCommand: AsyncParsableCommand {
         defer { batches.stop() } // a failed write stops the reader too
         for await batch in batches {
             tally.reject(batch.rejected)
-            if !batch.leads.isEmpty {
-                for outcome in try await store.upsert(batch.leads, now: Date()) { tally.count(outcome) }
+            if let prepared = batch.prepared {
+                for outcome in try await store.upsert(prepared, now: Date()) { tally.count(outcome) }
             }
             if !quiet, tally.rows - lastProgress >= 50_000 {
                 lastProgress = tally.rows

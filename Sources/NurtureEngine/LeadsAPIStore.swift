@@ -3,9 +3,18 @@ import NurtureCore
 
 /// What the leads and events API (LeadsAPIBackend) needs from storage, beyond recording events and erasing.
 public protocol LeadsAPIStore: EventStore, ErasureStore {
+    /// What the store derives from leads without the database; callable on any thread, so a bulk import does it on
+    /// its reader's thread beside the writer instead of before each write.
+    func prepare(_ leads: [Lead]) -> PreparedLeads
     /// Creates or updates leads in one transaction; engine-owned state (stage, score) is never overwritten.
-    func upsert(_ leads: [Lead], now: Date) async throws -> [UpsertOutcome]
+    func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome]
     func lead(_ email: EmailAddress) async throws -> StoredLead?
     /// Everything stored about a lead (a data-subject access request); nil if unknown.
     func export(_ email: EmailAddress) async throws -> LeadExport?
+}
+
+extension LeadsAPIStore {
+    public func upsert(_ leads: [Lead], now: Date) async throws -> [UpsertOutcome] {
+        try await upsert(prepare(leads), now: now)
+    }
 }

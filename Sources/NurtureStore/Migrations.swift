@@ -168,6 +168,14 @@ enum Migrations {
             // instead of walking every stored hit of the message on each request.
             try db.execute(sql: "CREATE INDEX event_engagement ON event(outbox_id, type, machine, occurred_at) WHERE outbox_id IS NOT NULL")
         }
+        m.registerMigration("v8-persona-index-enrolled-leads") { db in
+            // Only a reload reads leads by persona, and only those already considered for enrollment (the others are
+            // queued anyway): indexing every lead dirtied each index page on every import batch of mixed personas.
+            try db.execute(sql: """
+                DROP INDEX lead_persona;
+                CREATE INDEX lead_persona_considered ON lead(persona) WHERE needs_enrollment = 0;
+                """)
+        }
         return m
     }
 

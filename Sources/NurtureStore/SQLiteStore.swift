@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NurtureEngine
 import NurtureCore
 
 /// Nurture's embedded store: one SQLite file in WAL mode, synchronous=FULL so consent and suppression survive power loss.
@@ -114,10 +115,14 @@ public final class SQLiteStore: Sendable {
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
     static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 
-    public func upsert(_ leads: [Lead], now: Date) async throws -> [UpsertOutcome] {
-        let nowMillis = Self.millis(now)
+    public func prepare(_ leads: [Lead]) -> PreparedLeads {
         let keys = leads.map(\.email.key)
-        let erased = keys.map(erasedKey)
+        return PreparedLeads(leads: leads, keys: keys, erasedKeys: keys.map(erasedKey), fields: leads.map { JSONText.object($0.fields) })
+    }
+
+    public func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome] {
+        let nowMillis = Self.millis(now)
+        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields
         return try await write { db in
             // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position, directly.
             var suppressed = Set<String>(), stored = Set<String>()
@@ -143,7 +148,7 @@ public final class SQLiteStore: Sendable {
                     continue
                 }
                 let existed = !stored.insert(key).inserted // a second row for one address in the batch updates the first
-                try LeadRowBinder.bind(upsert, lead, key: key, fields: JSONText.object(lead.fields), now: nowMillis, millis: Self.millis)
+                try LeadRowBinder.bind(upsert, lead, key: key, fields: fields[i], now: nowMillis, millis: Self.millis)
                 try upsert.execute()
                 outcomes.append(!existed ? .inserted : (db.changesCount > 0 ? .updated : .unchanged))
             }

@@ -105,6 +105,24 @@ struct StoreHardeningTests {
         #expect(try count(store, "SELECT max(id) FROM lead") == 5)
     }
 
+    /// Item 12: every import batch of mixed personas dirtied the whole persona index (a third of its page writes).
+    @Test func aReloadFindsConsideredLeadsByPersonaThroughAnIndexThatNewLeadsDoNotEnter() async throws {
+        let store = try await SQLiteStore.open(path: path)
+        var founder = try lead("bob@example.com")
+        founder.persona = "founder"
+        _ = try await store.upsert([try lead("ada@example.com"), founder], now: now)
+        #expect(try count(store, "SELECT count(*) FROM lead INDEXED BY lead_persona_considered WHERE needs_enrollment = 0") == 0)
+        let candidates = try await store.leadsAwaitingEnrollment(limit: 10)
+        try await store.applyEnrollments([], considered: candidates.map(\.leadID), now: now)
+        #expect(try count(store, "SELECT count(*) FROM lead INDEXED BY lead_persona_considered WHERE needs_enrollment = 0") == 2)
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQL.reconsider(personas: 1), arguments: ["cto"]).map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("USING INDEX lead_persona_considered") }, "\(plan)")
+        try await store.reconsiderLeads(personas: ["cto"])
+        #expect(try await store.leadsAwaitingEnrollment(limit: 10).map(\.lead.email.value) == ["ada@example.com"])
+    }
+
     @Test func theErasureKeyLivesInASecretFileNotInTheDatabase() async throws {
         let keyFile = folder + "/secrets/erasure.key"
         let store = try await SQLiteStore.open(path: path, erasureKeyFile: keyFile)
