@@ -53,7 +53,10 @@ public enum YAMLSource {
     public static func parse(_ text: String, path: String, lineOffset: Int = 0, sink: DiagnosticSink) -> Node? {
         _ = configureLibYAML
         do {
-            let root = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
+            // No implicit typing: readers convert scalars themselves (`Int(s.string)`, plain `null`). Yams' default
+            // resolver ran regular expressions on every scalar for each duplicate-key check: two fifths of the CPU
+            // time of loading a catalog.
+            let root = try Yams.compose(yaml: text, .basic) ?? Node.mapping(.init([]))
             guard expandsWithinBudget(root) else {
                 sink.error(path, 1 + lineOffset, 1, "file expands to more than \(maxNodes) YAML nodes once aliases are resolved (alias bomb?)")
                 return nil
