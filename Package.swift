@@ -32,6 +32,8 @@ let package = Package(
             name: "NurtureAuthoring",
             dependencies: [
                 "NurtureCore",
+                // DKIM keys are read and checked with the config, so `validate` and the daemon agree on them.
+                "NurtureSigning",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 "CCMark",
@@ -51,12 +53,14 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        // Signed, compact tokens for tracking and unsubscribe links (HMAC-SHA256, key rotation).
-        .target(name: "NurtureSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Signed, compact tokens for tracking and unsubscribe links (HMAC-SHA256, key rotation), and DKIM keys
+        // (RSA from _CryptoExtras, Ed25519 from Crypto).
+        .target(name: "NurtureSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto"),
+                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // libcurl, reached only through a typed shim (curl_easy_setopt is variadic).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        // Mail: MIME builder and transports (file outbox; SMTP through libcurl).
-        .target(name: "NurtureMail", dependencies: ["NurtureCore", "CCurl"]),
+        // Mail: MIME builder, DKIM signing and transports (file outbox; SMTP through libcurl).
+        .target(name: "NurtureMail", dependencies: ["NurtureCore", "NurtureSigning", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         // The engine: enrollment, dispatch and delivery loops over the store and a transport; time is injected.
         .target(
             name: "NurtureEngine",

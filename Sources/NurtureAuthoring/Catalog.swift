@@ -21,6 +21,11 @@ public struct Catalog: Sendable {
 
     public var personas: Set<String> { Set(sequences.map(\.sequence.persona)) }
 
+    /// The signature a sequence's mail carries: its own `dkim:`, else the config's; nil (unsigned) or `relay`.
+    public func dkim(for sequenceID: String) -> DKIMSettings? {
+        sequences.first { $0.sequence.id == sequenceID }?.dkim ?? config.dkim
+    }
+
     /// The variables a lead brings to a template, plus the engine's own.
     public func variables(for lead: Lead, sequence: NurtureSequence, unsubscribeURL: String) -> [String: String] {
         var v = lead.fields
@@ -44,8 +49,9 @@ public enum CatalogLoader {
         let before = sink.items.count
         let files = sequenceFiles ?? sequenceFilesIn(config.sequencesDirectory, sink: sink, config: config)
         let known = config.knownLeadFields
-        let loaded = loadSequences(files, knownFields: known, sink: sink)
+        let loaded = loadSequences(files, knownFields: known, secrets: config.secretsDirectory, sink: sink)
         checkSequences(loaded, sink: sink)
+        checkDKIMAlignment(config, sequences: loaded, sink: sink)
         checkThresholds(config, sequences: loaded, sink: sink)
 
         let layout = TemplateLoader.loadLayout(directory: config.templatesDirectory, sink: sink)
@@ -73,17 +79,36 @@ public enum CatalogLoader {
 
     /// Parses the sequence files on every core (a thousand take a third of a second on one, before each
     /// `lead import`, `validate` or reload); diagnostics come out in file order as if read one by one.
-    static func loadSequences(_ files: [String], knownFields: Set<String>, sink: DiagnosticSink) -> [LoadedSequence] {
+    static func loadSequences(_ files: [String], knownFields: Set<String>, secrets: String? = nil, sink: DiagnosticSink) -> [LoadedSequence] {
         let sinks = files.map { _ in DiagnosticSink() }
         let results = UnsafeMutableBufferPointer<LoadedSequence?>.allocate(capacity: files.count)
         results.initialize(repeating: nil)
         defer { results.deinitialize().deallocate() }
         nonisolated(unsafe) let slots = results // each iteration writes its own slot only
         DispatchQueue.concurrentPerform(iterations: files.count) { i in
-            slots[i] = SequenceLoader.load(path: files[i], knownFields: knownFields, sink: sinks[i])
+            slots[i] = SequenceLoader.load(path: files[i], knownFields: knownFields, secrets: secrets, sink: sinks[i])
         }
         for own in sinks { for d in own.items { sink.add(d) } }
         return results.compactMap { $0 }
+    }
+
+    /// DMARC passes on DKIM only when the From domain aligns with the signing domain: every sender checked against
+    /// the signature it goes out with.
+    static func checkDKIMAlignment(_ config: NurtureConfig, sequences: [LoadedSequence], sink: DiagnosticSink) {
+        func check(_ sender: SenderIdentity, _ dkim: DKIMSettings, from file: String, at p: SourcePosition) {
+            guard let signing = dkim.signing, !DKIMSettings.aligned(sender: sender.email, signing: signing.domain) else { return }
+            let domain = sender.email.split(separator: "@").last.map(String.init) ?? sender.email
+            sink.error(file, p.line, p.column, "the sender domain '\(domain)' is not aligned with the DKIM signing domain '\(signing.domain)': "
+                       + "DMARC would fail; sign with d=\(domain) (or a parent domain of it), or give this sender its own 'dkim'")
+        }
+        if let dkim = config.dkim { check(config.sender, dkim, from: dkim.file, at: dkim.position) }
+        for seq in sequences {
+            if let own = seq.dkim {
+                check(seq.sequence.sender ?? config.sender, own, from: own.file, at: own.position)
+            } else if let sender = seq.sequence.sender, let dkim = config.dkim {
+                check(sender, dkim, from: seq.file, at: seq.idPosition)
+            }
+        }
     }
 
     /// `*.yaml` / `*.yml` directly in the folder, sorted so diagnostics come in a stable order.

@@ -5,7 +5,7 @@ import NurtureCore
 /// Loads `nurture.yaml`: every key is known, typed and located; relative paths resolve against the file's folder.
 public enum ConfigLoader {
     static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
-                          "transport", "smtp", "sender", "throttle", "scoring", "handoff", "secrets", "events", "health"]
+                          "transport", "smtp", "sender", "dkim", "throttle", "scoring", "handoff", "secrets", "events", "health"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
     /// Relative paths resolve against the config file's folder, except under systemd: data (the database, a file
@@ -78,6 +78,12 @@ public enum ConfigLoader {
         if let scoring = top["scoring"] { readScoring(scoring.value, into: &config, reader: r) }
         if let handoff = top["handoff"] { readHandoff(handoff.value, into: &config, reader: r) }
         if let secrets = top["secrets"] { readSecrets(secrets.value, into: &config, reader: r, base: bases.secrets) }
+        config.secretsDirectory = bases.secrets
+        if let dkim = top["dkim"] { config.dkim = DKIMSettings.read(dkim.value, "'dkim'", reader: r, secrets: bases.secrets) }
+        if case .smtp = config.transport, top["dkim"] == nil, let transport = top["transport"] {
+            r.warning(transport.value, "no 'dkim': mail goes out unsigned unless the relay signs it (then write 'dkim: relay'); Gmail and "
+                      + "Yahoo require DKIM from bulk senders, and one-click unsubscribe (RFC 8058) is honoured only on signed mail")
+        }
         if let events = top["events"], let m = r.mapping(events.value, "'events'", allowed: ["time_tolerance"]),
            let n = m["time_tolerance"]?.value, let v = r.timeSpan(n, "'events.time_tolerance'") {
             config.eventTimeTolerance = v

@@ -30,6 +30,10 @@ public struct NurtureConfig: Sendable {
     /// (clock skew between systems); beyond it the event is refused.
     public var eventTimeTolerance = TimeSpan.minutes(5)
     public var health = HealthSettings()
+    /// `dkim:`: nil when not configured (mail goes out unsigned), `relay` when the relay signs.
+    public var dkim: DKIMSettings?
+    /// Where relative secret files resolve (`$CREDENTIALS_DIRECTORY` under systemd), for sequences' own DKIM keys.
+    public var secretsDirectory = "."
 
     /// Where sales is told about a lead that crossed the hand-off threshold.
     public struct HandoffSettings: Sendable, Hashable {

@@ -10,21 +10,25 @@ public struct LoadedSequence: Sendable {
     public var personaPosition: SourcePosition
     /// Where each step's `template:` value is, for unknown-template errors.
     public var templatePositions: [String: SourcePosition]
+    /// The sequence's own `dkim:`, when it sends from another domain than the config's.
+    public var dkim: DKIMSettings?
 }
 
 /// Loads one sequence file and checks everything that can be checked inside that file.
 public enum SequenceLoader {
-    static let topKeys = ["id", "persona", "name", "priority", "sender", "entry", "window", "steps", "exit"]
+    static let topKeys = ["id", "persona", "name", "priority", "sender", "dkim", "entry", "window", "steps", "exit"]
 
-    public static func load(path: String, knownFields: Set<String>, sink: DiagnosticSink) -> LoadedSequence? {
+    /// - Parameter secrets: where relative DKIM key files resolve; the sequence file's folder when nil.
+    public static func load(path: String, knownFields: Set<String>, secrets: String? = nil, sink: DiagnosticSink) -> LoadedSequence? {
         guard let text = YAMLSource.readText(path, sink: sink),
               let root = YAMLSource.parse(text, path: path, sink: sink) else { return nil }
         let before = sink.items.count
-        let loaded = read(root, reader: NodeReader(file: path, sink: sink), knownFields: knownFields)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let loaded = read(root, reader: NodeReader(file: path, sink: sink), knownFields: knownFields, secrets: secrets ?? folder)
         return sink.items[before...].contains { $0.severity == .error } ? nil : loaded
     }
 
-    static func read(_ root: Node, reader r: NodeReader, knownFields: Set<String>) -> LoadedSequence? {
+    static func read(_ root: Node, reader r: NodeReader, knownFields: Set<String>, secrets: String = ".") -> LoadedSequence? {
         guard let top = r.mapping(root, "a sequence", allowed: topKeys, required: ["id", "persona", "steps"]) else { return nil }
         var seq = NurtureSequence(id: "", persona: "", name: "", steps: [])
         var loaded = LoadedSequence(sequence: seq, file: r.file, idPosition: .start, personaPosition: .start, templatePositions: [:])
@@ -39,6 +43,7 @@ public enum SequenceLoader {
         seq.name = top["name"].flatMap { r.singleLine($0.value, "'name'") } ?? seq.id
         if let (_, n) = top["priority"], let p = r.int(n, "'priority'", range: -1_000...1_000) { seq.priority = p }
         if let (_, n) = top["sender"] { seq.sender = sender(n, reader: r) }
+        if let (_, n) = top["dkim"] { loaded.dkim = DKIMSettings.read(n, "'dkim'", reader: r, secrets: secrets) }
         if let (_, n) = top["entry"] { seq.entry = entry(n, reader: r, knownFields: knownFields) }
         if let (_, n) = top["window"] { seq.window = window(n, reader: r) }
         if let (_, n) = top["steps"] { (seq.steps, loaded.templatePositions) = steps(n, reader: r) }

@@ -139,8 +139,16 @@ public struct HandoffService: Service {
                                   subject: "Sales-ready lead: \(s.lead.email.value) (score \(h.score))", date: clock.now(),
                                   messageID: "<handoff-\(h.id)@\(from.domain)>", unsubscribeURL: nil,
                                   text: text, html: "<pre>" + HTMLEscape.escaped(text) + "</pre>")
+        var data = MIMEBuilder.build(message)
+        if let signing = config.dkim?.signing {
+            do {
+                data = try DKIMSigner(domain: signing.domain, selector: signing.selector, keys: signing.keys).sign(data, at: message.date)
+            } catch {
+                return .failure(HandoffError("cannot sign the notification (DKIM): \(error)"))
+            }
+        }
         let out = OutgoingMessage(outboxID: 0, messageID: message.messageID, envelopeFrom: from, recipient: to, subject: message.subject,
-                                  data: MIMEBuilder.build(message))
+                                  data: data)
         switch await transport.deliver([out]).first {
         case .sent(let reply)?: return .success(reply)
         case .temporaryFailure(let why)?, .permanentFailure(let why, _)?, .abandoned(let why)?: return .failure(HandoffError(why))

@@ -54,11 +54,23 @@ public struct MessageComposer: Sendable {
         let toName = [lead.fields["first_name"], lead.fields["last_name"]].compactMap { $0 }.joined(separator: " ")
         let message = MailMessage(fromName: sender.name, from: from, toName: toName.isEmpty ? nil : toName, to: lead.email,
                                   replyTo: replyTo, subject: email.subject, date: date, messageID: messageID,
-                                  unsubscribeURL: unsubscribe, text: email.text, html: email.html)
+                                  unsubscribeURL: unsubscribe, listID: Self.listID(sequence, domain: String(from.domain)),
+                                  text: email.text, html: email.html)
         let bounceDomain = catalog.config.bounceDomain ?? String(from.domain)
         let envelope = catalog.config.verp ? (try? EmailAddress(validating: "bounces+\(outboxID)@\(bounceDomain)")) ?? from : from
+        var data = MIMEBuilder.build(message)
+        // Signed here, in the render stage that runs on every core, never on a transfer thread; every transport
+        // then delivers the same signed bytes.
+        if let signing = catalog.dkim(for: sequence.id)?.signing {
+            data = try DKIMSigner(domain: signing.domain, selector: signing.selector, keys: signing.keys).sign(data, at: date)
+        }
         return OutgoingMessage(outboxID: outboxID, messageID: messageID, envelopeFrom: envelope, recipient: lead.email,
-                               subject: email.subject, data: MIMEBuilder.build(message), links: links)
+                               subject: email.subject, data: data, links: links)
+    }
+
+    /// RFC 2919: the sequence's name as the phrase, its id under the sender's domain as the list's identifier.
+    static func listID(_ sequence: NurtureSequence, domain: String) -> (name: String, identifier: String) {
+        (sequence.name, "\(sequence.id).\(domain.lowercased())")
     }
 
     /// The domain Message-IDs of a sequence use: its sender's.

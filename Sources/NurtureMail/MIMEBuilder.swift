@@ -17,6 +17,7 @@ public enum MIMEBuilder {
             head.append(fold("List-Unsubscribe", "<\(HeaderText.safe(unsubscribe))>"))
             head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
         }
+        if let list = m.listID { head.append(fold("List-ID", address(name: list.name, list.identifier))) }
         head.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
         var out: [UInt8] = []
         out.reserveCapacity(1_024 + (m.text.utf8.count + m.html.utf8.count) * 11 / 10)

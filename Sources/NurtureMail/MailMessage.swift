@@ -15,11 +15,13 @@ public struct MailMessage: Sendable {
     /// RFC 2369 / RFC 8058 one-click unsubscribe URL; nil for mail that is not nurturing (the hand-off to sales),
     /// which then carries no List-Unsubscribe headers at all.
     public var unsubscribeURL: String?
+    /// RFC 2919 `List-ID`, `Name <sequence.domain>`: mail clients and filters group a sequence's messages by it.
+    public var listID: (name: String, identifier: String)?
     public var text: String
     public var html: String
 
     public init(fromName: String, from: EmailAddress, toName: String?, to: EmailAddress, replyTo: EmailAddress?, subject: String,
-                date: Date, messageID: String, unsubscribeURL: String?, text: String, html: String) {
+                date: Date, messageID: String, unsubscribeURL: String?, listID: (name: String, identifier: String)? = nil, text: String, html: String) {
         self.fromName = fromName
         self.from = from
         self.toName = toName
@@ -29,6 +31,7 @@ public struct MailMessage: Sendable {
         self.date = date
         self.messageID = messageID
         self.unsubscribeURL = unsubscribeURL
+        self.listID = listID
         self.text = text
         self.html = html
     }
