@@ -18,7 +18,17 @@ public struct DKIMSettings: Sendable {
         public var keys: [DKIMKey]
         /// The key files, for `nurture dns`.
         public var keyFiles: [String]
+
+        /// With both keys, the Ed25519 one is published as `SELECTOR-ed25519`: two records under one name would make
+        /// verifiers pick one, and many take the first.
+        public func selector(for key: DKIMKey) -> String {
+            keys.count > 1 && key.kind == .ed25519 ? DKIMSettings.ed25519Selector(selector) : selector
+        }
+
+        public var signatures: [(selector: String, key: DKIMKey)] { keys.map { (selector(for: $0), $0) } }
     }
+
+    public static func ed25519Selector(_ selector: String) -> String { selector + "-ed25519" }
 
     public var mode: Mode
     /// Where it was written, for checks against the sender of each sequence.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NurtureAuthoring
 import NurtureSigning
 
 /// `nurture dkim`: DKIM key management.
@@ -17,8 +18,9 @@ struct DKIMKeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Write new DKIM private keys (PKCS#8 PEM, mode 0600) and print the DNS records to publish.",
         discussion: """
-            Without --rsa or --ed25519, writes both (signing with both keeps verifiers that know only RSA passing). \
-            Files are SELECTOR.rsa.key and SELECTOR.ed25519.key in --directory; an existing file is never overwritten.
+            Without --rsa or --ed25519, writes both (signing with both keeps verifiers that know only RSA passing); \
+            the Ed25519 key is then published under SELECTOR-ed25519. Files are SELECTOR.rsa.key and \
+            SELECTOR.ed25519.key in --directory; an existing file is never overwritten.
 
             Example:
               nurture dkim keygen --selector nurture2026 --directory /etc/nurture/credentials
@@ -54,7 +56,8 @@ struct DKIMKeygenCommand: ParsableCommand {
             try KeyFile.create(path, contents: pem)
             let key = try DKIMKey.parse(pem: pem, kind: kind)
             print("wrote \(path)")
-            let name = "\(selector)._domainkey" + (domain.map { ".\($0)." } ?? "")
+            let published = kinds.count > 1 && kind == .ed25519 ? DKIMSettings.ed25519Selector(selector) : selector
+            let name = "\(published)._domainkey" + (domain.map { ".\($0)." } ?? "")
             print(DNSZone.txt(name: name, value: key.dnsRecord))
         }
         print("add to nurture.yaml: dkim: { domain: \(domain ?? "example.com"), selector: \(selector), "

@@ -24,8 +24,8 @@ struct DNSCommand: ParsableCommand {
         print("; DKIM (RFC 6376): one TXT record per key")
         for (_, dkim) in identities {
             guard let signing = dkim?.signing else { continue }
-            for key in signing.keys {
-                emit(DNSZone.txt(name: "\(signing.selector)._domainkey.\(signing.domain).", value: key.dnsRecord))
+            for (selector, key) in signing.signatures {
+                emit(DNSZone.txt(name: "\(selector)._domainkey.\(signing.domain).", value: key.dnsRecord))
             }
         }
         if identities.allSatisfy({ $0.1?.signing == nil }) {

@@ -142,7 +142,7 @@ public struct HandoffService: Service {
         var data = MIMEBuilder.build(message)
         if let signing = config.dkim?.signing {
             do {
-                data = try DKIMSigner(domain: signing.domain, selector: signing.selector, keys: signing.keys).sign(data, at: message.date)
+                data = try DKIMSigner(domain: signing.domain, signatures: signing.signatures).sign(data, at: message.date)
             } catch {
                 return .failure(HandoffError("cannot sign the notification (DKIM): \(error)"))
             }

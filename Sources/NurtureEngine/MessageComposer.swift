@@ -62,7 +62,7 @@ public struct MessageComposer: Sendable {
         // Signed here, in the render stage that runs on every core, never on a transfer thread; every transport
         // then delivers the same signed bytes.
         if let signing = catalog.dkim(for: sequence.id)?.signing {
-            data = try DKIMSigner(domain: signing.domain, selector: signing.selector, keys: signing.keys).sign(data, at: date)
+            data = try DKIMSigner(domain: signing.domain, signatures: signing.signatures).sign(data, at: date)
         }
         return OutgoingMessage(outboxID: outboxID, messageID: messageID, envelopeFrom: envelope, recipient: lead.email,
                                subject: email.subject, data: data, links: links)

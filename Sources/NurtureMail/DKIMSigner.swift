@@ -7,18 +7,17 @@ import NurtureSigning
 /// signed bytes.
 public struct DKIMSigner: Sendable {
     public let domain: String
-    public let selector: String
-    public let keys: [DKIMKey]
+    /// Each key under its own selector: one DNS record per name, so a verifier never has to pick between two.
+    public let signatures: [(selector: String, key: DKIMKey)]
 
     /// The fields covered, in this order, when present. `from` is listed once more than it occurs (over-signed): a
     /// From added in transit then breaks the signature instead of being shown beside the signed one.
     public static let signedFields = ["from", "to", "subject", "date", "message-id", "mime-version", "content-type", "reply-to",
                                       "list-unsubscribe", "list-unsubscribe-post", "list-id"]
 
-    public init(domain: String, selector: String, keys: [DKIMKey]) {
+    public init(domain: String, signatures: [(selector: String, key: DKIMKey)]) {
         self.domain = domain
-        self.selector = selector
-        self.keys = keys
+        self.signatures = signatures
     }
 
     /// The message with a `DKIM-Signature` field per key in front. `at` is the `t=` tag.
@@ -42,7 +41,7 @@ public struct DKIMSigner: Sendable {
             if n < instances.count { DKIMCanonical.header(instances[instances.count - 1 - n], into: &hashed) }
         }
         var out: [UInt8] = []
-        for key in keys {
+        for (selector, key) in signatures {
             let head = "DKIM-Signature: v=1; a=\(key.algorithm); c=relaxed/relaxed;\r\n\td=\(domain); s=\(selector); "
                 + "t=\(Int(at.timeIntervalSince1970));\r\n\th=\(Self.fold(names));\r\n\tbh=\(bodyHash);\r\n\tb="
             var input = hashed
