@@ -5,8 +5,9 @@ set -euo pipefail
 
 build=(libsqlite3-dev libcurl4-openssl-dev libcmark-dev pkg-config tzdata)
 # Tests run real servers: Postfix's smtp-sink and smtp-source, aiosmtpd (Python), openssl for test certificates,
-# headless Chromium driven by Selenium for the unsubscribe page, systemd-analyze for the unit file.
-test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd)
+# headless Chromium driven by Selenium for the unsubscribe page, systemd-analyze for the unit file, and a PostgreSQL
+# server for the PostgreSQL store's tests (scripts/pg-test-server.sh runs a throwaway one).
+test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd postgresql)
 # Benchmarks: load generator, reference web server, repeated timings, peak memory.
 bench=(wrk nginx-light hyperfine time)
 case "${1:-build}" in
