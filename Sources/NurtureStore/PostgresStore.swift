@@ -10,7 +10,7 @@ import PostgresNIO
 /// SQLiteStore.writeProgress describes.
 public final class PostgresStore: Sendable {
     /// Where and how to connect; the password comes from a file, never from the URL or the config.
-    public struct Options: Sendable {
+    public struct Options: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
         public var host: String
         public var port: Int
         public var user: String
@@ -35,23 +35,27 @@ public final class PostgresStore: Sendable {
 
         /// Reads `postgresql://USER@HOST:PORT/DBNAME?sslmode=…`; a password in the URL is refused (it belongs in a file).
         public init(url: String, password: String?, poolSize: Int = 8) throws {
-            guard let parsed = PostgresURL(url) else { throw OpenError.badURL(url) }
+            guard let parsed = PostgresURL(url) else { throw OpenError.badURL }
             self.init(host: parsed.host, port: parsed.port, user: parsed.user, database: parsed.database, tls: parsed.sslMode, password: password,
                       poolSize: poolSize)
         }
 
         /// For messages: where, never the password.
         public var described: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
+        /// Printed options never show the password.
+        public var description: String { described }
+        public var debugDescription: String { described }
     }
 
     public enum OpenError: Error, CustomStringConvertible {
-        case badURL(String)
+        case badURL
         case cannotOpen(String, String)
         case otherDaemon(String)
 
         public var description: String {
             switch self {
-            case let .badURL(url): "'\(url)' is not a postgresql://USER@HOST[:PORT]/DBNAME[?sslmode=disable|require|verify-full] URL"
+            // The text is not repeated: a malformed URL may hold a password.
+            case .badURL: "'database' is not a postgresql://USER@HOST[:PORT]/DBNAME[?sslmode=disable|require|verify-full] URL"
             case let .cannotOpen(where_, why): "cannot open database \(where_): \(why)"
             case let .otherDaemon(where_): "another nurture serve is running on \(where_)"
             }

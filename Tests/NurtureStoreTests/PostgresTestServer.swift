@@ -12,7 +12,7 @@ enum PostgresTestServer {
     static var isAvailable: Bool { url != nil }
     /// CI must run the PostgreSQL half of the suite: there, a missing server is a failure, never a skip.
     static var isCI: Bool { environment["CI"] == "true" }
-    static let skipReason: Comment = "NURTURE_TEST_POSTGRES_URL is unset: PostgreSQL tests skipped (eval \"$(scripts/pg-test-server.sh start)\")"
+    static let skipReason: Comment = "NURTURE_TEST_POSTGRES_URL is unset: PostgreSQL tests, and the PostgreSQL cases of StoreContractTests, skipped (scripts/pg-test-server.sh start)"
 
     static var password: String? {
         environment["NURTURE_TEST_POSTGRES_PASSWORD_FILE"].flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }?
