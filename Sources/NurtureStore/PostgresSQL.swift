@@ -31,30 +31,34 @@ enum PostgresSQL {
 
     static func suppressedKeys(_ keys: [String]) -> Q { "SELECT email_key FROM suppression WHERE email_key = ANY(\(keys))" }
     static func storedKeys(_ keys: [String]) -> Q { "SELECT email_key FROM lead WHERE email_key = ANY(\(keys))" }
-    /// Inserts a lead, or merges new values into it, as SQLite's `upsertLead` does: the spelling, consent and engine
-    /// state stay as first recorded, and an identical re-import writes nothing (no row returned).
-    static func upsertLead(_ lead: Lead, key: String, fields: String, now: Int64) -> Q {
-        let consentAt = PostgresStore.millis(lead.consent.at), recontact = lead.recontactAfter.map(PostgresStore.millis)
-        return """
-            INSERT INTO lead (email, email_key, persona, timezone, locale, fields, consent_source, consent_at,
-                              consent_text, consent_ip, recontact_after, created_at, updated_at)
-            VALUES (\(lead.email.value), \(key), \(lead.persona), \(lead.timeZone), \(lead.locale), \(fields)::jsonb, \(lead.consent.source),
-                    \(consentAt), \(lead.consent.text), \(lead.consent.ip), \(recontact), \(now), \(now))
-            ON CONFLICT (email_key) DO UPDATE SET
-                persona = excluded.persona,
-                timezone = coalesce(excluded.timezone, lead.timezone),
-                locale = coalesce(excluded.locale, lead.locale),
-                fields = lead.fields || excluded.fields,
-                recontact_after = coalesce(excluded.recontact_after, lead.recontact_after),
-                updated_at = excluded.updated_at,
-                needs_enrollment = true
-            WHERE lead.persona IS DISTINCT FROM excluded.persona
-               OR lead.timezone IS DISTINCT FROM coalesce(excluded.timezone, lead.timezone)
-               OR lead.locale IS DISTINCT FROM coalesce(excluded.locale, lead.locale)
-               OR lead.fields IS DISTINCT FROM lead.fields || excluded.fields
-               OR lead.recontact_after IS DISTINCT FROM coalesce(excluded.recontact_after, lead.recontact_after)
-            RETURNING id
-            """
+    /// Inserts leads, or merges new values into them, as SQLite's `upsertLead` does, a whole batch in one statement:
+    /// the rows travel as one JSON array (JSON null is SQL NULL), one row per address (the caller splits repeats
+    /// into later batches). The spelling, consent and engine state stay as first recorded; an identical re-import
+    /// writes nothing, and only changed or new rows come back.
+    static func upsertLeads(_ rows: String, now: Int64) -> Q {
+        """
+        INSERT INTO lead (email, email_key, persona, timezone, locale, fields, consent_source, consent_at,
+                          consent_text, consent_ip, recontact_after, created_at, updated_at)
+        SELECT u.email, u.email_key, u.persona, u.timezone, u.locale, u.fields, u.consent_source, u.consent_at,
+               u.consent_text, u.consent_ip, u.recontact_after, \(now), \(now)
+        FROM jsonb_to_recordset(\(rows)::jsonb) AS u(email text, email_key text, persona text, timezone text, locale text, fields jsonb,
+                                                   consent_source text, consent_at bigint, consent_text text, consent_ip text,
+                                                   recontact_after bigint)
+        ON CONFLICT (email_key) DO UPDATE SET
+            persona = excluded.persona,
+            timezone = coalesce(excluded.timezone, lead.timezone),
+            locale = coalesce(excluded.locale, lead.locale),
+            fields = lead.fields || excluded.fields,
+            recontact_after = coalesce(excluded.recontact_after, lead.recontact_after),
+            updated_at = excluded.updated_at,
+            needs_enrollment = true
+        WHERE lead.persona IS DISTINCT FROM excluded.persona
+           OR lead.timezone IS DISTINCT FROM coalesce(excluded.timezone, lead.timezone)
+           OR lead.locale IS DISTINCT FROM coalesce(excluded.locale, lead.locale)
+           OR lead.fields IS DISTINCT FROM lead.fields || excluded.fields
+           OR lead.recontact_after IS DISTINCT FROM coalesce(excluded.recontact_after, lead.recontact_after)
+        RETURNING email_key
+        """
     }
     static func suppress(_ key: String, reason: String, now: Int64) -> Q {
         "INSERT INTO suppression (email_key, reason, created_at) VALUES (\(key), \(reason), \(now)) ON CONFLICT DO NOTHING RETURNING 1 AS done"

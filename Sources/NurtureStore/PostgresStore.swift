@@ -281,6 +281,8 @@ public final class PostgresStore: Sendable {
 
     // MARK: leads
 
+    /// Two probes and one statement per round trip of the batch (a round per repeat of an address within it, so
+    /// a repeat updates the row its first occurrence wrote, as in SQLite).
     public func upsert(_ leads: [Lead], now: Date) async throws -> [UpsertOutcome] {
         let t = Self.millis(now)
         let keys = leads.map(\.email.key)
@@ -288,20 +290,38 @@ public final class PostgresStore: Sendable {
         return try await write { tx in
             let suppressed = Set(try await tx.rows(PostgresSQL.suppressedKeys(keys + erased)).map { try $0["email_key"] as String })
             var stored = Set(try await tx.rows(PostgresSQL.storedKeys(keys)).map { try $0["email_key"] as String })
-            var outcomes: [UpsertOutcome] = []
-            outcomes.reserveCapacity(leads.count)
-            for (i, lead) in leads.enumerated() {
-                let key = keys[i]
+            var outcomes = [UpsertOutcome](repeating: .unchanged, count: leads.count)
+            var rounds: [[Int]] = [], seen: [String: Int] = [:]
+            for (i, key) in keys.enumerated() {
                 if suppressed.contains(key) || suppressed.contains(erased[i]) {
-                    outcomes.append(.suppressed)
+                    outcomes[i] = .suppressed
                     continue
                 }
-                let existed = !stored.insert(key).inserted // a second row for one address in the batch updates the first
-                let changed = try await tx.count(PostgresSQL.upsertLead(lead, key: key, fields: JSONText.object(lead.fields), now: t))
-                outcomes.append(!existed ? .inserted : (changed > 0 ? .updated : .unchanged))
+                let round = seen[key, default: 0]
+                seen[key] = round + 1
+                if round == rounds.count { rounds.append([]) }
+                rounds[round].append(i)
+            }
+            for round in rounds {
+                let existed = round.map { !stored.insert(keys[$0]).inserted }
+                let rows = "[" + round.map { Self.leadJSON(leads[$0], key: keys[$0]) }.joined(separator: ",") + "]"
+                let changed = Set(try await tx.rows(PostgresSQL.upsertLeads(rows, now: t)).map { try $0["email_key"] as String })
+                for (n, i) in round.enumerated() {
+                    outcomes[i] = !existed[n] ? .inserted : (changed.contains(keys[i]) ? .updated : .unchanged)
+                }
             }
             return outcomes
         }
+    }
+
+    /// One lead as an object of `upsertLeads`' record set, built by hand (this runs for every imported row).
+    static func leadJSON(_ lead: Lead, key: String) -> String {
+        func text(_ s: String?) -> String { s.map(JSONText.quoted) ?? "null" }
+        return "{\"email\":\(JSONText.quoted(lead.email.value)),\"email_key\":\(JSONText.quoted(key)),\"persona\":\(JSONText.quoted(lead.persona)),"
+            + "\"timezone\":\(text(lead.timeZone)),\"locale\":\(text(lead.locale)),\"fields\":\(JSONText.object(lead.fields)),"
+            + "\"consent_source\":\(JSONText.quoted(lead.consent.source)),\"consent_at\":\(millis(lead.consent.at)),"
+            + "\"consent_text\":\(text(lead.consent.text)),\"consent_ip\":\(text(lead.consent.ip)),"
+            + "\"recontact_after\":\(lead.recontactAfter.map { String(millis($0)) } ?? "null")}"
     }
 
     /// Puts an address on the suppression list; idempotent, and flushed before returning.
