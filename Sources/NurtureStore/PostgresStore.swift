@@ -206,21 +206,21 @@ public final class PostgresStore: Sendable {
         do {
             return try await client.withConnection { connection in
                 let tx = PostgresTransaction(connection: connection, logger: logger)
-                switch mode {
-                case .read: try await tx.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                case .durable:
-                    try await tx.execute("BEGIN")
-                    try await tx.execute("SET LOCAL synchronous_commit = on")
-                case .progress:
-                    try await tx.execute("BEGIN")
-                    try await tx.execute("SET LOCAL synchronous_commit = off")
-                }
+                try await tx.execute(mode == .read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
                 do {
+                    switch mode {
+                    case .read: break
+                    case .durable: try await tx.execute("SET LOCAL synchronous_commit = on")
+                    case .progress: try await tx.execute("SET LOCAL synchronous_commit = off")
+                    }
                     let result = try await body(tx)
                     try await tx.execute("COMMIT")
                     return result
                 } catch {
-                    try? await tx.execute("ROLLBACK")
+                    // Rolled back outside this task's cancellation, so a connection never goes back to the pool inside a
+                    // transaction (the next caller's work would join it); one that cannot roll back is closed and replaced.
+                    let rolledBack = await Task { (try? await tx.execute("ROLLBACK")) != nil }.value
+                    if !rolledBack { let _: EventLoopFuture<Void> = connection.close() }
                     throw error
                 }
             }

@@ -2,7 +2,7 @@ import Logging
 import PostgresNIO
 
 /// A pooled connection inside one of the store's transactions: queries in, rows out by column name.
-struct PostgresTransaction {
+struct PostgresTransaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger
 

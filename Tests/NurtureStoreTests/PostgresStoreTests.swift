@@ -62,6 +62,20 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func aFailedTransactionIsRolledBackAndItsConnectionServesTheNextCall() async throws {
+        // One connection: the failed transaction's connection is the one the next calls get.
+        let store = try await PostgresTestServer.open(try await PostgresTestServer.freshDatabase(poolSize: 1))
+        let ada = Lead(email: try EmailAddress(validating: "ada@example.com"), persona: "cto", consent: Consent(source: "test", at: now))
+        // PostgreSQL refuses NUL in text: the batch fails inside its transaction, after the probes.
+        let bad = Lead(email: try EmailAddress(validating: "bob@example.com"), persona: "cto", fields: ["note": "a\u{0}b"],
+                       consent: Consent(source: "test", at: now))
+        await #expect(throws: (any Error).self) { _ = try await store.upsert([ada, bad], now: now) }
+        #expect(try await store.lead(ada.email) == nil) // nothing of the failed batch was committed
+        #expect(try await store.upsert([ada], now: now) == [.inserted])
+        #expect(try await store.lead(ada.email)?.lead.email == ada.email)
+        await store.close()
+    }
+
     @Test func aWrongPasswordIsAClearErrorWithoutThePassword() async throws {
         var options = try await PostgresTestServer.freshDatabase()
         options.password = "not-the-password-\(UUID().uuidString)"
