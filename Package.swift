@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Domain core: pure types and decisions; time is always an input, no I/O.
@@ -51,6 +52,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API under GRDB, for binding the import's rows directly (LeadRowBinder).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // The PostgreSQL store (PostgresStore): async on NIO's event loops, a pool sized in the config.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Signed, compact tokens for tracking and unsubscribe links (HMAC-SHA256, key rotation), and DKIM keys
@@ -112,7 +116,8 @@ let package = Package(
         .testTarget(name: "NurtureCoreTests", dependencies: ["NurtureCore"]),
         .testTarget(name: "NurtureAuthoringTests", dependencies: ["NurtureAuthoring", .product(name: "Mustache", package: "swift-mustache")],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "NurtureStoreTests", dependencies: ["NurtureStore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                             .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore", "NurtureStore", "NurtureSigning",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "NurtureMailTests", dependencies: ["NurtureMail", "NurtureSigning"]),

@@ -5,8 +5,10 @@ set -euo pipefail
 
 build=(libsqlite3-dev libcurl4-openssl-dev libcmark-dev pkg-config tzdata)
 # Tests run real servers: Postfix's smtp-sink and smtp-source, aiosmtpd (Python), openssl for test certificates,
-# headless Chromium driven by Selenium for the unsubscribe page, systemd-analyze for the unit file.
-test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd)
+# headless Chromium driven by Selenium for the unsubscribe page, systemd-analyze for the unit file, a PostgreSQL
+# server for the PostgreSQL store's tests (scripts/pg-test-server.sh runs a throwaway one), and SpamAssassin (its
+# shipped rules, no network) for `make check-mail`.
+test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd postgresql spamassassin)
 # Benchmarks: load generator, reference web server, repeated timings, peak memory.
 bench=(wrk nginx-light hyperfine time)
 case "${1:-build}" in
@@ -29,10 +31,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-build}" = test ]; then
-  for module in aiosmtpd selenium; do
+  # module:package — dkimpy verifies our DKIM signatures (PyNaCl gives it Ed25519).
+  for pair in aiosmtpd:aiosmtpd selenium:selenium dkim:dkimpy nacl:pynacl; do
+    module=${pair%%:*} package=${pair#*:}
     python3 -c "import $module" 2>/dev/null && continue
-    echo "Installing $module (PyPI)"
-    python3 -m pip install --quiet "$module" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$module"
+    echo "Installing $package (PyPI)"
+    python3 -m pip install --quiet "$package" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$package"
   done
 fi
 

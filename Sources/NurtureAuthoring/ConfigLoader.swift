@@ -5,7 +5,8 @@ import NurtureCore
 /// Loads `nurture.yaml`: every key is known, typed and located; relative paths resolve against the file's folder.
 public enum ConfigLoader {
     static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
-                          "transport", "smtp", "sender", "dkim", "throttle", "scoring", "handoff", "secrets", "events", "health"]
+                          "transport", "smtp", "sender", "dkim", "throttle", "scoring", "handoff", "secrets", "events", "health",
+                          "postgresql"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
     /// Relative paths resolve against the config file's folder, except under systemd: data (the database, a file
@@ -37,9 +38,15 @@ public enum ConfigLoader {
             let value = top[key].flatMap { r.singleLine($0.value, "'\(key)'") } ?? fallback
             return resolve(value, against: base)
         }
+        // A postgresql:// URL is kept as written (it is no path); a malformed one is an error at its line.
+        var database = path("database", "var/nurture.sqlite", against: bases.data)
+        if let node = top["database"]?.value, let text = r.singleLine(node, "'database'"), PostgresURL.isPostgres(text) {
+            database = text
+            if let problem = PostgresURL.problem(text) { r.error(node, "'database' URL \(problem)") }
+        }
         var config = NurtureConfig(
             file: r.file,
-            database: path("database", "var/nurture.sqlite", against: bases.data),
+            database: database,
             sequencesDirectory: path("sequences", "sequences", against: baseDirectory),
             templatesDirectory: path("templates", "templates", against: baseDirectory),
             defaultTimeZone: top["timezone"].flatMap { r.timeZone($0.value, "'timezone'") } ?? "UTC",
@@ -89,6 +96,17 @@ public enum ConfigLoader {
             config.eventTimeTolerance = v
         }
         if let health = top["health"] { readHealth(health.value, into: &config, reader: r) }
+        config.dataDirectory = bases.data
+        if let postgres = top["postgresql"] {
+            if config.usesPostgres {
+                readPostgres(postgres.value, into: &config, reader: r)
+            } else {
+                r.error(postgres.key, "'postgresql' applies only when 'database' is a postgresql:// URL")
+            }
+        }
+        if config.secrets.databasePassword != nil, !config.usesPostgres {
+            r.warning(root, "'secrets.database_password_file' is unused: 'database' is a SQLite file")
+        }
         return config
     }
 
@@ -316,12 +334,21 @@ public enum ConfigLoader {
 
     static func readSecrets(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader, base: String) {
         guard let m = r.mapping(node, "'secrets'", allowed: ["token_key_file", "smtp_password_file", "api_token_file",
-                                                             "webhook_secret_file", "erasure_key_file"]) else { return }
+                                                             "webhook_secret_file", "erasure_key_file", "database_password_file"]) else { return }
         func file(_ key: String) -> String? {
             m[key].flatMap { r.singleLine($0.value, "'secrets.\(key)'") }.map { resolve($0, against: base) }
         }
         config.secrets = .init(tokenKey: file("token_key_file"), smtpPassword: file("smtp_password_file"), apiToken: file("api_token_file"),
-                               webhookSecret: file("webhook_secret_file"), erasureKey: file("erasure_key_file"))
+                               webhookSecret: file("webhook_secret_file"), erasureKey: file("erasure_key_file"),
+                               databasePassword: file("database_password_file"))
+    }
+
+    static func readPostgres(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
+        guard let m = r.mapping(node, "'postgresql'", allowed: ["pool_size", "connect_timeout"]) else { return }
+        if let n = m["pool_size"]?.value, let v = r.int(n, "'postgresql.pool_size'", range: 1...500) { config.postgres.poolSize = v }
+        if let n = m["connect_timeout"]?.value, let v = r.timeSpan(n, "'postgresql.connect_timeout'") {
+            if v.seconds < 1 { r.error(n, "'postgresql.connect_timeout' must be at least 1s") } else { config.postgres.connectTimeout = v }
+        }
     }
 
     static func readHandoff(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {

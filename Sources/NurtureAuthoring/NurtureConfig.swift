@@ -5,7 +5,13 @@ import NurtureCore
 public struct NurtureConfig: Sendable {
     /// The file it came from, if any; nil for built-in defaults.
     public var file: String?
+    /// A SQLite file path (resolved), or a `postgresql://USER@HOST[:PORT]/DBNAME?sslmode=…` URL (as written).
     public var database: String
+    /// The `postgresql:` section, read when `database` is a PostgreSQL URL.
+    public var postgres = PostgresOptions()
+    /// Where generated keys go when `database` is not a file (relative paths' data folder: `$STATE_DIRECTORY` or
+    /// the config's folder).
+    public var dataDirectory = "."
     public var sequencesDirectory: String
     public var templatesDirectory: String
     public var defaultTimeZone: String
@@ -34,6 +40,21 @@ public struct NurtureConfig: Sendable {
     public var dkim: DKIMSettings?
     /// Where relative secret files resolve (`$CREDENTIALS_DIRECTORY` under systemd), for sequences' own DKIM keys.
     public var secretsDirectory = "."
+
+    /// The `postgresql:` section: the store's connection pool.
+    public struct PostgresOptions: Sendable, Hashable {
+        /// Connections the pool may open at once (the daemon's tracking, API and scheduler share them).
+        public var poolSize = 8
+        public var connectTimeout = TimeSpan(seconds: 10)
+    }
+
+    /// The database is a PostgreSQL server, not a SQLite file.
+    public var usesPostgres: Bool { PostgresURL.isPostgres(database) }
+
+    /// Where keys generated on first run live by default: beside a SQLite database, else in the data folder.
+    public var keyDirectory: String {
+        usesPostgres ? dataDirectory : URL(fileURLWithPath: database).deletingLastPathComponent().path
+    }
 
     /// Where sales is told about a lead that crossed the hand-off threshold.
     public struct HandoffSettings: Sendable, Hashable {
@@ -99,11 +120,14 @@ public struct NurtureConfig: Sendable {
         /// Keys the hashes that keep erased addresses suppressed; outside the database, so a copied database alone
         /// cannot test addresses against them.
         public var erasureKey: String?
+        /// The PostgreSQL user's password (when `database` is a postgresql:// URL).
+        public var databasePassword: String?
     }
 
-    /// `secrets.erasure_key_file`, by default `erasure.key` beside the database (generated on first open).
+    /// `secrets.erasure_key_file`, by default `erasure.key` beside the database (generated on first open). Every
+    /// node of one PostgreSQL database must be given the same file.
     public var erasureKeyFile: String {
-        secrets.erasureKey ?? URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("erasure.key").path
+        secrets.erasureKey ?? URL(fileURLWithPath: keyDirectory).appendingPathComponent("erasure.key").path
     }
 
     /// Built-in lead fields every template may use.

@@ -5,22 +5,44 @@ import NurtureEngine
 import NurtureStore
 
 /// The composition root's one choice of store: the only place outside the store module that names one. `database:`
-/// is a SQLite file path.
+/// is a SQLite file path, or a postgresql:// URL.
 enum StoreOpener {
     /// For the administration commands.
     static func admin(_ config: NurtureConfig) async throws -> any AdminStore {
-        try await SQLiteStore.open(path: config.database, erasureKeyFile: config.erasureKeyFile)
+        if config.usesPostgres { return try await postgres(config, exclusive: false) }
+        return try await SQLiteStore.open(path: config.database, erasureKeyFile: config.erasureKeyFile)
     }
 
     /// For `nurture serve`: the store holds the one-daemon lock on its database until the process exits.
     static func daemon(_ config: NurtureConfig) async throws -> any DaemonStore {
-        try await SQLiteStore.open(path: config.database, erasureKeyFile: config.erasureKeyFile, exclusive: true)
+        if config.usesPostgres { return try await postgres(config, exclusive: true) }
+        return try await SQLiteStore.open(path: config.database, erasureKeyFile: config.erasureKeyFile, exclusive: true)
     }
 
-    /// A scratch store for `nurture simulate`.
+    /// A scratch store for `nurture simulate`: always a SQLite file, whatever the installation uses.
     static func scratch(_ path: String) async throws -> any Simulation.Store {
         try await SQLiteStore.open(path: path)
+    }
+
+    /// The password is read from `secrets.database_password_file` (never from the URL, never logged).
+    static func postgres(_ config: NurtureConfig, exclusive: Bool) async throws -> PostgresStore {
+        var password: String?
+        if let file = config.secrets.databasePassword {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw SecretError.unreadable(file) }
+            password = text.trimmingCharacters(in: .newlines)
+        }
+        var options = try PostgresStore.Options(url: config.database, password: password, poolSize: config.postgres.poolSize)
+        options.connectTimeout = .seconds(config.postgres.connectTimeout.seconds)
+        return try await PostgresStore.open(options, erasureKeyFile: config.erasureKeyFile, exclusive: exclusive)
+    }
+
+    enum SecretError: Error, CustomStringConvertible {
+        case unreadable(String)
+        var description: String {
+            switch self { case let .unreadable(file): "cannot read secrets.database_password_file \(file)" }
+        }
     }
 }
 
 extension SQLiteStore: AdminStore {}
+extension PostgresStore: AdminStore {}

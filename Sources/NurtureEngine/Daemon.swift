@@ -183,7 +183,7 @@ public enum Daemon {
 
     /// The key from `secrets.token_key_file` (default: beside the database); generated on first run.
     static func tokenSigner(_ config: NurtureConfig, logger: Logger) throws -> TokenSigner {
-        let path = config.secrets.tokenKey ?? URL(fileURLWithPath: config.database).deletingLastPathComponent().appendingPathComponent("token.key").path
+        let path = config.secrets.tokenKey ?? URL(fileURLWithPath: config.keyDirectory).appendingPathComponent("token.key").path
         if !FileManager.default.fileExists(atPath: path) {
             try TokenSigner.generateKeyFile(at: path)
             logger.notice("generated a new link-signing key at \(path)")

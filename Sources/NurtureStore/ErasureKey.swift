@@ -18,11 +18,14 @@ struct ErasureKey: @unchecked Sendable {
     enum LoadError: Error, CustomStringConvertible {
         case unreadable(String, String)
         case conflicting(String)
+        /// PostgreSQL: another process recorded a different key's check in this database.
+        case mismatched(String)
 
         var description: String {
             switch self {
             case let .unreadable(file, why): "cannot use the erasure key file \(file): \(why)"
             case let .conflicting(file): "the database still holds an erasure key that differs from \(file); restore the original file"
+            case let .mismatched(file): "the erasure key in \(file) is not the one this database's erasures use; give every node the same secrets.erasure_key_file"
             }
         }
     }
@@ -47,6 +50,21 @@ struct ErasureKey: @unchecked Sendable {
         }
         guard let bytes = Hex.bytes(hex), bytes.count >= 16 else { throw LoadError.unreadable(file, "expected at least 32 hexadecimal digits") }
         if legacy != nil { try pool.write { db in try db.execute(sql: SQL.deleteLegacyErasureKey) } }
+        return ErasureKey(key: SymmetricKey(data: bytes))
+    }
+
+    /// Reads `file`, or generates a key there (PostgreSQL's store: no key ever lived in its database).
+    static func loadOrCreate(file: String) throws -> ErasureKey {
+        let hex: String
+        if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if FileManager.default.fileExists(atPath: file) {
+            throw LoadError.unreadable(file, "not readable")
+        } else {
+            hex = Hex.string(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+            try write(hex, to: file)
+        }
+        guard let bytes = Hex.bytes(hex), bytes.count >= 16 else { throw LoadError.unreadable(file, "expected at least 32 hexadecimal digits") }
         return ErasureKey(key: SymmetricKey(data: bytes))
     }
 

@@ -11,7 +11,7 @@ enum MinimalProject {
     }
 
     static func make(leads count: Int, transport: String = "file://var/outbox", rate: String = "500/s", secondStep: String = "30d",
-                     extra: String = "", database: String = "var/nurture.sqlite") throws -> Made {
+                     extra: String = "", database: String = "var/nurture.sqlite", secrets: String = "") throws -> Made {
         let p = try NurtureProcess()
         let port = HTTPProbe.freePort()
         let fm = FileManager.default
@@ -30,7 +30,7 @@ enum MinimalProject {
             smtp: { starttls: off, connections: 1 }
             sender: { name: Hardening Test, email: test@example.com, postal_address: 1 Test Street }
             throttle: { min_gap: 1s, max: 100 per 1d, rate: \(rate), domain_rate: 500/s, sunset_after: 100, stale_after: 30d }
-            secrets: { token_key_file: var/token.key }
+            secrets: { token_key_file: var/token.key\(secrets) }
             \(extra)
             """.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
         try """

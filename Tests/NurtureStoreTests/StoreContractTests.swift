@@ -11,12 +11,16 @@ struct StoreKind: CustomTestStringConvertible, Sendable {
 
     var testDescription: String { name }
 
-    static let all: [StoreKind] = [
-        StoreKind(name: "SQLite") {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-contract-\(UUID().uuidString)/nurture.sqlite").path
-            return try await SQLiteStore.open(path: path)
-        },
-    ]
+    static let sqlite = StoreKind(name: "SQLite") {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-contract-\(UUID().uuidString)/nurture.sqlite").path
+        return try await SQLiteStore.open(path: path)
+    }
+
+    /// A new database on the test server per test (PostgresTestServer); absent when no server is configured, which
+    /// `PostgresStoreTests` reports as a skip locally and a failure in CI.
+    static let postgres = StoreKind(name: "PostgreSQL") { try await PostgresTestServer.open() }
+
+    static let all: [StoreKind] = [sqlite] + (PostgresTestServer.isAvailable ? [postgres] : [])
 }
 
 /// The semantics every store owes its consumers, written against the consumers' protocols only (no SQL, no

@@ -1,0 +1,162 @@
+/// PostgreSQL's schema, as an append-only list of versioned migrations (never edit a shipped one, add the next),
+/// applied under an advisory lock so daemons starting together migrate once. Columns mean what SQLite's do
+/// (Migrations.swift); times are Unix milliseconds in both, so a database can be copied between them row for row.
+enum PostgresMigrations {
+    struct Migration {
+        let version: Int64
+        let name: String
+        /// One statement each: the extended protocol runs one at a time.
+        let statements: [String]
+    }
+
+    /// The advisory lock key every migrating process takes (any constant: it only has to be the same everywhere).
+    static let lockKey: Int64 = 0x6E75_7274_7572_6531 // "nurture1"
+
+    static let all: [Migration] = [
+        Migration(version: 1, name: "schema", statements: [
+            "CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)",
+            // Makes Message-IDs unique across databases even though enrollment ids restart at 1.
+            "INSERT INTO meta (key, value) VALUES ('instance', substr(md5(gen_random_uuid()::text), 1, 12))",
+            // The nodes that run `nurture serve` on this database (registration and heartbeat come with clustering).
+            """
+            CREATE TABLE node (
+                id text PRIMARY KEY,
+                hostname text NOT NULL,
+                version text NOT NULL,
+                started_at bigint NOT NULL,
+                heartbeat_at bigint NOT NULL
+            )
+            """,
+            // Identity columns are never handed out twice, even after a delete: ids leave the database in tokens,
+            // Message-IDs and logs, so an erased lead's links must never resolve to a later lead.
+            """
+            CREATE TABLE lead (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                email text NOT NULL,
+                email_key text NOT NULL UNIQUE,
+                persona text NOT NULL,
+                timezone text,
+                locale text,
+                fields jsonb NOT NULL DEFAULT '{}',
+                consent_source text NOT NULL,
+                consent_at bigint NOT NULL,
+                consent_text text,
+                consent_ip text,
+                stage text NOT NULL DEFAULT 'lead',
+                score double precision NOT NULL DEFAULT 0,
+                score_at bigint,
+                recontact_after bigint,
+                created_at bigint NOT NULL,
+                updated_at bigint NOT NULL,
+                needs_enrollment boolean NOT NULL DEFAULT true,
+                thresholds_fired text NOT NULL DEFAULT '[]',
+                last_engaged_at bigint,
+                inactivity_scored_at bigint
+            )
+            """,
+            // Only a reload reads leads by persona, and only those already considered (as in SQLite's v8).
+            "CREATE INDEX lead_persona_considered ON lead (persona) WHERE NOT needs_enrollment",
+            "CREATE INDEX lead_awaiting_enrollment ON lead (id) WHERE needs_enrollment",
+            """
+            CREATE TABLE enrollment (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                lead_id bigint NOT NULL REFERENCES lead (id) ON DELETE CASCADE,
+                sequence_id text NOT NULL,
+                state text NOT NULL,
+                next_step text,
+                enrolled_at bigint NOT NULL,
+                last_sent_at bigint,
+                ended_at bigint,
+                end_reason text,
+                UNIQUE (lead_id, sequence_id)
+            )
+            """,
+            // claimed_by / lease_until: the node holding a `sending` row and until when (clustering uses them).
+            """
+            CREATE TABLE outbox (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                enrollment_id bigint NOT NULL REFERENCES enrollment (id) ON DELETE CASCADE,
+                lead_id bigint NOT NULL REFERENCES lead (id) ON DELETE CASCADE,
+                sequence_id text NOT NULL,
+                step_id text NOT NULL,
+                idempotency_key text NOT NULL UNIQUE,
+                message_id text NOT NULL,
+                status text NOT NULL,
+                due_at bigint NOT NULL,
+                attempts bigint NOT NULL DEFAULT 0,
+                last_error text,
+                server_reply text,
+                sent_at bigint,
+                created_at bigint NOT NULL,
+                updated_at bigint NOT NULL,
+                possibly_sent boolean NOT NULL DEFAULT false,
+                first_attempt_at bigint,
+                reason text,
+                links text,
+                claimed_by text,
+                lease_until bigint
+            )
+            """,
+            "CREATE INDEX outbox_due ON outbox (due_at) WHERE status IN ('scheduled', 'deferred')",
+            "CREATE INDEX outbox_lead ON outbox (lead_id)",
+            "CREATE INDEX outbox_enrollment ON outbox (enrollment_id)",
+            "CREATE INDEX outbox_in_flight ON outbox (lease_until) WHERE status = 'sending'",
+            "CREATE INDEX outbox_lead_recent ON outbox (lead_id, sent_at) WHERE status IN ('sent', 'sending')",
+            """
+            CREATE TABLE event (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                lead_id bigint NOT NULL REFERENCES lead (id) ON DELETE CASCADE,
+                outbox_id bigint REFERENCES outbox (id) ON DELETE SET NULL,
+                sequence_id text,
+                step_id text,
+                type text NOT NULL,
+                machine boolean NOT NULL DEFAULT false,
+                occurred_at bigint NOT NULL,
+                data jsonb
+            )
+            """,
+            "CREATE INDEX event_lead ON event (lead_id, occurred_at)",
+            "CREATE INDEX event_engagement ON event (outbox_id, type, machine, occurred_at) WHERE outbox_id IS NOT NULL",
+            """
+            CREATE TABLE score_ledger (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                lead_id bigint NOT NULL REFERENCES lead (id) ON DELETE CASCADE,
+                at bigint NOT NULL,
+                delta double precision NOT NULL,
+                score_after double precision NOT NULL,
+                cause text NOT NULL,
+                event_id bigint REFERENCES event (id) ON DELETE SET NULL
+            )
+            """,
+            "CREATE INDEX score_ledger_lead ON score_ledger (lead_id, at)",
+            // Deleting events (an erasure) finds their ledger rows without a scan.
+            "CREATE INDEX score_ledger_event ON score_ledger (event_id) WHERE event_id IS NOT NULL",
+            "CREATE TABLE suppression (email_key text PRIMARY KEY, reason text NOT NULL, created_at bigint NOT NULL)",
+            """
+            CREATE TABLE handoff (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                lead_id bigint NOT NULL REFERENCES lead (id) ON DELETE CASCADE,
+                channel text NOT NULL,
+                score double precision NOT NULL,
+                status text NOT NULL,
+                attempts bigint NOT NULL DEFAULT 0,
+                next_attempt_at bigint NOT NULL,
+                last_error text,
+                created_at bigint NOT NULL,
+                delivered_at bigint,
+                claimed_by text,
+                lease_until bigint
+            )
+            """,
+            "CREATE INDEX handoff_due ON handoff (next_attempt_at) WHERE status = 'pending'",
+            "CREATE INDEX handoff_lead ON handoff (lead_id)",
+            """
+            CREATE TABLE pending_enrollment (
+                lead_id bigint NOT NULL REFERENCES lead (id) ON DELETE CASCADE,
+                sequence_id text NOT NULL,
+                PRIMARY KEY (lead_id, sequence_id)
+            )
+            """,
+        ]),
+    ]
+}

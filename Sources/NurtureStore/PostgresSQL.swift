@@ -1,0 +1,457 @@
+import NurtureCore
+import PostgresNIO
+
+/// Every statement the PostgreSQL store runs, named, in one place (SQLite's are in SQL.swift). Each is built by
+/// PostgresQuery's interpolation, which binds every value as a parameter; only the core's enum literals are spliced
+/// (`unescaped:`). Statements whose effect is counted end with `RETURNING`, and callers count the rows.
+enum PostgresSQL {
+    typealias Q = PostgresQuery
+
+    // MARK: schema
+
+    static let createMigrationTable: Q = """
+        CREATE TABLE IF NOT EXISTS schema_migration (version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+        """
+    static let appliedMigrations: Q = "SELECT version FROM schema_migration"
+    static func recordMigration(_ version: Int64, _ name: String) -> Q {
+        "INSERT INTO schema_migration (version, name) VALUES (\(version), \(name))"
+    }
+    static let lockMigrations: Q = "SELECT pg_advisory_lock(\(PostgresMigrations.lockKey))"
+    static let unlockMigrations: Q = "SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))"
+    /// `nurture serve`'s one-daemon lock (until clustering replaces it with node registration).
+    static func tryDaemonLock(_ key: Int64) -> Q { "SELECT pg_try_advisory_lock(\(key)) AS locked" }
+    static let instanceID: Q = "SELECT value FROM meta WHERE key = 'instance'"
+    static let erasureKeyCheck: Q = "SELECT value FROM meta WHERE key = 'erasure_key_check'"
+    static func setErasureKeyCheck(_ check: String) -> Q {
+        "INSERT INTO meta (key, value) VALUES ('erasure_key_check', \(check)) ON CONFLICT (key) DO NOTHING RETURNING value"
+    }
+    static let ping: Q = "SELECT 1 AS one"
+
+    // MARK: leads
+
+    static func suppressedKeys(_ keys: [String]) -> Q { "SELECT email_key FROM suppression WHERE email_key = ANY(\(keys))" }
+    static func storedKeys(_ keys: [String]) -> Q { "SELECT email_key FROM lead WHERE email_key = ANY(\(keys))" }
+    /// Inserts leads, or merges new values into them, as SQLite's `upsertLead` does, a whole batch in one statement:
+    /// the rows travel as one JSON array (JSON null is SQL NULL), one row per address (the caller splits repeats
+    /// into later batches). The spelling, consent and engine state stay as first recorded; an identical re-import
+    /// writes nothing, and only changed or new rows come back.
+    static func upsertLeads(_ rows: String, now: Int64) -> Q {
+        """
+        INSERT INTO lead (email, email_key, persona, timezone, locale, fields, consent_source, consent_at,
+                          consent_text, consent_ip, recontact_after, created_at, updated_at)
+        SELECT u.email, u.email_key, u.persona, u.timezone, u.locale, u.fields, u.consent_source, u.consent_at,
+               u.consent_text, u.consent_ip, u.recontact_after, \(now), \(now)
+        FROM jsonb_to_recordset(\(rows)::jsonb) AS u(email text, email_key text, persona text, timezone text, locale text, fields jsonb,
+                                                   consent_source text, consent_at bigint, consent_text text, consent_ip text,
+                                                   recontact_after bigint)
+        ON CONFLICT (email_key) DO UPDATE SET
+            persona = excluded.persona,
+            timezone = coalesce(excluded.timezone, lead.timezone),
+            locale = coalesce(excluded.locale, lead.locale),
+            fields = lead.fields || excluded.fields,
+            recontact_after = coalesce(excluded.recontact_after, lead.recontact_after),
+            updated_at = excluded.updated_at,
+            needs_enrollment = true
+        WHERE lead.persona IS DISTINCT FROM excluded.persona
+           OR lead.timezone IS DISTINCT FROM coalesce(excluded.timezone, lead.timezone)
+           OR lead.locale IS DISTINCT FROM coalesce(excluded.locale, lead.locale)
+           OR lead.fields IS DISTINCT FROM lead.fields || excluded.fields
+           OR lead.recontact_after IS DISTINCT FROM coalesce(excluded.recontact_after, lead.recontact_after)
+        RETURNING email_key
+        """
+    }
+    static func suppress(_ key: String, reason: String, now: Int64) -> Q {
+        "INSERT INTO suppression (email_key, reason, created_at) VALUES (\(key), \(reason), \(now)) ON CONFLICT DO NOTHING RETURNING 1 AS done"
+    }
+    static func isSuppressed(_ key: String, erased: String) -> Q {
+        "SELECT EXISTS (SELECT 1 FROM suppression WHERE email_key IN (\(key), \(erased))) AS suppressed"
+    }
+    /// The lead columns `PostgresStore.lead(from:)` reads.
+    static let leadColumns = """
+        l.email, l.persona, l.timezone, l.locale, l.fields::text AS fields, l.consent_source, l.consent_at, l.consent_text,
+        l.consent_ip, l.stage, l.score, l.recontact_after
+        """
+    static func leadByKey(_ key: String) -> Q {
+        "SELECT l.id, \(unescaped: leadColumns), l.created_at, l.updated_at FROM lead l WHERE l.email_key = \(key)"
+    }
+    static func enrollmentsOfLead(_ id: Int64) -> Q {
+        "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = \(id) ORDER BY enrolled_at, id"
+    }
+    static func recentEventsOfLead(_ id: Int64, limit: Int64) -> Q {
+        """
+        SELECT type, sequence_id, step_id, machine, occurred_at, (data->>'link')::bigint AS link, data->>'why' AS why,
+               coalesce((data->>'repeat')::boolean, false) AS repeated
+        FROM event WHERE lead_id = \(id) ORDER BY occurred_at DESC, id DESC LIMIT \(limit)
+        """
+    }
+    static func sendsOfLead(_ id: Int64, limit: Int64) -> Q {
+        """
+        SELECT id, sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply, possibly_sent
+        FROM outbox WHERE lead_id = \(id) ORDER BY id DESC LIMIT \(limit)
+        """
+    }
+    static func suppressionReason(_ key: String) -> Q { "SELECT reason FROM suppression WHERE email_key = \(key)" }
+    static func ledgerOfLead(_ id: Int64, limit: Int64) -> Q {
+        "SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = \(id) ORDER BY at DESC, id DESC LIMIT \(limit)"
+    }
+
+    // MARK: scheduler
+
+    static func leadsAwaitingEnrollment(limit: Int64) -> Q {
+        """
+        SELECT l.id, \(unescaped: leadColumns),
+               EXISTS (SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed,
+               (SELECT string_agg(e.sequence_id, ' ') FROM enrollment e WHERE e.lead_id = l.id) AS enrolled_in
+        FROM lead l WHERE l.needs_enrollment ORDER BY l.id LIMIT \(limit)
+        """
+    }
+    static func markConsidered(_ ids: [Int64]) -> Q { "UPDATE lead SET needs_enrollment = false WHERE id = ANY(\(ids))" }
+    static func insertEnrollment(lead: Int64, sequence: String, firstStep: String, now: Int64) -> Q {
+        """
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
+        VALUES (\(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now))
+        ON CONFLICT (lead_id, sequence_id) DO NOTHING RETURNING id
+        """
+    }
+    /// A step is never queued twice (the idempotency key is unique), and only an active enrollment gets one.
+    static func insertSend(enrollment: Int64, lead: Int64, sequence: String, step: String, key: String, messageID: String,
+                           due: Int64, now: Int64) -> Q {
+        """
+        INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at, created_at, updated_at)
+        SELECT \(enrollment), \(lead), \(sequence), \(step), \(key), \(messageID), \(unescaped: OutboxStatus.scheduled.sql), \(due), \(now), \(now)
+        WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql))
+        ON CONFLICT (idempotency_key) DO NOTHING
+        """
+    }
+    static func setNextStep(_ step: String, enrollment: Int64) -> Q {
+        "UPDATE enrollment SET next_step = \(step) WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql)"
+    }
+    static func completeEnrollment(_ enrollment: Int64, now: Int64) -> Q {
+        """
+        UPDATE enrollment SET state = \(unescaped: EnrollmentState.completed.sql), next_step = NULL, ended_at = \(now), end_reason = 'completed'
+        WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql)
+        """
+    }
+    static func pendingEnrollments(limit: Int64) -> Q { "SELECT lead_id, sequence_id FROM pending_enrollment LIMIT \(limit)" }
+    static func deletePendingEnrollment(lead: Int64, sequence: String) -> Q {
+        "DELETE FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)"
+    }
+    static func dueSends(at now: Int64, limit: Int64) -> Q {
+        """
+        SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
+               o.first_attempt_at, e.enrolled_at, \(unescaped: leadColumns),
+               EXISTS (SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
+        FROM outbox o
+        JOIN enrollment e ON e.id = o.enrollment_id
+        JOIN lead l ON l.id = o.lead_id
+        WHERE o.status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql)) AND o.due_at <= \(now)
+        ORDER BY o.due_at, o.id
+        LIMIT \(limit)
+        """
+    }
+    static func recentSends(leads: [Int64], since: Int64) -> Q {
+        """
+        SELECT lead_id, sent_at FROM outbox
+        WHERE status IN (\(unescaped: OutboxStatus.sent.sql), \(unescaped: OutboxStatus.sending.sql)) AND lead_id = ANY(\(leads)) AND sent_at > \(since)
+        """
+    }
+    static func doneSteps(enrollments: [Int64]) -> Q {
+        """
+        SELECT enrollment_id, step_id FROM outbox
+        WHERE enrollment_id = ANY(\(enrollments)) AND status IN (\(unescaped: OutboxStatus.sent.sql), \(unescaped: OutboxStatus.skipped.sql),
+                                                               \(unescaped: OutboxStatus.cancelled.sql), \(unescaped: OutboxStatus.failed.sql))
+        """
+    }
+    /// Emails each lead received (or is receiving) since its last human open or click: the sunset rule's count.
+    static func sendsSinceEngagement(leads: [Int64]) -> Q {
+        """
+        SELECT o.lead_id, count(*) AS n FROM outbox o
+        WHERE o.status IN (\(unescaped: OutboxStatus.sent.sql), \(unescaped: OutboxStatus.sending.sql)) AND o.lead_id = ANY(\(leads))
+          AND o.sent_at > coalesce((SELECT max(e.occurred_at) FROM event e
+                                    WHERE e.lead_id = o.lead_id AND e.type IN (\(unescaped: EventKind.open.sql), \(unescaped: EventKind.click.sql))
+                                      AND NOT e.machine), 0)
+        GROUP BY o.lead_id
+        """
+    }
+    static func eventsOfLeads(_ leads: [Int64]) -> Q {
+        "SELECT lead_id, type, sequence_id, step_id, machine, occurred_at FROM event WHERE lead_id = ANY(\(leads))"
+    }
+    static func postpone(_ id: Int64, until: Int64, reason: String, now: Int64) -> Q {
+        """
+        UPDATE outbox SET due_at = \(until), reason = \(reason), updated_at = \(now)
+        WHERE id = \(id) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+        """
+    }
+    static func resolve(_ id: Int64, status: OutboxStatus, reason: String, now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(status.rawValue), reason = \(reason), updated_at = \(now)
+        WHERE id = \(id) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql), \(unescaped: OutboxStatus.sending.sql))
+        """
+    }
+    /// Row-locked by the UPDATE: of two claims at once, the second re-reads the row, finds it `sending`, and claims nothing.
+    static func claim(_ id: Int64, now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.sending.sql), attempts = attempts + 1, sent_at = \(now), updated_at = \(now),
+                          first_attempt_at = coalesce(first_attempt_at, \(now))
+        WHERE id = \(id) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+        RETURNING id
+        """
+    }
+    static func leadOfSend(_ id: Int64) -> Q { "SELECT lead_id FROM outbox WHERE id = \(id)" }
+    static func markSent(_ id: Int64, reply: String, links: String?, now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.sent.sql), sent_at = \(now), server_reply = \(reply), links = \(links),
+                          last_error = NULL, updated_at = \(now)
+        WHERE id = \(id) AND status = \(unescaped: OutboxStatus.sending.sql) RETURNING id
+        """
+    }
+    static func markDeferred(_ id: Int64, retryAt: Int64, error: String, now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.deferred.sql), due_at = \(retryAt), last_error = \(error), updated_at = \(now)
+        WHERE id = \(id) AND status = \(unescaped: OutboxStatus.sending.sql)
+        """
+    }
+    static func markFailed(_ id: Int64, error: String, now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.failed.sql), last_error = \(error), updated_at = \(now)
+        WHERE id = \(id) AND status = \(unescaped: OutboxStatus.sending.sql) RETURNING id
+        """
+    }
+    static func emailKeyOfLead(_ id: Int64) -> Q { "SELECT email_key FROM lead WHERE id = \(id)" }
+    static func insertEvent(lead: Int64, outbox: Int64?, sequence: String?, step: String?, type: String, machine: Bool, at: Int64,
+                            data: String? = nil) -> Q {
+        """
+        INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at, data)
+        VALUES (\(lead), \(outbox), \(sequence), \(step), \(type), \(machine), \(at), \(data)::jsonb) RETURNING id
+        """
+    }
+    static func endEnrollment(_ enrollment: Int64, reason: String, now: Int64) -> Q {
+        """
+        UPDATE enrollment SET state = \(unescaped: EnrollmentState.exited.sql), next_step = NULL, ended_at = \(now), end_reason = \(reason)
+        WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql)
+        """
+    }
+    static func endEnrollmentsOfLead(_ lead: Int64, reason: String, now: Int64) -> Q {
+        """
+        UPDATE enrollment SET state = \(unescaped: EnrollmentState.exited.sql), next_step = NULL, ended_at = \(now), end_reason = \(reason)
+        WHERE lead_id = \(lead) AND state = \(unescaped: EnrollmentState.active.sql)
+        """
+    }
+    static func cancelSendsOfEnrollment(_ enrollment: Int64, reason: String, now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.cancelled.sql), reason = \(reason), updated_at = \(now)
+        WHERE enrollment_id = \(enrollment) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+        """
+    }
+    static func cancelSendsOfLead(_ lead: Int64, reason: String, now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.cancelled.sql), reason = \(reason), updated_at = \(now)
+        WHERE lead_id = \(lead) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+        """
+    }
+    static func recoverInFlight(now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.scheduled.sql), possibly_sent = true, reason = 'in flight when the daemon stopped',
+                          updated_at = \(now), claimed_by = NULL, lease_until = NULL
+        WHERE status = \(unescaped: OutboxStatus.sending.sql)
+          AND enrollment_id IN (SELECT id FROM enrollment WHERE state = \(unescaped: EnrollmentState.active.sql))
+        RETURNING id
+        """
+    }
+    /// In flight when its enrollment ended (a hand-off, an exit): recorded as possibly sent, never retried.
+    static func cancelInFlightOfEndedEnrollments(now: Int64) -> Q {
+        """
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.cancelled.sql), possibly_sent = true,
+                          reason = 'in flight when the daemon stopped; enrollment ended', updated_at = \(now), claimed_by = NULL, lease_until = NULL
+        WHERE status = \(unescaped: OutboxStatus.sending.sql)
+        """
+    }
+    static func reconsider(personas: [String]) -> Q {
+        "UPDATE lead SET needs_enrollment = true WHERE persona = ANY(\(personas)) AND NOT needs_enrollment"
+    }
+    static let queueDepth: Q = """
+        SELECT (SELECT count(*) FROM outbox WHERE status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))) AS waiting,
+               (SELECT count(*) FROM outbox WHERE status = \(unescaped: OutboxStatus.sending.sql)) AS sending
+        """
+    static let nextDueAt: Q = """
+        SELECT min(due_at) AS at FROM outbox WHERE status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+        """
+    static func leadIDByKey(_ key: String) -> Q { "SELECT id, score FROM lead WHERE email_key = \(key)" }
+    static func activeEnrollmentsOfLead(_ lead: Int64) -> Q {
+        "SELECT id, sequence_id, enrolled_at FROM enrollment WHERE lead_id = \(lead) AND state = \(unescaped: EnrollmentState.active.sql) ORDER BY id"
+    }
+    static func eventTypesOfLeadSince(_ lead: Int64, since: Int64) -> Q {
+        "SELECT DISTINCT type FROM event WHERE lead_id = \(lead) AND occurred_at >= \(since)"
+    }
+    static let outboxStatusCounts: Q = "SELECT status, count(*) AS n FROM outbox GROUP BY status"
+
+    // MARK: tracking
+
+    static func trackedMessage(_ id: Int64) -> Q {
+        """
+        SELECT o.id, o.lead_id, o.sequence_id, o.step_id, o.sent_at, o.links, l.email, l.locale, l.fields::text AS fields,
+               EXISTS (SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
+        FROM outbox o JOIN lead l ON l.id = o.lead_id
+        WHERE o.id = \(id) AND o.status IN (\(unescaped: OutboxStatus.sending.sql), \(unescaped: OutboxStatus.sent.sql))
+        """
+    }
+    /// NULL none, 0 only machine ones, 1 a person's: as SQLite's `earlierEngagement`, stopping at the first match.
+    static func earlierEngagement(outbox: Int64, type: String, link: Int64) -> Q {
+        """
+        SELECT CASE
+          WHEN EXISTS (SELECT 1 FROM event WHERE outbox_id = \(outbox) AND type = \(type) AND NOT machine
+                       AND coalesce((data->>'link')::bigint, -1) = \(link) AND data->'repeat' IS NULL) THEN 1
+          WHEN EXISTS (SELECT 1 FROM event WHERE outbox_id = \(outbox) AND type = \(type) AND machine
+                       AND coalesce((data->>'link')::bigint, -1) = \(link) AND data->'repeat' IS NULL) THEN 0
+        END AS earlier
+        """
+    }
+    static func distinctLinksClicked(outbox: Int64, since: Int64) -> Q {
+        """
+        SELECT count(DISTINCT data->>'link') AS n FROM event
+        WHERE outbox_id = \(outbox) AND type = \(unescaped: EventKind.click.sql) AND occurred_at >= \(since)
+        """
+    }
+    static func flagBurst(outbox: Int64, since: Int64) -> Q {
+        """
+        UPDATE event SET machine = true, data = coalesce(data, '{}'::jsonb) || '{"why": "burst on every link of the message"}'::jsonb
+        WHERE outbox_id = \(outbox) AND type = \(unescaped: EventKind.click.sql) AND occurred_at >= \(since) AND NOT machine
+        """
+    }
+    static func leadOfOutbox(_ id: Int64) -> Q { "SELECT o.lead_id, l.email_key FROM outbox o JOIN lead l ON l.id = o.lead_id WHERE o.id = \(id)" }
+
+    // MARK: scoring and hand-off
+
+    static func markEngaged(_ lead: Int64, at: Int64) -> Q {
+        "UPDATE lead SET last_engaged_at = greatest(coalesce(last_engaged_at, 0), \(at)) WHERE id = \(lead)"
+    }
+    /// Leads silent since `before` that were not already charged for this silence; locked, so two processes
+    /// sweeping at once charge each lead once.
+    static func inactiveLeads(before: Int64, limit: Int64) -> Q {
+        """
+        SELECT id FROM lead WHERE coalesce(last_engaged_at, created_at) < \(before)
+          AND (inactivity_scored_at IS NULL OR inactivity_scored_at < coalesce(last_engaged_at, created_at))
+        ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+        """
+    }
+    static func markInactivityScored(_ lead: Int64, now: Int64) -> Q { "UPDATE lead SET inactivity_scored_at = \(now) WHERE id = \(lead)" }
+    /// Locks the lead's row: two events of one lead scored at once are applied one after the other.
+    static func scoreStateOfLead(_ lead: Int64) -> Q {
+        "SELECT score, score_at, stage, thresholds_fired FROM lead WHERE id = \(lead) FOR UPDATE"
+    }
+    static func setScoreState(_ lead: Int64, score: Double, at: Int64?, stage: String, fired: String) -> Q {
+        "UPDATE lead SET score = \(score), score_at = \(at), stage = \(stage), thresholds_fired = \(fired) WHERE id = \(lead)"
+    }
+    static func insertLedgerEntry(lead: Int64, at: Int64, delta: Double, scoreAfter: Double, cause: String, event: Int64?) -> Q {
+        """
+        INSERT INTO score_ledger (lead_id, at, delta, score_after, cause, event_id)
+        VALUES (\(lead), \(at), \(delta), \(scoreAfter), \(cause), \(event))
+        """
+    }
+    static func insertHandoff(lead: Int64, channel: String, score: Double, now: Int64) -> Q {
+        """
+        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at)
+        VALUES (\(lead), \(channel), \(score), \(unescaped: HandoffStatus.pending.sql), \(now), \(now))
+        """
+    }
+    static func insertPendingEnrollment(lead: Int64, sequence: String) -> Q {
+        "INSERT INTO pending_enrollment (lead_id, sequence_id) VALUES (\(lead), \(sequence)) ON CONFLICT DO NOTHING"
+    }
+    static func dueHandoffs(at now: Int64, limit: Int64) -> Q {
+        """
+        SELECT h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, l.email FROM handoff h JOIN lead l ON l.id = h.lead_id
+        WHERE h.status = \(unescaped: HandoffStatus.pending.sql) AND h.next_attempt_at <= \(now) ORDER BY h.next_attempt_at LIMIT \(limit)
+        """
+    }
+    static let nextHandoffAt: Q = "SELECT min(next_attempt_at) AS at FROM handoff WHERE status = \(unescaped: HandoffStatus.pending.sql)"
+    static func handoffDelivered(_ id: Int64, at: Int64) -> Q {
+        """
+        UPDATE handoff SET status = \(unescaped: HandoffStatus.delivered.sql), attempts = attempts + 1, delivered_at = \(at), last_error = NULL
+        WHERE id = \(id)
+        """
+    }
+    static func handoffRetry(_ id: Int64, retryAt: Int64, error: String) -> Q {
+        "UPDATE handoff SET attempts = attempts + 1, next_attempt_at = \(retryAt), last_error = \(error) WHERE id = \(id)"
+    }
+
+    // MARK: GDPR
+
+    static func leadIDAndKey(_ key: String) -> Q { "SELECT id, email_key FROM lead WHERE email_key = \(key)" }
+    static func deleteLead(_ id: Int64) -> Q { "DELETE FROM lead WHERE id = \(id)" }
+    static func outboxIDsOfLead(_ id: Int64) -> Q { "SELECT id FROM outbox WHERE lead_id = \(id) ORDER BY id" }
+    static func deleteSuppression(_ key: String) -> Q { "DELETE FROM suppression WHERE email_key = \(key)" }
+    static func exportLead(_ id: Int64) -> Q {
+        """
+        SELECT email, persona, timezone, locale, fields::text AS fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
+               recontact_after, created_at, updated_at FROM lead WHERE id = \(id)
+        """
+    }
+    static func exportEvents(_ id: Int64) -> Q {
+        "SELECT type, sequence_id, step_id, machine, occurred_at, data::text AS data FROM event WHERE lead_id = \(id) ORDER BY occurred_at, id"
+    }
+    static func exportLedger(_ id: Int64) -> Q {
+        "SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = \(id) ORDER BY at, id"
+    }
+    static func exportSends(_ id: Int64) -> Q {
+        """
+        SELECT sequence_id, step_id, status, message_id, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
+        FROM outbox WHERE lead_id = \(id) ORDER BY id
+        """
+    }
+    static func exportEnrollments(_ id: Int64) -> Q {
+        "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = \(id) ORDER BY id"
+    }
+    static func handoffsOfLead(_ id: Int64) -> Q {
+        "SELECT channel, status, attempts, last_error, created_at, delivered_at FROM handoff WHERE lead_id = \(id) ORDER BY id"
+    }
+
+    // MARK: rescore and stats
+
+    static func leadsForRescore(after: Int64, limit: Int64) -> Q {
+        "SELECT id, email, score, score_at, stage, thresholds_fired FROM lead WHERE id > \(after) ORDER BY id LIMIT \(limit)"
+    }
+    static func eventsOfLeadForRescore(_ id: Int64) -> Q {
+        "SELECT type, machine, occurred_at FROM event WHERE lead_id = \(id) ORDER BY occurred_at, id"
+    }
+    static let leadCount: Q = "SELECT count(*) AS n FROM lead"
+    static let suppressionCounts: Q = "SELECT reason, count(*) AS n FROM suppression GROUP BY reason"
+    static func enrollmentStats(since: Int64) -> Q {
+        "SELECT sequence_id, count(*) AS enrolled FROM enrollment WHERE enrolled_at >= \(since) GROUP BY sequence_id"
+    }
+    static func stepStats(since: Int64) -> Q {
+        """
+        SELECT o.sequence_id, o.step_id,
+               count(*) FILTER (WHERE o.status = \(unescaped: OutboxStatus.sent.sql)) AS sent,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(unescaped: EventKind.bounce.sql))) AS bounced,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(unescaped: EventKind.open.sql)
+                                              AND NOT e.machine)) AS opened,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(unescaped: EventKind.click.sql)
+                                              AND NOT e.machine)) AS clicked,
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+                  AND e.type = \(unescaped: EventKind.click.sql) AND NOT e.machine AND e.occurred_at >= \(since)) AS clicks,
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+                  AND e.type = \(unescaped: EventKind.open.sql) AND e.machine AND e.occurred_at >= \(since)) AS machine_opens,
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+                  AND e.type = \(unescaped: EventKind.click.sql) AND e.machine AND e.occurred_at >= \(since)) AS machine_clicks,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
+                                              AND e.type = \(unescaped: EventKind.unsubscribe.sql))) AS unsubscribed
+        FROM outbox o WHERE o.created_at >= \(since) GROUP BY o.sequence_id, o.step_id
+        """
+    }
+    /// Per enrollment: how long after entering the sequence the lead converted or was handed to sales, if it did.
+    static func outcomesOfEnrollments(since: Int64) -> Q {
+        """
+        SELECT en.sequence_id,
+               (SELECT min(e.occurred_at) FROM event e WHERE e.lead_id = en.lead_id AND e.type = 'converted' AND e.occurred_at >= en.enrolled_at)
+                 - en.enrolled_at AS converted_after,
+               (SELECT min(e.occurred_at) FROM event e WHERE e.lead_id = en.lead_id AND e.type = \(unescaped: EventKind.handoff.sql)
+                  AND e.occurred_at >= en.enrolled_at) - en.enrolled_at AS handed_off_after
+        FROM enrollment en WHERE en.enrolled_at >= \(since)
+        """
+    }
+
+    // MARK: inspection
+
+    static let possiblySentMessageIDs: Q = "SELECT message_id FROM outbox WHERE possibly_sent"
+    static let sentMessageIDs: Q = "SELECT message_id FROM outbox WHERE status = \(unescaped: OutboxStatus.sent.sql) ORDER BY id"
+}

@@ -1,0 +1,27 @@
+import Foundation
+import NurtureCore
+import NurtureEngine
+
+extension PostgresStore {
+    public func dueHandoffs(at now: Date, limit: Int) async throws -> [PendingHandoff] {
+        try await read { tx in
+            try await tx.rows(PostgresSQL.dueHandoffs(at: Self.millis(now), limit: Int64(limit))).compactMap { row in
+                guard let email = try? EmailAddress(validating: try row["email"] as String) else { return nil }
+                return PendingHandoff(id: try row["id"], leadID: try row["lead_id"], email: email, channel: try row["channel"], score: try row["score"],
+                                      attempts: Int(try row["attempts"] as Int64), createdAt: Self.date(try row["created_at"]))
+            }
+        }
+    }
+
+    public func handoffDelivered(_ id: Int64, at: Date) async throws {
+        try await write { tx in try await tx.execute(PostgresSQL.handoffDelivered(id, at: Self.millis(at))) }
+    }
+
+    public func handoffFailed(_ id: Int64, error: String, retryAt: Date) async throws {
+        try await write { tx in try await tx.execute(PostgresSQL.handoffRetry(id, retryAt: Self.millis(retryAt), error: String(error.prefix(500)))) }
+    }
+
+    public func nextHandoffAt() async throws -> Date? {
+        try await read { tx in (try await tx.value(PostgresSQL.nextHandoffAt, "at") as Int64?).map(Self.date) }
+    }
+}

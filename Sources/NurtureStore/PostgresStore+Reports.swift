@@ -1,0 +1,91 @@
+import Foundation
+import NurtureCore
+
+/// `nurture rescore` and `nurture stats` on PostgreSQL (the same replay and counts as SQLiteStore+Reports).
+extension PostgresStore {
+    /// Recomputes every lead's score from its event log under `rules`, in chunks of leads (each its own transaction),
+    /// and returns the leads whose score or stage changed; writes unless `dryRun`.
+    public func rescore(rules: ScoringRules, now: Date, dryRun: Bool, chunk: Int = 200) async throws -> [RescoredLead] {
+        var changed: [RescoredLead] = []
+        var after: Int64 = 0
+        while true {
+            let from = after
+            let part: RescoreChunk
+            if dryRun {
+                part = try await read { tx in try await rescore(tx, after: from, limit: chunk, rules: rules, now: now, write: false) }
+            } else {
+                part = try await write { tx in try await rescore(tx, after: from, limit: chunk, rules: rules, now: now, write: true) }
+            }
+            changed += part.changed
+            guard let last = part.last else { return changed }
+            after = last
+        }
+    }
+
+    private func rescore(_ tx: PostgresTransaction, after: Int64, limit: Int, rules: ScoringRules, now: Date, write: Bool) async throws -> RescoreChunk {
+        var chunk = RescoreChunk()
+        for lead in try await tx.rows(PostgresSQL.leadsForRescore(after: after, limit: Int64(limit))) {
+            let id: Int64 = try lead["id"]
+            chunk.last = id
+            let log = try await tx.rows(PostgresSQL.eventsOfLeadForRescore(id)).map { r in
+                (type: try r["type"] as String, machine: try r["machine"] as Bool, at: Self.date(try r["occurred_at"]))
+            }
+            var state = LeadScoring.replay(log, until: now, rules: rules)
+            let stored = LeadScoring.State(score: try lead["score"], at: (try lead["score_at"] as Int64?).map(Self.date),
+                                           stage: LifecycleStage(rawValue: try lead["stage"]) ?? .lead)
+            let before = LeadScoring.decay(stored, to: now, rules: rules).state.score, stageBefore = stored.stage
+            if stageBefore.rank > state.stage.rank { state.stage = stageBefore }
+            guard abs(state.score - before) >= 0.01 || state.stage != stageBefore else { continue }
+            chunk.changed.append(RescoredLead(email: try lead["email"], before: before, after: state.score, stageBefore: stageBefore.rawValue,
+                                              stageAfter: state.stage.rawValue))
+            guard write else { continue }
+            try await tx.execute(PostgresSQL.setScoreState(id, score: state.score, at: state.at.map(Self.millis), stage: state.stage.rawValue,
+                                                           fired: JSONText.array(state.fired.sorted().map { String($0) })))
+            try await tx.execute(PostgresSQL.insertLedgerEntry(lead: id, at: Self.millis(now), delta: state.score - before, scoreAfter: state.score,
+                                                               cause: "rescore from the event log under the current rules", event: nil))
+        }
+        return chunk
+    }
+
+    /// Leads stored and suppressed addresses per reason, read in one snapshot.
+    public func totals() async throws -> StoreTotals {
+        try await read { tx in
+            var suppressed: [String: Int] = [:]
+            for row in try await tx.rows(PostgresSQL.suppressionCounts) { suppressed[try row["reason"]] = Int(try row["n"] as Int64) }
+            return StoreTotals(leads: Int(try await tx.row(PostgresSQL.leadCount)?["n"] as Int64? ?? 0), suppressed: suppressed)
+        }
+    }
+
+    public func stats(since: Date?) async throws -> [SequenceStats] {
+        let from = since.map(Self.millis) ?? 0
+        return try await read { tx in
+            var enrolled: [String: Int] = [:]
+            for r in try await tx.rows(PostgresSQL.enrollmentStats(since: from)) { enrolled[try r["sequence_id"]] = Int(try r["enrolled"] as Int64) }
+            var steps: [String: [StepStats]] = [:]
+            for r in try await tx.rows(PostgresSQL.stepStats(since: from)) {
+                func n(_ column: String) throws -> Int { Int(try r[column] as Int64? ?? 0) }
+                steps[try r["sequence_id"], default: []].append(StepStats(
+                    stepID: try r["step_id"], sent: try n("sent"), bounced: try n("bounced"), uniqueOpens: try n("opened"),
+                    uniqueClicks: try n("clicked"), clicks: try n("clicks"), machineOpens: try n("machine_opens"),
+                    machineClicks: try n("machine_clicks"), unsubscribes: try n("unsubscribed")))
+            }
+            var toConvert: [String: [TimeInterval]] = [:], toHandoff: [String: [TimeInterval]] = [:]
+            for r in try await tx.rows(PostgresSQL.outcomesOfEnrollments(since: from)) {
+                let sequence: String = try r["sequence_id"]
+                if let ms = try r["converted_after"] as Int64? { toConvert[sequence, default: []].append(Double(ms) / 1000) }
+                if let ms = try r["handed_off_after"] as Int64? { toHandoff[sequence, default: []].append(Double(ms) / 1000) }
+            }
+            return Set(enrolled.keys).union(steps.keys).sorted().map { id in
+                SequenceStats(sequenceID: id, enrolled: enrolled[id] ?? 0, converted: toConvert[id]?.count ?? 0,
+                              handedOff: toHandoff[id]?.count ?? 0, medianToConvert: SequenceStats.median(toConvert[id] ?? []),
+                              medianToHandoff: SequenceStats.median(toHandoff[id] ?? []), steps: steps[id] ?? [])
+            }
+        }
+    }
+}
+
+/// One chunk of a rescore: what changed, and the last lead id seen (nil when none were left).
+struct RescoreChunk: Sendable {
+    var changed: [RescoredLead] = []
+    var last: Int64?
+}

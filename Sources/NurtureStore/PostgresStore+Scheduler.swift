@@ -1,0 +1,260 @@
+import Foundation
+import NurtureCore
+import NurtureEngine
+
+extension PostgresStore {
+    public func leadsAwaitingEnrollment(limit: Int) async throws -> [EnrollmentCandidate] {
+        try await read { tx in
+            try await tx.rows(PostgresSQL.leadsAwaitingEnrollment(limit: Int64(limit))).map { r in
+                let enrolled = (try r["enrolled_in"] as String?)?.split(separator: " ").map(String.init) ?? []
+                return EnrollmentCandidate(leadID: try r["id"], lead: try Self.lead(from: r), suppressed: try r["suppressed"], enrolledIn: Set(enrolled))
+            }
+        }
+    }
+
+    public func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) async throws {
+        let t = Self.millis(now)
+        try await writeProgress { tx in
+            for e in enrollments { try await enroll(tx, e, now: t) }
+            if !considered.isEmpty { try await tx.execute(PostgresSQL.markConsidered(considered)) }
+        }
+    }
+
+    public func pendingEnrollments(limit: Int) async throws -> [(leadID: Int64, sequenceID: String)] {
+        let rows: [PendingEnrollment] = try await read { tx in
+            try await tx.rows(PostgresSQL.pendingEnrollments(limit: Int64(limit))).map { PendingEnrollment(leadID: try $0["lead_id"], sequenceID: try $0["sequence_id"]) }
+        }
+        return rows.map { ($0.leadID, $0.sequenceID) }
+    }
+
+    public func applyPendingEnrollments(_ enrollments: [NewEnrollment], resolved: [(leadID: Int64, sequenceID: String)], now: Date) async throws {
+        let t = Self.millis(now)
+        let resolved = resolved.map { PendingEnrollment(leadID: $0.leadID, sequenceID: $0.sequenceID) }
+        try await writeProgress { tx in
+            for e in enrollments { try await enroll(tx, e, now: t) }
+            for r in resolved { try await tx.execute(PostgresSQL.deletePendingEnrollment(lead: r.leadID, sequence: r.sequenceID)) }
+        }
+    }
+
+    /// Creates the enrollment and its first send; nothing when the lead is already in the sequence (entered once).
+    private func enroll(_ tx: PostgresTransaction, _ e: NewEnrollment, now: Int64) async throws {
+        guard let id: Int64 = try await tx.row(PostgresSQL.insertEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID,
+                                                                              now: now))?["id"] else { return }
+        try await insertSend(tx, enrollmentID: id, leadID: e.leadID, sequenceID: e.sequenceID,
+                             next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: now)
+    }
+
+    private func insertSend(_ tx: PostgresTransaction, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend, now: Int64) async throws {
+        try await tx.execute(PostgresSQL.insertSend(
+            enrollment: enrollmentID, lead: leadID, sequence: sequenceID, step: next.stepID, key: "\(enrollmentID):\(next.stepID)",
+            messageID: messageID(enrollmentID: enrollmentID, stepID: next.stepID, domain: next.messageDomain),
+            due: Self.millis(next.dueAt), now: now))
+    }
+
+    /// Queues the next step, or completes the enrollment when there is none.
+    private func plan(_ tx: PostgresTransaction, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend?, now: Int64) async throws {
+        if let next {
+            try await insertSend(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: now)
+            try await tx.execute(PostgresSQL.setNextStep(next.stepID, enrollment: enrollmentID))
+        } else {
+            try await tx.execute(PostgresSQL.completeEnrollment(enrollmentID, now: now))
+        }
+    }
+
+    public func dueSends(at now: Date, limit: Int, recentSince: Date) async throws -> [DueSend] {
+        try await read { tx in
+            let rows = try await tx.rows(PostgresSQL.dueSends(at: Self.millis(now), limit: Int64(limit)))
+            guard !rows.isEmpty else { return [] }
+            let leadIDs = Array(Set(try rows.map { try $0["lead_id"] as Int64 }))
+            let enrollmentIDs = Array(Set(try rows.map { try $0["enrollment_id"] as Int64 }))
+
+            var recent: [Int64: [Date]] = [:]
+            for r in try await tx.rows(PostgresSQL.recentSends(leads: leadIDs, since: Self.millis(recentSince))) {
+                recent[try r["lead_id"], default: []].append(Self.date(try r["sent_at"]))
+            }
+            var done: [Int64: Set<String>] = [:]
+            for r in try await tx.rows(PostgresSQL.doneSteps(enrollments: enrollmentIDs)) {
+                done[try r["enrollment_id"], default: []].insert(try r["step_id"])
+            }
+            var unengaged: [Int64: Int] = [:]
+            for r in try await tx.rows(PostgresSQL.sendsSinceEngagement(leads: leadIDs)) {
+                unengaged[try r["lead_id"]] = Int(try r["n"] as Int64)
+            }
+            var eventsByLead: [Int64: [PostgresRecord]] = [:]
+            for e in try await tx.rows(PostgresSQL.eventsOfLeads(leadIDs)) { eventsByLead[try e["lead_id"], default: []].append(e) }
+
+            return try rows.map { row in
+                let leadID: Int64 = try row["lead_id"], enrollmentID: Int64 = try row["enrollment_id"]
+                let sequenceID: String = try row["sequence_id"]
+                let enrolledAt = Self.date(try row["enrolled_at"])
+                var engagement = Engagement()
+                var custom = Set<String>()
+                for e in eventsByLead[leadID] ?? [] {
+                    let kind = EventKind(try e["type"] as String)
+                    let human = !(try e["machine"] as Bool)
+                    if kind.isMessageEngagement {
+                        guard human, try e["sequence_id"] as String? == sequenceID, let step = try e["step_id"] as String? else { continue }
+                        if kind == .open { engagement.opened.insert(step) } else { engagement.clicked.insert(step) }
+                    } else if kind.triggersExitRules, Self.date(try e["occurred_at"]) >= enrolledAt {
+                        custom.insert(kind.name)
+                    }
+                }
+                return DueSend(
+                    outboxID: try row["id"], enrollmentID: enrollmentID, leadID: leadID, lead: try Self.lead(from: row),
+                    sequenceID: sequenceID, stepID: try row["step_id"], dueAt: Self.date(try row["due_at"]), attempts: Int(try row["attempts"] as Int64),
+                    messageID: try row["message_id"], possiblySent: try row["possibly_sent"],
+                    firstAttemptAt: (try row["first_attempt_at"] as Int64?).map(Self.date), enrolledAt: enrolledAt, suppressed: try row["suppressed"],
+                    doneSteps: done[enrollmentID] ?? [], engagement: engagement, eventsSinceEnrollment: custom,
+                    recentSends: recent[leadID] ?? [], sendsSinceEngagement: unengaged[leadID] ?? 0)
+            }
+        }
+    }
+
+    /// Claims a send; true when claimed (the row was still waiting: a cancelled or already claimed one is not).
+    private func claim(_ tx: PostgresTransaction, _ id: Int64, now: Int64) async throws -> Bool {
+        try await tx.count(PostgresSQL.claim(id, now: now)) > 0
+    }
+
+    @discardableResult
+    public func apply(_ outcomes: [DispatchOutcome], now: Date) async throws -> Set<Int64> {
+        let t = Self.millis(now)
+        return try await writeProgress { tx in
+            var claimed: Set<Int64> = []
+            for outcome in outcomes {
+                switch outcome {
+                case let .postpone(id, until, reason):
+                    try await tx.execute(PostgresSQL.postpone(id, until: Self.millis(until), reason: reason, now: t))
+                case let .skip(id, enrollmentID, leadID, sequenceID, reason, next):
+                    try await tx.execute(PostgresSQL.resolve(id, status: .skipped, reason: reason, now: t))
+                    try await plan(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
+                    try await tx.execute(PostgresSQL.resolve(id, status: .cancelled, reason: reason, now: t))
+                    try await end(tx, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead),
+                                  now: t)
+                case let .claim(id):
+                    if try await claim(tx, id, now: t) { claimed.insert(id) }
+                }
+            }
+            return claimed
+        }
+    }
+
+    @discardableResult
+    public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date, scoring: ScoringContext) async throws -> Set<Int64> {
+        let t = Self.millis(now)
+        return try await writeProgress { tx in
+            for result in results {
+                switch result {
+                case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next):
+                    guard try await tx.count(PostgresSQL.markSent(id, reply: reply, links: links.isEmpty ? nil : JSONText.array(links), now: t)) > 0
+                    else { continue }
+                    try await plan(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                case let .deferred(id, retryAt, error):
+                    try await tx.execute(PostgresSQL.markDeferred(id, retryAt: Self.millis(retryAt), error: error, now: t))
+                case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, next):
+                    guard try await tx.count(PostgresSQL.markFailed(id, error: error, now: t)) > 0 else { continue }
+                    if hardBounce {
+                        if let key: String = try await tx.row(PostgresSQL.emailKeyOfLead(leadID))?["email_key"] {
+                            try await tx.execute(PostgresSQL.suppress(key, reason: "bounced", now: t))
+                        }
+                        let eventID: Int64? = try await tx.row(PostgresSQL.insertEvent(lead: leadID, outbox: id, sequence: sequenceID, step: nil,
+                                                                                        type: EventKind.bounce.name, machine: false, at: t))?["id"]
+                        try await score(tx, leadID: leadID, type: EventKind.bounce.name, machine: false, cause: "hard bounce: \(error)",
+                                        eventID: eventID, at: now, context: scoring)
+                        try await end(tx, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: "hard bounce: \(error)",
+                                                        handoff: false, allOfLead: true), now: t)
+                    } else {
+                        try await plan(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                    }
+                }
+            }
+            var claimed: Set<Int64> = []
+            for id in claims where try await claim(tx, id, now: t) { claimed.insert(id) }
+            return claimed
+        }
+    }
+
+    func end(_ tx: PostgresTransaction, _ e: EnrollmentEnd, now: Int64) async throws {
+        if e.allOfLead {
+            try await tx.execute(PostgresSQL.endEnrollmentsOfLead(e.leadID, reason: e.reason, now: now))
+            try await tx.execute(PostgresSQL.cancelSendsOfLead(e.leadID, reason: e.reason, now: now))
+        } else {
+            try await tx.execute(PostgresSQL.endEnrollment(e.enrollmentID, reason: e.reason, now: now))
+            try await tx.execute(PostgresSQL.cancelSendsOfEnrollment(e.enrollmentID, reason: e.reason, now: now))
+        }
+        if e.handoff {
+            try await tx.execute(PostgresSQL.insertEvent(lead: e.leadID, outbox: nil, sequence: nil, step: nil, type: EventKind.handoff.name,
+                                                         machine: false, at: now))
+        }
+    }
+
+    public func queueDepth() async throws -> (waiting: Int, sending: Int) {
+        let depth: [Int] = try await read { tx in
+            guard let r = try await tx.row(PostgresSQL.queueDepth) else { return [0, 0] }
+            return [Int(try r["waiting"] as Int64), Int(try r["sending"] as Int64)]
+        }
+        return (depth[0], depth[1])
+    }
+
+    public func endEnrollments(_ ends: [EnrollmentEnd], now: Date) async throws {
+        let t = Self.millis(now)
+        try await write { tx in for e in ends { try await end(tx, e, now: t) } }
+    }
+
+    /// Every `sending` row of the database: right while one daemon runs per database (the advisory lock of
+    /// `nurture serve` makes sure); clustering will recover only rows whose lease expired.
+    public func recoverInterrupted(now: Date) async throws -> Int {
+        let t = Self.millis(now)
+        return try await write { tx in
+            let recovered = try await tx.count(PostgresSQL.recoverInFlight(now: t))
+            try await tx.execute(PostgresSQL.cancelInFlightOfEndedEnrollments(now: t))
+            return recovered
+        }
+    }
+
+    public func reconsiderLeads(personas: [String]) async throws {
+        guard !personas.isEmpty else { return }
+        try await write { tx in try await tx.execute(PostgresSQL.reconsider(personas: personas)) }
+    }
+
+    public func nextDueAt() async throws -> Date? {
+        try await read { tx in (try await tx.value(PostgresSQL.nextDueAt, "at") as Int64?).map(Self.date) }
+    }
+
+    public func recordEvent(_ event: NewEvent, scoring: ScoringContext) async throws -> [ActiveEnrollment] {
+        let t = Self.millis(event.at)
+        return try await write { tx in
+            guard let found = try await tx.row(PostgresSQL.leadIDByKey(event.email.key)) else { return [] }
+            let leadID: Int64 = try found["id"]
+            let eventID: Int64? = try await tx.row(PostgresSQL.insertEvent(lead: leadID, outbox: event.outboxID, sequence: event.sequenceID,
+                                                                            step: event.stepID, type: event.type, machine: event.machine, at: t))?["id"]
+            // The enrollments the event finds active, read before scoring: a hand-off the score triggers ends them,
+            // yet exit rules still judge them (with the new score).
+            var active: [(id: Int64, sequenceID: String, since: Int64, events: Set<String>)] = []
+            for row in try await tx.rows(PostgresSQL.activeEnrollmentsOfLead(leadID)) {
+                let since: Int64 = try row["enrolled_at"]
+                let types = try await tx.rows(PostgresSQL.eventTypesOfLeadSince(leadID, since: since)).map { try $0["type"] as String }
+                active.append((id: try row["id"], sequenceID: try row["sequence_id"], since: since,
+                               events: Set(types.filter { EventKind($0).triggersExitRules })))
+            }
+            let where_ = [event.sequenceID, event.stepID].compactMap { $0 }.joined(separator: "/")
+            let outcome = try await score(tx, leadID: leadID, type: event.type, machine: event.machine,
+                                          cause: "\(event.machine ? "machine " : "")\(event.type)\(where_.isEmpty ? "" : " (\(where_))")",
+                                          eventID: eventID, at: event.at, context: scoring)
+            let score = try outcome?.state.score ?? (found["score"] as Double)
+            return active.map { a in
+                ActiveEnrollment(enrollmentID: a.id, leadID: leadID, sequenceID: a.sequenceID, enrolledAt: Self.date(a.since),
+                                 leadScore: score, eventsSinceEnrollment: a.events)
+            }
+        }
+    }
+
+    /// Nothing to give back: PostgreSQL recycles its WAL itself.
+    public func checkpoint() async throws {}
+}
+
+/// A threshold's request to enroll a lead in a sequence, as read and resolved.
+struct PendingEnrollment: Sendable {
+    var leadID: Int64
+    var sequenceID: String
+}
