@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= nurture.example.yaml
 NURTURE := .build/debug/nurture
 
-.PHONY: run test build release deps test-deps clean demo-reset install uninstall bench bench-deps fuzz
+.PHONY: run test build release deps test-deps clean demo-reset install uninstall bench bench-deps fuzz check-mail
 
 ## Installs what is missing, builds, and runs Nurture on the embedded defaults (SQLite under var/, shipped
 ## sequences, demo leads, emails written to var/outbox/). The demo clock runs 4320× (three days a minute).
@@ -78,6 +78,10 @@ uninstall:
 	@echo "Kept $(ETC) and /var/lib/nurture: remove them by hand to erase the configuration and all data."
 
 ## Benchmarks against references measured in the same run (smtp-source, nginx); writes bench/results/latest.json.
+## Scores every shipped template's signed message with SpamAssassin (local rules): at most 0.1, no charged rule.
+check-mail: test-deps build
+	scripts/check-mail.sh
+
 bench: bench-deps release
 	python3 bench/run.py
 

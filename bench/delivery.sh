@@ -2,7 +2,8 @@
 # Delivery benchmark: N due sends through Nurture's whole pipeline (scheduler → render → MIME → libcurl SMTP →
 # outbox state committed) into Postfix's smtp-sink, beside smtp-source sending the same number of messages of the
 # same size to the same sink with the same number of connections, in the same run.
-# Usage: bench/delivery.sh [MESSAGES] [CONNECTIONS...]   e.g. bench/delivery.sh 20000 1 4 8
+# Usage: [DKIM=off|ed25519|rsa|both] bench/delivery.sh [MESSAGES] [CONNECTIONS...]   e.g. bench/delivery.sh 20000 1 4 8
+# DKIM signs every message (in the render stage) with fresh keys of that kind.
 # Prints one line per connection count: "connections=C … nurture=X msg/s … smtp_source=Y msg/s ratio=R": X is the
 # steady rate, from the first message sent to the last; the rate counted from the daemon's start is shown beside it.
 set -euo pipefail
@@ -19,7 +20,16 @@ smtp-sink -c -u nobody 127.0.0.1:$port 1000 > /dev/null 2>&1 &
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 
 # A project: the shipped templates, one one-step sequence, limits out of the way (this measures throughput).
-mkdir -p "$work/sequences"
+mkdir -p "$work/sequences" "$work/keys"
+dkim_line=""
+case "${DKIM:-off}" in
+  off) ;;
+  ed25519|rsa) (cd "$work" && "$N" dkim keygen "--$DKIM" --selector bench --directory keys > /dev/null)
+     dkim_line="dkim: { domain: acme-analytics.example, selector: bench, ${DKIM}_key_file: $work/keys/bench.$DKIM.key }" ;;
+  both) (cd "$work" && "$N" dkim keygen --selector bench --directory keys > /dev/null)
+     dkim_line="dkim: { domain: acme-analytics.example, selector: bench, rsa_key_file: $work/keys/bench.rsa.key, ed25519_key_file: $work/keys/bench.ed25519.key }" ;;
+  *) echo "DKIM must be off, ed25519, rsa or both" >&2; exit 2 ;;
+esac
 cp -r "$here/templates" "$work/templates"
 cat > "$work/sequences/bench.yaml" <<YAML
 id: bench
@@ -49,6 +59,7 @@ transport: smtp://127.0.0.1:$port
 smtp: { starttls: off, connections: $c }
 sender: { name: Acme Analytics, email: hello@acme-analytics.example, postal_address: "12 rue de la Paix, 75002 Paris" }
 throttle: { rate: 100000/s, domain_rate: 100000/s, domain_concurrency: $c, min_gap: 1s, sunset_after: 1000 }
+$dkim_line
 YAML
   (cd "$dir" && "$N" lead import "$csv" --consent bench --quiet > /dev/null)
   # Enroll everyone (first step an hour away), then make all sends due now: only delivery is timed.
