@@ -90,6 +90,46 @@ struct DKIMCLITests {
         }
     }
 
+    @Test func aSequenceSendingFromAnotherDomainIsSignedWithItsOwnKeyAndDnsListsIt() throws {
+        let p = try NurtureProcess()
+        #expect(try keygen(p).status == 0)
+        #expect(try p.run(["dkim", "keygen", "--ed25519", "--selector", "other", "--directory", "keys"]).status == 0)
+        try append(p, Self.dkim)
+        // A copy of the shipped sequences, one of them sending from another domain with its own key.
+        try FileManager.default.createDirectory(atPath: p.path("sequences"), withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: NurtureProcess.repository + "/sequences") {
+            var yaml = try String(contentsOfFile: NurtureProcess.repository + "/sequences/" + file, encoding: .utf8)
+            if file == "cto-whitepaper.yaml" {
+                yaml = yaml.replacingOccurrences(of: "claire@acme-analytics.example", with: "claire@research.example")
+                    + "dkim: { domain: research.example, selector: other, ed25519_key_file: keys/other.ed25519.key }\n"
+            }
+            try yaml.write(toFile: p.path("sequences/" + file), atomically: true, encoding: .utf8)
+        }
+        let config = try String(contentsOfFile: p.path("nurture.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "\nsequences: \(NurtureProcess.repository)/sequences\n", with: "\nsequences: sequences\n")
+        try config.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
+        let validate = try p.run(["validate"])
+        #expect(validate.status == 0, "\(validate.stdout)")
+        let dns = try p.run(["dns"])
+        let published = records(dns.stdout)
+        #expect(published["other._domainkey.research.example."]?.contains("k=ed25519") == true, "\(dns.stdout)")
+        #expect(published["_dmarc.research.example."] != nil)
+        try JSONSerialization.data(withJSONObject: published).write(to: URL(fileURLWithPath: p.path("records.json")))
+        let lead = #"{"first_name":"Ada","company":"Acme","whitepaper_title":"Observability"}"#
+        for (sequence, step) in [("cto-whitepaper", "whitepaper"), ("founder-event", "invitation")] {
+            #expect(try p.run(["send-test", sequence, step, "--to", "ada@example.net", "--lead-json", lead]).status == 0)
+        }
+        let emls = try FileManager.default.contentsOfDirectory(atPath: p.path("var/outbox")).filter { $0.hasSuffix(".eml") }.map { p.path("var/outbox/" + $0) }
+        let out = try Tool.run("/usr/bin/env", ["python3", NurtureProcess.repository + "/Tests/Support/dkim_verify.py", p.path("records.json")] + emls)
+        let domains = out.output.split(separator: "\n").compactMap { line -> [String]? in
+            let v = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let signatures = v?["signatures"] as? [[String: Any]] ?? []
+            guard signatures.allSatisfy({ $0["ok"] as? Bool == true }) else { return nil }
+            return signatures.compactMap { $0["d"] as? String }
+        }
+        #expect(domains.sorted { $0.count < $1.count } == [["research.example"], ["acme-analytics.example", "acme-analytics.example"]], "\(out.output)")
+    }
+
     @Test func validateNamesAMissingOrShortKeyAnUnalignedSenderAndWarnsOfUnsignedSMTP() throws {
         let p = try NurtureProcess()
         #expect(try keygen(p).status == 0)
