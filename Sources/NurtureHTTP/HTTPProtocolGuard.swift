@@ -24,6 +24,8 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     let limits: Limits
     let overCapacity: Bool
     private var headTimer: Scheduled<Void>?
+    /// When the header deadline runs out; nil while none runs.
+    private var headDeadline: NIODeadline?
     /// A request refused at its head: the rest of it is dropped and the connection closed after the answer.
     private var rejecting = false
     /// Between forwarding a head and the end of its answer: no header deadline runs.
@@ -66,11 +68,19 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Starts the header deadline. One timer is kept and moved forward lazily: cancelling and scheduling a task per
+    /// request was a visible share of the pixel's event-loop time.
     private func armTimer(_ context: ChannelHandlerContext) {
-        headTimer?.cancel()
+        headDeadline = .now() + limits.headerTimeout
+        if headTimer == nil { scheduleTimer(context, at: headDeadline!) }
+    }
+
+    private func scheduleTimer(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.headerTimeout) { [self] in
-            guard !responding, !rejecting else { return }
+        headTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            headTimer = nil
+            guard let due = headDeadline, !responding, !rejecting else { return }
+            if NIODeadline.now() < due { return scheduleTimer(bound.value, at: due) }
             if answered && !sawBytes {
                 rejecting = true
                 bound.value.close(promise: nil)
@@ -84,8 +94,7 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard !rejecting else { return }
         switch unwrapInboundIn(data) {
         case .head(var head):
-            headTimer?.cancel()
-            headTimer = nil
+            headDeadline = nil
             if let refusal = Self.check(head, limits: limits) {
                 reject(context, refusal.status, refusal.text, extra: refusal.headers)
                 return
@@ -171,6 +180,7 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers and closes; whatever else the client sends is dropped.
     private func reject(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ text: String, extra: [(String, String)] = []) {
         rejecting = true
+        headDeadline = nil
         headTimer?.cancel()
         var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "\(text.utf8.count)"),
                                    ("Connection", "close")] + extra)

@@ -29,31 +29,41 @@ extension SQLiteStore {
     }
 
     public func record(_ hits: [TrackedHit], policy: MachineSignals.Policy, scoring: ScoringContext) async throws -> [Bool?] {
-        try await write { [self] db in
-            // A message opened many times in one batch is read once, and whether it was opened before is asked once.
-            var messages: [Int64: TrackedMessage?] = [:], opened: [Int64: Int?] = [:]
-            return try hits.map { hit -> Bool? in
-                switch hit {
-                case .event(let e):
-                    return try insertEngagement(db, e, burstWindow: policy.burstWindow, scoring: scoring)
-                case .open(let outboxID, let at, let userAgent, let head):
-                    let found: TrackedMessage?
-                    if let known = messages[outboxID] {
-                        found = known
-                    } else {
-                        found = try Self.trackedMessage(db, outboxID)
-                        messages[outboxID] = .some(found)
-                    }
-                    guard let message = found else { return nil } // deleted or never sent: nothing recorded
-                    var why = MachineSignals.open(userAgent: userAgent, sentAt: message.sentAt, now: at, policy: policy)
-                    if head { why = why ?? "HEAD request" }
-                    let earlier = try opened[outboxID] ?? Self.earlierEngagement(db, outboxID: outboxID, kind: .open, link: nil)
-                    let machine = try insertEngagement(db, TrackedEvent(kind: .open, message: message, at: at, machineReason: why),
-                                                       earlier: earlier, burstWindow: policy.burstWindow, scoring: scoring)
-                    // What the next open of this message in the batch finds (opens are never re-flagged, unlike clicks).
-                    opened[outboxID] = .some(Self.isRepeat(earlier: earlier, machine: why != nil) ? earlier : (why == nil ? 1 : 0))
-                    return machine
+        try await write { [self] db in try record(db, hits, policy: policy, scoring: scoring) }
+    }
+
+    /// The same transaction as the async `record`, queued on the writer lane; `completion` runs on its thread.
+    public func record(_ hits: [TrackedHit], policy: MachineSignals.Policy, scoring: ScoringContext,
+                       completion: @escaping @Sendable (Result<[Bool?], any Error>) -> Void) {
+        lanes.writer.submit({ [self, pool] in
+            completion(Result { try Self.typed { try pool.write { db in try record(db, hits, policy: policy, scoring: scoring) } } })
+        }, rejected: { completion(.failure(StoreFailure.closed)) })
+    }
+
+    private func record(_ db: Database, _ hits: [TrackedHit], policy: MachineSignals.Policy, scoring: ScoringContext) throws -> [Bool?] {
+        // A message opened many times in one batch is read once, and whether it was opened before is asked once.
+        var messages: [Int64: TrackedMessage?] = [:], opened: [Int64: Int?] = [:]
+        return try hits.map { hit -> Bool? in
+            switch hit {
+            case .event(let e):
+                return try insertEngagement(db, e, burstWindow: policy.burstWindow, scoring: scoring)
+            case .open(let outboxID, let at, let userAgent, let head):
+                let found: TrackedMessage?
+                if let known = messages[outboxID] {
+                    found = known
+                } else {
+                    found = try Self.trackedMessage(db, outboxID)
+                    messages[outboxID] = .some(found)
                 }
+                guard let message = found else { return nil } // deleted or never sent: nothing recorded
+                var why = MachineSignals.open(userAgent: userAgent, sentAt: message.sentAt, now: at, policy: policy)
+                if head { why = why ?? "HEAD request" }
+                let earlier = try opened[outboxID] ?? Self.earlierEngagement(db, outboxID: outboxID, kind: .open, link: nil)
+                let machine = try insertEngagement(db, TrackedEvent(kind: .open, message: message, at: at, machineReason: why),
+                                                   earlier: earlier, burstWindow: policy.burstWindow, scoring: scoring)
+                // What the next open of this message in the batch finds (opens are never re-flagged, unlike clicks).
+                opened[outboxID] = .some(Self.isRepeat(earlier: earlier, machine: why != nil) ? earlier : (why == nil ? 1 : 0))
+                return machine
             }
         }
     }
