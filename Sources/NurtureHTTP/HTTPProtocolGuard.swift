@@ -149,7 +149,8 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// What a request head alone tells is wrong with it, if anything.
     static func check(_ head: HTTPRequestHead, limits: Limits) -> Refusal? {
-        let path = head.uri.prefix { $0 != "?" }
+        let uri = head.uri.utf8
+        let path = Substring(uri[..<(uri.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex)])
         if let allowed = RouteMethods.allowed(path: path), !allowed.contains(head.method.rawValue) {
             return Refusal(status: .methodNotAllowed, text: "Method not allowed\n", headers: [("Allow", allowed.joined(separator: ", "))])
         }
@@ -194,16 +195,17 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
 /// The methods each route takes, so a wrong method gets 405 with `Allow` rather than the router's 404.
 enum RouteMethods {
-    /// Compared as substrings of the request's path: no string is made per request.
+    /// Compared as bytes of the request's path: no string is made per request, and no Character is read.
     static func allowed(path: Substring) -> [String]? {
-        let parts = Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        let parts = Array(path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst())
+        func `is`(_ i: Int, _ word: String) -> Bool { parts[i].elementsEqual(word.utf8) }
         switch parts.count {
-        case 1 where parts[0] == "healthz" || parts[0] == "metrics": return ["GET"]
-        case 2 where parts[0] == "o" || parts[0] == "c": return ["GET", "HEAD"]
-        case 2 where parts[0] == "u": return ["GET", "POST"]
-        case 3 where parts[0] == "api" && parts[1] == "v1" && (parts[2] == "leads" || parts[2] == "events"): return ["POST"]
-        case 4 where parts[0] == "api" && parts[1] == "v1" && parts[2] == "leads": return ["GET", "DELETE"]
-        case 5 where parts[0] == "api" && parts[1] == "v1" && parts[2] == "leads" && parts[4] == "export": return ["GET"]
+        case 1 where `is`(0, "healthz") || `is`(0, "metrics"): return ["GET"]
+        case 2 where `is`(0, "o") || `is`(0, "c"): return ["GET", "HEAD"]
+        case 2 where `is`(0, "u"): return ["GET", "POST"]
+        case 3 where `is`(0, "api") && `is`(1, "v1") && (`is`(2, "leads") || `is`(2, "events")): return ["POST"]
+        case 4 where `is`(0, "api") && `is`(1, "v1") && `is`(2, "leads"): return ["GET", "DELETE"]
+        case 5 where `is`(0, "api") && `is`(1, "v1") && `is`(2, "leads") && `is`(4, "export"): return ["GET"]
         default: return nil
         }
     }

@@ -120,13 +120,14 @@ final class OpenPixelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// base64url characters and dots (anything else, percent-encoded or odd, is left to the router).
     static func pixelFile(_ request: HTTPRequestHead) -> Substring? {
         guard request.method == .GET || request.method == .HEAD else { return nil }
-        let uri = request.uri
-        guard uri.hasPrefix("/o/") else { return nil }
-        let file = uri.dropFirst(3).prefix { $0 != "?" }
-        guard !file.isEmpty, file.utf8.allSatisfy({ c in
+        let uri = request.uri.utf8
+        guard uri.starts(with: "/o/".utf8) else { return nil }
+        let start = uri.index(uri.startIndex, offsetBy: 3)
+        let file = uri[start..<(uri[start...].firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex)]
+        guard !file.isEmpty, file.allSatisfy({ c in
             (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F || c == 0x2E
         }) else { return nil }
-        return file
+        return Substring(file)
     }
 
     private func start(_ context: ChannelHandlerContext, _ pixel: OpenPixel, _ request: HTTPRequestHead, file: Substring) {

@@ -69,7 +69,7 @@ public struct TrackingServer: Sendable {
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         self.events = EventCounters()
         self.logger = logger
-        self.pixel = OpenPixel(signer: signer, repeats: repeats, batcher: batcher, events: events, now: now, logger: logger)
+        self.pixel = OpenPixel(signer: signer, repeats: repeats, batcher: batcher, now: now, logger: logger)
     }
 
     /// Protocol limits of the listener (from `http.*` in the config, read at start).
