@@ -51,6 +51,8 @@ final class OpenPixelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var idleTimer: Scheduled<Void>?
     private var dateSecond = -1
     private var mailbox: LoopMailbox?
+    /// The write of the last pixel answered here: a close waits for it.
+    private var lastAnswer: EventLoopFuture<Void>?
     private var responseHead = OpenPixel.responseHead(date: "")
 
     init(pixel: OpenPixel?, idleTimeout: TimeAmount) {
@@ -92,6 +94,8 @@ final class OpenPixelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .end = part {
                 dropping = false
                 reading = false
+                // Answered before its end arrived, during shutdown: nothing is left to wait for.
+                if quiescing, pending == nil, forwarded == 0, let written = lastAnswer { closeAfter(context, written) }
             }
             return false
         }
@@ -168,6 +172,7 @@ final class OpenPixelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if !done.head { context.write(wrapOutboundOut(.body(.byteBuffer(OpenPixel.body))), promise: nil) }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        lastAnswer = written
         lastActive = .now()
         if done.close { return closeAfter(context, written) }
         replay(context)
