@@ -24,6 +24,8 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     let limits: Limits
     let overCapacity: Bool
     private var headTimer: Scheduled<Void>?
+    /// When the header deadline runs out; nil while none runs.
+    private var headDeadline: NIODeadline?
     /// A request refused at its head: the rest of it is dropped and the connection closed after the answer.
     private var rejecting = false
     /// Between forwarding a head and the end of its answer: no header deadline runs.
@@ -66,11 +68,19 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Starts the header deadline. One timer is kept and moved forward lazily: cancelling and scheduling a task per
+    /// request was a visible share of the pixel's event-loop time.
     private func armTimer(_ context: ChannelHandlerContext) {
-        headTimer?.cancel()
+        headDeadline = .now() + limits.headerTimeout
+        if headTimer == nil { scheduleTimer(context, at: headDeadline!) }
+    }
+
+    private func scheduleTimer(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.headerTimeout) { [self] in
-            guard !responding, !rejecting else { return }
+        headTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            headTimer = nil
+            guard let due = headDeadline, !responding, !rejecting else { return }
+            if NIODeadline.now() < due { return scheduleTimer(bound.value, at: due) }
             if answered && !sawBytes {
                 rejecting = true
                 bound.value.close(promise: nil)
@@ -84,8 +94,7 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard !rejecting else { return }
         switch unwrapInboundIn(data) {
         case .head(var head):
-            headTimer?.cancel()
-            headTimer = nil
+            headDeadline = nil
             if let refusal = Self.check(head, limits: limits) {
                 reject(context, refusal.status, refusal.text, extra: refusal.headers)
                 return
@@ -140,7 +149,8 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// What a request head alone tells is wrong with it, if anything.
     static func check(_ head: HTTPRequestHead, limits: Limits) -> Refusal? {
-        let path = head.uri.prefix { $0 != "?" }
+        let uri = head.uri.utf8
+        let path = Substring(uri[..<(uri.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex)])
         if let allowed = RouteMethods.allowed(path: path), !allowed.contains(head.method.rawValue) {
             return Refusal(status: .methodNotAllowed, text: "Method not allowed\n", headers: [("Allow", allowed.joined(separator: ", "))])
         }
@@ -171,6 +181,7 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers and closes; whatever else the client sends is dropped.
     private func reject(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ text: String, extra: [(String, String)] = []) {
         rejecting = true
+        headDeadline = nil
         headTimer?.cancel()
         var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "\(text.utf8.count)"),
                                    ("Connection", "close")] + extra)
@@ -184,16 +195,17 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
 /// The methods each route takes, so a wrong method gets 405 with `Allow` rather than the router's 404.
 enum RouteMethods {
-    /// Compared as substrings of the request's path: no string is made per request.
+    /// Compared as bytes of the request's path: no string is made per request, and no Character is read.
     static func allowed(path: Substring) -> [String]? {
-        let parts = Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        let parts = Array(path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst())
+        func `is`(_ i: Int, _ word: String) -> Bool { parts[i].elementsEqual(word.utf8) }
         switch parts.count {
-        case 1 where parts[0] == "healthz" || parts[0] == "metrics": return ["GET"]
-        case 2 where parts[0] == "o" || parts[0] == "c": return ["GET", "HEAD"]
-        case 2 where parts[0] == "u": return ["GET", "POST"]
-        case 3 where parts[0] == "api" && parts[1] == "v1" && (parts[2] == "leads" || parts[2] == "events"): return ["POST"]
-        case 4 where parts[0] == "api" && parts[1] == "v1" && parts[2] == "leads": return ["GET", "DELETE"]
-        case 5 where parts[0] == "api" && parts[1] == "v1" && parts[2] == "leads" && parts[4] == "export": return ["GET"]
+        case 1 where `is`(0, "healthz") || `is`(0, "metrics"): return ["GET"]
+        case 2 where `is`(0, "o") || `is`(0, "c"): return ["GET", "HEAD"]
+        case 2 where `is`(0, "u"): return ["GET", "POST"]
+        case 3 where `is`(0, "api") && `is`(1, "v1") && (`is`(2, "leads") || `is`(2, "events")): return ["POST"]
+        case 4 where `is`(0, "api") && `is`(1, "v1") && `is`(2, "leads"): return ["GET", "DELETE"]
+        case 5 where `is`(0, "api") && `is`(1, "v1") && `is`(2, "leads") && `is`(4, "export"): return ["GET"]
         default: return nil
         }
     }

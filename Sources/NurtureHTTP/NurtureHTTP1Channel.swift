@@ -7,8 +7,9 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import Synchronization
 
-/// Hummingbird's HTTP/1 child channel with `HTTPProtocolGuard` between NIO's decoder and the framework, and a
-/// cap on open connections.
+/// Hummingbird's HTTP/1 child channel with `HTTPProtocolGuard` between NIO's decoder and the framework, then
+/// `OpenPixelHandler` (the pixel answered on the event loop; the idle timeout and shutdown close for every request,
+/// in place of Hummingbird's `HTTPConnectionStateHandler`), and a cap on open connections.
 struct NurtureHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
@@ -20,7 +21,9 @@ struct NurtureHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let limits: HTTPProtocolGuard.Limits
     let decoder: HTTP1Channel.Configuration.DecoderConfiguration
-    let idleTimeout: Duration
+    let idleTimeout: TimeAmount
+    /// Nil on a listener that does not serve the pixel.
+    let pixel: OpenPixel?
     let connections = Connections()
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -37,8 +40,8 @@ struct NurtureHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                                                      withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
                                                      withDecoderLimitConfiguration: limitsConfiguration)
             try pipeline.addHandler(HTTPProtocolGuard(limits: limits, overCapacity: count > limits.maxConnections))
+            try pipeline.addHandler(OpenPixelHandler(pixel: pixel, idleTimeout: idleTimeout))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }

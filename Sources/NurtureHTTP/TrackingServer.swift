@@ -47,6 +47,8 @@ public struct TrackingServer: Sendable {
     let events: EventCounters
     /// Replays of one token past a few per hour are answered but not stored.
     let repeats: RepeatLimiter
+    /// The open pixel's rules, for its event-loop path and its route.
+    let pixel: OpenPixel
     let logger: Logger
 
     /// - Parameters:
@@ -67,6 +69,7 @@ public struct TrackingServer: Sendable {
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         self.events = EventCounters()
         self.logger = logger
+        self.pixel = OpenPixel(signer: signer, repeats: repeats, batcher: batcher, now: now, logger: logger)
     }
 
     /// Protocol limits of the listener (from `http.*` in the config, read at start).
@@ -87,8 +90,8 @@ public struct TrackingServer: Sendable {
         }
     }
 
-    /// Hummingbird's HTTP/1 server with `HTTPProtocolGuard` in front.
-    static func server(_ limits: Limits) -> HTTPServerBuilder {
+    /// Hummingbird's HTTP/1 server with `HTTPProtocolGuard` in front, and the open pixel answered ahead of it.
+    static func server(_ limits: Limits, pixel: OpenPixel? = nil) -> HTTPServerBuilder {
         // Small headers; idle connections closed; bodies are capped by the guard, the context and per route.
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024,
                                                                         maxHeaderFieldCount: 100)
@@ -96,7 +99,7 @@ public struct TrackingServer: Sendable {
                                                                                  + limits.headerTimeout.components.attoseconds / 1_000_000_000),
                                                    maxBody: 64 * 1024, maxConnections: limits.maxConnections)
         return HTTPServerBuilder { responder in
-            NurtureHTTP1Channel(responder: responder, limits: guardLimits, decoder: decoder, idleTimeout: .seconds(30))
+            NurtureHTTP1Channel(responder: responder, limits: guardLimits, decoder: decoder, idleTimeout: .seconds(30), pixel: pixel)
         }
     }
 
@@ -155,18 +158,12 @@ public struct TrackingServer: Sendable {
             router.get("/metrics") { request, _ in await self.metrics(request, requireToken: limits.metricsRequireToken) }
         }
         return Application(router: router,
-                           server: Self.server(limits),
+                           server: Self.server(limits, pixel: pixel),
                            configuration: .init(address: .hostname(host, port: port), serverName: nil),
                            onServerRunning: { _ in await onListening() }, logger: logger)
     }
 
     // MARK: opens
-
-    static let gif: [UInt8] = [
-        0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0x21,
-        0xF9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2C, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44,
-        0x01, 0x00, 0x3B,
-    ]
 
     static let noCache: HTTPFields = [.cacheControl: "no-store, no-cache, must-revalidate, private, max-age=0", .pragma: "no-cache",
                                       .expires: "0"]
@@ -179,20 +176,16 @@ public struct TrackingServer: Sendable {
 
     /// Always the pixel, whatever the token: a mail reader must never show a broken image. The message is looked
     /// up inside the batched write (no read per request); a token for a message that no longer exists records nothing.
+    /// Most pixels are answered by `OpenPixelHandler` before they reach this route; this one takes those behind a
+    /// request still being answered, and odd spellings of the path.
     func open(_ request: Request, _ context: TrackingContext) async -> Response {
-        let response = Response(status: .ok, headers: Self.pixelHeaders, body: .init(byteBuffer: ByteBuffer(bytes: Self.gif)))
-        guard let raw = PathParameter.get("token", context), raw.hasSuffix(".gif"),
-              let token = signer.verify(raw.dropLast(4), purpose: .open) else { return response }
-        let at = now()
-        guard repeats.admit(.init(outboxID: token.outboxID, kind: 0, link: -1), at: at) else {
-            events.count("open", origin: "repeat")
-            return response
-        }
+        let response = Response(status: .ok, headers: Self.pixelHeaders, body: .init(byteBuffer: OpenPixel.body))
+        guard let raw = PathParameter.get("token", context),
+              let hit = pixel.hit(file: raw[...], userAgent: request.headers[.userAgent], head: request.method == .head) else { return response }
         do {
-            let hit = TrackedHit.open(outboxID: token.outboxID, at: at, userAgent: request.headers[.userAgent], head: request.method == .head)
-            if let machine = try await batcher.record(hit) { events.count("open", machine: machine) }
+            pixel.finished(.success(try await batcher.record(hit)))
         } catch {
-            logger.error("open not recorded: \(error)")
+            pixel.finished(.failure(error))
         }
         return response
     }

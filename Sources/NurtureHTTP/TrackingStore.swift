@@ -16,6 +16,10 @@ public protocol TrackingStore: Sendable {
     /// `MachineSignals.open` judges an open against its message's send time, bursts are judged as for
     /// `recordEngagements` within `policy.burstWindow`.
     func record(_ hits: [TrackedHit], policy: MachineSignals.Policy, scoring: ScoringContext) async throws -> [Bool?]
+    /// `record` for the batcher's commit loop, which runs outside Swift concurrency: `completion` runs once the
+    /// transaction is committed or failed, on the store's writer thread, where the loop starts its next batch.
+    func record(_ hits: [TrackedHit], policy: MachineSignals.Policy, scoring: ScoringContext,
+                completion: @escaping @Sendable (Result<[Bool?], any Error>) -> Void)
     /// Suppresses the message's address for every sequence, ends its enrollments and cancels its queued sends,
     /// committed durably before returning. Idempotent.
     func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult
@@ -23,4 +27,18 @@ public protocol TrackingStore: Sendable {
     func isReachable() async -> Bool
     /// Outbox rows by status, for metrics.
     func outboxDepth() async throws -> [String: Int]
+}
+
+extension TrackingStore {
+    /// A store without a writer thread of its own answers through its async `record`.
+    public func record(_ hits: [TrackedHit], policy: MachineSignals.Policy, scoring: ScoringContext,
+                       completion: @escaping @Sendable (Result<[Bool?], any Error>) -> Void) {
+        Task {
+            do {
+                completion(.success(try await record(hits, policy: policy, scoring: scoring)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
 }

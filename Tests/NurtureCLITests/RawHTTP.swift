@@ -23,6 +23,12 @@ final class RawHTTP {
 
     /// Reads until `until` holds for what arrived, the peer closes, or `timeout` passes. `closed` tells which.
     func read(timeout: TimeInterval, until: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
+        let answer = readBytes(timeout: timeout) { until(String(decoding: $0, as: UTF8.self)) }
+        return (String(decoding: answer.bytes, as: UTF8.self), answer.closed)
+    }
+
+    /// `read` byte for byte (a GIF is not UTF-8).
+    func readBytes(timeout: TimeInterval, until: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
         var data = [UInt8]()
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -31,11 +37,11 @@ final class RawHTTP {
             let ready = poll(&p, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000)))
             if ready <= 0 { break }
             let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { return (String(decoding: data, as: UTF8.self), true) }
+            if n <= 0 { return (data, true) }
             data += buffer[0..<n]
-            if until(String(decoding: data, as: UTF8.self)) { break }
+            if until(data) { break }
         }
-        return (String(decoding: data, as: UTF8.self), false)
+        return (data, false)
     }
 
     /// One exchange on a new connection: the whole answer, up to the close.
