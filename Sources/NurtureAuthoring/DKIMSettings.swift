@@ -94,7 +94,8 @@ public struct DKIMSettings: Sendable {
         return labels.count >= 2 && s.count <= 253 && labels.allSatisfy(isLabel)
     }
 
-    static func isSelector(_ s: String) -> Bool {
+    /// A DKIM selector: DNS labels (RFC 6376 §3.1), at most 63 characters in all.
+    public static func isSelector(_ s: String) -> Bool {
         let labels = s.split(separator: ".", omittingEmptySubsequences: false)
         return !labels.isEmpty && s.count <= 63 && labels.allSatisfy(isLabel)
     }

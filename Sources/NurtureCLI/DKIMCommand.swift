@@ -34,14 +34,7 @@ struct DKIMKeygenCommand: ParsableCommand {
     @Option(help: "The signing domain, to print the DNS record names.") var domain: String?
 
     func validate() throws {
-        guard Self.isSelector(selector) else { throw ValidationError("--selector must be DNS labels (letters, digits, hyphens, dots)") }
-    }
-
-    static func isSelector(_ s: String) -> Bool {
-        !s.isEmpty && s.count <= 63 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.first != "-" && label.last != "-"
-                && label.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }
-        }
+        guard DKIMSettings.isSelector(selector) else { throw ValidationError("--selector must be DNS labels (letters, digits, hyphens, dots)") }
     }
 
     func run() throws {

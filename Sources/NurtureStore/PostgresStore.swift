@@ -282,13 +282,10 @@ public final class PostgresStore: Sendable {
 
     // MARK: leads
 
+    public func prepare(_ leads: [Lead]) -> PreparedLeads { PreparedLeads.derive(leads, erasedKey: erasedKey) }
+
     /// Two probes and one statement per round trip of the batch (a round per repeat of an address within it, so
     /// a repeat updates the row its first occurrence wrote, as in SQLite).
-    public func prepare(_ leads: [Lead]) -> PreparedLeads {
-        let keys = leads.map(\.email.key)
-        return PreparedLeads(leads: leads, keys: keys, erasedKeys: keys.map(erasedKey), fields: leads.map { JSONText.object($0.fields) })
-    }
-
     public func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome] {
         let t = Self.millis(now)
         let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields

@@ -115,10 +115,7 @@ public final class SQLiteStore: Sendable {
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
     static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 
-    public func prepare(_ leads: [Lead]) -> PreparedLeads {
-        let keys = leads.map(\.email.key)
-        return PreparedLeads(leads: leads, keys: keys, erasedKeys: keys.map(erasedKey), fields: leads.map { JSONText.object($0.fields) })
-    }
+    public func prepare(_ leads: [Lead]) -> PreparedLeads { PreparedLeads.derive(leads, erasedKey: erasedKey) }
 
     public func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome] {
         let nowMillis = Self.millis(now)
