@@ -30,19 +30,16 @@ extension PostgresStore {
             let log = try await tx.rows(PostgresSQL.eventsOfLeadForRescore(id)).map { r in
                 (type: try r["type"] as String, machine: try r["machine"] as Bool, at: Self.date(try r["occurred_at"]))
             }
-            var state = LeadScoring.replay(log, until: now, rules: rules)
             let stored = LeadScoring.State(score: try lead["score"], at: (try lead["score_at"] as Int64?).map(Self.date),
                                            stage: LifecycleStage(rawValue: try lead["stage"]) ?? .lead)
-            let before = LeadScoring.decay(stored, to: now, rules: rules).state.score, stageBefore = stored.stage
-            if stageBefore.rank > state.stage.rank { state.stage = stageBefore }
-            guard abs(state.score - before) >= 0.01 || state.stage != stageBefore else { continue }
-            chunk.changed.append(RescoredLead(email: try lead["email"], before: before, after: state.score, stageBefore: stageBefore.rawValue,
-                                              stageAfter: state.stage.rawValue))
+            guard let r = LeadScoring.rescore(log, stored: stored, until: now, rules: rules) else { continue }
+            let state = r.state, before = r.before
+            chunk.changed.append(r.lead(try lead["email"]))
             guard write else { continue }
             try await tx.execute(PostgresSQL.setScoreState(id, score: state.score, at: state.at.map(Self.millis), stage: state.stage.rawValue,
                                                            fired: JSONText.array(state.fired.sorted().map { String($0) })))
             try await tx.execute(PostgresSQL.insertLedgerEntry(lead: id, at: Self.millis(now), delta: state.score - before, scoreAfter: state.score,
-                                                               cause: "rescore from the event log under the current rules", event: nil))
+                                                               cause: LeadScoring.Rescore.cause, event: nil))
         }
         return chunk
     }

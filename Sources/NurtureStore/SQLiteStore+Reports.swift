@@ -34,20 +34,17 @@ extension SQLiteStore {
             let log = try Row.fetchAll(events, arguments: [id]).map { r in
                 (type: r["type"] as String, machine: (r["machine"] as Int64) != 0, at: Self.date(r["occurred_at"]))
             }
-            var state = LeadScoring.replay(log, until: now, rules: rules)
             let stored = LeadScoring.State(score: lead["score"], at: (lead["score_at"] as Int64?).map(Self.date),
                                            stage: LifecycleStage(rawValue: lead["stage"]) ?? .lead)
-            let before = LeadScoring.decay(stored, to: now, rules: rules).state.score, stageBefore = stored.stage
-            if stageBefore.rank > state.stage.rank { state.stage = stageBefore }
-            guard abs(state.score - before) >= 0.01 || state.stage != stageBefore else { continue }
-            changed.append(RescoredLead(email: lead["email"], before: before, after: state.score, stageBefore: stageBefore.rawValue,
-                                    stageAfter: state.stage.rawValue))
+            guard let r = LeadScoring.rescore(log, stored: stored, until: now, rules: rules) else { continue }
+            let state = r.state, before = r.before
+            changed.append(r.lead(lead["email"]))
             guard write else { continue }
             try db.cachedStatement(sql: SQL.setScoreState).execute(arguments: [
                 state.score, state.at.map(Self.millis), state.stage.rawValue, JSONText.array(state.fired.sorted().map { String($0) }), id,
             ])
             try db.cachedStatement(sql: SQL.insertLedgerEntry).execute(arguments: [
-                id, Self.millis(now), state.score - before, state.score, "rescore from the event log under the current rules", nil,
+                id, Self.millis(now), state.score - before, state.score, LeadScoring.Rescore.cause, nil,
             ])
         }
         return (changed, last)

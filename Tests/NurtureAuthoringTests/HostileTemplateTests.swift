@@ -72,7 +72,9 @@ struct HostileTemplateTests {
         let tLarge = Self.time { _ = MarkdownHTML.html(from: large) }
         let tPlain = Self.time { _ = MarkdownHTML.html(from: plain) }
         #expect(tLarge < 24 * tSmall + 0.005, "\(unit.debugDescription): \(tSmall) s for \(n), \(tLarge) s for \(8 * n)")
-        #expect(tLarge < 200 * tPlain + 0.02, "\(unit.debugDescription): \(tLarge) s against \(tPlain) s for plain text of the same size")
+        // A constant-factor guard only (linearity is the line above): a quadratic blow-up at this size would be
+        // thousands of times plain text, and the full suite on two cores once stretched 80 000 list items to 260×.
+        #expect(tLarge < 1_000 * tPlain + 0.05, "\(unit.debugDescription): \(tLarge) s against \(tPlain) s for plain text of the same size")
     }
 
     @Test func mustacheTagsInLinkTargetsAndTextSurviveMarkdown() throws {
