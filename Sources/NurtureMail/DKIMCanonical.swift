@@ -27,46 +27,58 @@ enum DKIMCanonical {
     }
 
     /// The body as the signature hashes it: runs of white space made one space, none at a line's end, no empty lines
-    /// at the end, and a final CRLF unless the body is then empty.
+    /// at the end, and a final CRLF unless the body is then empty. Lines without a tab, a double space or a trailing
+    /// space (nearly all of an encoded body) are copied whole: this runs on every message signed.
     static func body(_ body: ArraySlice<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count)
-        var line: [UInt8] = []
-        var emptyLines = 0
-        var pendingSpace = false
-        func endLine() {
-            if line.isEmpty {
-                emptyLines += 1
-            } else {
-                for _ in 0..<emptyLines { out.append(cr); out.append(lf) }
-                emptyLines = 0
-                out += line
-                out.append(cr)
-                out.append(lf)
-                line.removeAll(keepingCapacity: true)
+        body.withUnsafeBufferPointer { src in
+            var out: [UInt8] = []
+            out.reserveCapacity(src.count + 2)
+            var emptyLines = 0
+            var collapsed: [UInt8] = []
+            let n = src.count
+            var i = 0
+            while i < n {
+                var j = i, clean = true, previousSpace = false
+                while j < n {
+                    let byte = src[j]
+                    if byte == cr, j + 1 < n, src[j + 1] == lf { break }
+                    if byte == tab || (byte == sp && previousSpace) { clean = false }
+                    previousSpace = byte == sp
+                    j += 1
+                }
+                let ended = j < n
+                if previousSpace { clean = false }
+                func take(_ line: UnsafeBufferPointer<UInt8>) {
+                    if line.isEmpty {
+                        if ended { emptyLines += 1 } // an empty last line without CRLF is no line
+                        return
+                    }
+                    for _ in 0..<emptyLines { out.append(cr); out.append(lf) }
+                    emptyLines = 0
+                    out.append(contentsOf: line)
+                    out.append(cr)
+                    out.append(lf)
+                }
+                if clean {
+                    take(UnsafeBufferPointer(rebasing: src[i..<j]))
+                } else {
+                    collapsed.removeAll(keepingCapacity: true)
+                    var pendingSpace = false
+                    for byte in src[i..<j] {
+                        if byte == sp || byte == tab {
+                            pendingSpace = true
+                        } else {
+                            if pendingSpace { collapsed.append(sp) }
+                            pendingSpace = false
+                            collapsed.append(byte)
+                        }
+                    }
+                    collapsed.withUnsafeBufferPointer { take($0) }
+                }
+                i = ended ? j + 2 : n
             }
-            pendingSpace = false
+            return out
         }
-        var i = body.startIndex
-        while i < body.endIndex {
-            let byte = body[i]
-            if byte == cr, i + 1 < body.endIndex, body[i + 1] == lf {
-                endLine()
-                i += 2
-                continue
-            }
-            if byte == sp || byte == tab {
-                pendingSpace = true
-            } else {
-                if pendingSpace { line.append(sp) }
-                pendingSpace = false
-                line.append(byte)
-            }
-            i += 1
-        }
-        // A last line without CRLF counts as a line (the canonical body then ends in CRLF); trailing white space goes.
-        if !line.isEmpty { endLine() }
-        return out
     }
 
     /// The header fields of a message (each with its folding CRLFs, without the final one), and where the body starts.
@@ -88,7 +100,9 @@ enum DKIMCanonical {
 
     /// The field's name, lowercased, for choosing the fields a signature covers.
     static func name(_ field: ArraySlice<UInt8>) -> String {
-        let end = field.firstIndex(of: colon) ?? field.endIndex
-        return String(decoding: field[field.startIndex..<end], as: UTF8.self).trimmingCharacters(in: [" ", "\t"]).lowercased()
+        var name = field[field.startIndex..<(field.firstIndex(of: colon) ?? field.endIndex)]
+        while let first = name.first, first == sp || first == tab { name = name.dropFirst() }
+        while let last = name.last, last == sp || last == tab { name = name.dropLast() }
+        return String(decoding: name.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 }
