@@ -123,13 +123,31 @@ enum PostgresSQL {
         ON CONFLICT (idempotency_key) DO NOTHING
         """
     }
-    static func setNextStep(_ step: String, enrollment: Int64) -> Q {
-        "UPDATE enrollment SET next_step = \(step) WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql)"
+    /// The next sends of a whole batch in one statement (one round trip per commit, not one per message); columns
+    /// travel as parallel arrays. Only for enrollments still active; a key already queued adds nothing.
+    static func insertSends(enrollments: [Int64], leads: [Int64], sequences: [String], steps: [String], keys: [String],
+                            messageIDs: [String], dues: [Int64], now: Int64) -> Q {
+        """
+        INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at, created_at, updated_at)
+        SELECT v.enrollment_id, v.lead_id, v.sequence_id, v.step_id, v.idempotency_key, v.message_id, \(unescaped: OutboxStatus.scheduled.sql),
+               v.due_at, \(now), \(now)
+        FROM unnest(\(enrollments)::bigint[], \(leads)::bigint[], \(sequences)::text[], \(steps)::text[], \(keys)::text[],
+                    \(messageIDs)::text[], \(dues)::bigint[])
+             AS v(enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, due_at)
+        WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = v.enrollment_id AND state = \(unescaped: EnrollmentState.active.sql))
+        ON CONFLICT (idempotency_key) DO NOTHING
+        """
     }
-    static func completeEnrollment(_ enrollment: Int64, now: Int64) -> Q {
+    static func setNextSteps(_ steps: [String], enrollments: [Int64]) -> Q {
+        """
+        UPDATE enrollment e SET next_step = v.step_id FROM unnest(\(enrollments)::bigint[], \(steps)::text[]) AS v(id, step_id)
+        WHERE e.id = v.id AND e.state = \(unescaped: EnrollmentState.active.sql)
+        """
+    }
+    static func completeEnrollments(_ enrollments: [Int64], now: Int64) -> Q {
         """
         UPDATE enrollment SET state = \(unescaped: EnrollmentState.completed.sql), next_step = NULL, ended_at = \(now), end_reason = 'completed'
-        WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql)
+        WHERE id = ANY(\(enrollments)) AND state = \(unescaped: EnrollmentState.active.sql)
         """
     }
     static func pendingEnrollments(limit: Int64) -> Q { "SELECT lead_id, sequence_id FROM pending_enrollment LIMIT \(limit)" }
@@ -188,21 +206,23 @@ enum PostgresSQL {
         WHERE id = \(id) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql), \(unescaped: OutboxStatus.sending.sql))
         """
     }
-    /// Row-locked by the UPDATE: of two claims at once, the second re-reads the row, finds it `sending`, and claims nothing.
-    static func claim(_ id: Int64, now: Int64) -> Q {
+    static func leadOfSend(_ id: Int64) -> Q { "SELECT lead_id FROM outbox WHERE id = \(id)" }
+    /// Claims a group in one statement; returns the rows claimed (one cancelled or claimed meanwhile is not).
+    static func claim(_ ids: [Int64], now: Int64) -> Q {
         """
         UPDATE outbox SET status = \(unescaped: OutboxStatus.sending.sql), attempts = attempts + 1, sent_at = \(now), updated_at = \(now),
                           first_attempt_at = coalesce(first_attempt_at, \(now))
-        WHERE id = \(id) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+        WHERE id = ANY(\(ids)) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
         RETURNING id
         """
     }
-    static func leadOfSend(_ id: Int64) -> Q { "SELECT lead_id FROM outbox WHERE id = \(id)" }
-    static func markSent(_ id: Int64, reply: String, links: String?, now: Int64) -> Q {
+    /// A group's deliveries in one statement; `links` '' is none. Returns the rows still `sending` (now sent).
+    static func markSent(_ ids: [Int64], replies: [String], links: [String], now: Int64) -> Q {
         """
-        UPDATE outbox SET status = \(unescaped: OutboxStatus.sent.sql), sent_at = \(now), server_reply = \(reply), links = \(links),
-                          last_error = NULL, updated_at = \(now)
-        WHERE id = \(id) AND status = \(unescaped: OutboxStatus.sending.sql) RETURNING id
+        UPDATE outbox o SET status = \(unescaped: OutboxStatus.sent.sql), sent_at = \(now), server_reply = v.reply, links = NULLIF(v.links, ''),
+                            last_error = NULL, updated_at = \(now)
+        FROM unnest(\(ids)::bigint[], \(replies)::text[], \(links)::text[]) AS v(id, reply, links)
+        WHERE o.id = v.id AND o.status = \(unescaped: OutboxStatus.sending.sql) RETURNING o.id
         """
     }
     static func markDeferred(_ id: Int64, retryAt: Int64, error: String, now: Int64) -> Q {

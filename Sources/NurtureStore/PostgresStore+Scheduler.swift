@@ -51,16 +51,6 @@ extension PostgresStore {
             due: Self.millis(next.dueAt), now: now))
     }
 
-    /// Queues the next step, or completes the enrollment when there is none.
-    private func plan(_ tx: PostgresTransaction, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend?, now: Int64) async throws {
-        if let next {
-            try await insertSend(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: now)
-            try await tx.execute(PostgresSQL.setNextStep(next.stepID, enrollment: enrollmentID))
-        } else {
-            try await tx.execute(PostgresSQL.completeEnrollment(enrollmentID, now: now))
-        }
-    }
-
     public func dueSends(at now: Date, limit: Int, recentSince: Date) async throws -> [DueSend] {
         try await read { tx in
             let rows = try await tx.rows(PostgresSQL.dueSends(at: Self.millis(now), limit: Int64(limit)))
@@ -110,9 +100,28 @@ extension PostgresStore {
         }
     }
 
-    /// Claims a send; true when claimed (the row was still waiting: a cancelled or already claimed one is not).
-    private func claim(_ tx: PostgresTransaction, _ id: Int64, now: Int64) async throws -> Bool {
-        try await tx.count(PostgresSQL.claim(id, now: now)) > 0
+    /// Claims sends in one statement; returns those claimed (still waiting: a cancelled or already claimed one is not).
+    private func claim(_ tx: PostgresTransaction, _ ids: [Int64], now: Int64) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await tx.rows(PostgresSQL.claim(ids, now: now)).map { try $0["id"] as Int64 })
+    }
+
+    /// Plans the next step of many enrollments with three statements whatever their number: on PostgreSQL every
+    /// statement is a round trip, and a group's commit is on the delivery path.
+    private func plan(_ tx: PostgresTransaction, _ plans: [(enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend?)],
+                      now: Int64) async throws {
+        let continuing = plans.compactMap { p in p.next.map { (p, $0) } }
+        if !continuing.isEmpty {
+            try await tx.execute(PostgresSQL.insertSends(
+                enrollments: continuing.map { $0.0.enrollmentID }, leads: continuing.map { $0.0.leadID },
+                sequences: continuing.map { $0.0.sequenceID }, steps: continuing.map { $0.1.stepID },
+                keys: continuing.map { "\($0.0.enrollmentID):\($0.1.stepID)" },
+                messageIDs: continuing.map { messageID(enrollmentID: $0.0.enrollmentID, stepID: $0.1.stepID, domain: $0.1.messageDomain) },
+                dues: continuing.map { Self.millis($0.1.dueAt) }, now: now))
+            try await tx.execute(PostgresSQL.setNextSteps(continuing.map { $0.1.stepID }, enrollments: continuing.map { $0.0.enrollmentID }))
+        }
+        let completed = plans.filter { $0.next == nil }.map(\.enrollmentID)
+        if !completed.isEmpty { try await tx.execute(PostgresSQL.completeEnrollments(completed, now: now)) }
     }
 
     @discardableResult
@@ -120,22 +129,28 @@ extension PostgresStore {
         let t = Self.millis(now)
         return try await writeProgress { tx in
             var claimed: Set<Int64> = []
+            var claims: [Int64] = [] // consecutive claims go in one statement, in their place among the outcomes
             for outcome in outcomes {
+                if case let .claim(id) = outcome {
+                    claims.append(id)
+                    continue
+                }
+                claimed.formUnion(try await claim(tx, claims, now: t))
+                claims = []
                 switch outcome {
                 case let .postpone(id, until, reason):
                     try await tx.execute(PostgresSQL.postpone(id, until: Self.millis(until), reason: reason, now: t))
                 case let .skip(id, enrollmentID, leadID, sequenceID, reason, next):
                     try await tx.execute(PostgresSQL.resolve(id, status: .skipped, reason: reason, now: t))
-                    try await plan(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                    try await plan(tx, [(enrollmentID, leadID, sequenceID, next)], now: t)
                 case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
                     try await tx.execute(PostgresSQL.resolve(id, status: .cancelled, reason: reason, now: t))
                     try await end(tx, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead),
                                   now: t)
-                case let .claim(id):
-                    if try await claim(tx, id, now: t) { claimed.insert(id) }
+                case .claim: preconditionFailure("claims are gathered above")
                 }
             }
-            return claimed
+            return claimed.union(try await claim(tx, claims, now: t))
         }
     }
 
@@ -143,12 +158,19 @@ extension PostgresStore {
     public func complete(_ results: [DeliveryOutcome], thenClaim claims: [Int64], now: Date, scoring: ScoringContext) async throws -> Set<Int64> {
         let t = Self.millis(now)
         return try await writeProgress { tx in
+            // Deliveries first, as one statement each for the group (the common case); then the rest, in order.
+            var delivered: [(id: Int64, reply: String, links: String, plan: (enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend?))] = []
+            for case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next) in results {
+                delivered.append((id, reply, links.isEmpty ? "" : JSONText.array(links), (enrollmentID, leadID, sequenceID, next)))
+            }
+            if !delivered.isEmpty {
+                let marked = Set(try await tx.rows(PostgresSQL.markSent(delivered.map(\.id), replies: delivered.map(\.reply),
+                                                                        links: delivered.map(\.links), now: t)).map { try $0["id"] as Int64 })
+                try await plan(tx, delivered.filter { marked.contains($0.id) }.map(\.plan), now: t)
+            }
             for result in results {
                 switch result {
-                case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next):
-                    guard try await tx.count(PostgresSQL.markSent(id, reply: reply, links: links.isEmpty ? nil : JSONText.array(links), now: t)) > 0
-                    else { continue }
-                    try await plan(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                case .sent: continue
                 case let .deferred(id, retryAt, error):
                     try await tx.execute(PostgresSQL.markDeferred(id, retryAt: Self.millis(retryAt), error: error, now: t))
                 case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, next):
@@ -164,13 +186,11 @@ extension PostgresStore {
                         try await end(tx, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: "hard bounce: \(error)",
                                                         handoff: false, allOfLead: true), now: t)
                     } else {
-                        try await plan(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                        try await plan(tx, [(enrollmentID, leadID, sequenceID, next)], now: t)
                     }
                 }
             }
-            var claimed: Set<Int64> = []
-            for id in claims where try await claim(tx, id, now: t) { claimed.insert(id) }
-            return claimed
+            return try await claim(tx, claims, now: t)
         }
     }
 
