@@ -28,10 +28,11 @@ def spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
 
 
-def delivery(dkim="off", connections=("1", "4", "8")):
+def delivery(dkim="off", connections=("1", "4", "8"), store="sqlite", nodes=1):
     samples = {}
     for _ in range(REPEAT):
-        out = run([os.path.join(HERE, "delivery.sh"), str(MESSAGES), *connections], env={**os.environ, "DKIM": dkim})
+        out = run([os.path.join(HERE, "delivery.sh"), str(MESSAGES), *connections],
+                  env={**os.environ, "DKIM": dkim, "STORE": store, "NODES": str(nodes)})
         for m in re.finditer(r"connections=(\d+) .*?size=(\d+) nurture=(\d+) msg/s \(with startup: (\d+)\) smtp_source=(\d+) msg/s", out):
             c, size, steady, total, source = map(int, m.groups())
             s = samples.setdefault(c, {"nurture": [], "smtp_source": [], "ratio": [], "size": size})
@@ -120,6 +121,9 @@ def main():
     results["delivery"] = delivery()
     # DKIM: the same delivery signed, beside the unsigned figure of the same run.
     results["delivery_signed"] = {mode: delivery(mode, ("1", "4")) for mode in ("ed25519", "rsa", "both")}
+    # PostgreSQL: one node at 1 and 4 connections, and three nodes on one machine sharing the database.
+    results["delivery_postgresql"] = delivery(connections=("1", "4"), store="postgresql")
+    results["delivery_postgresql_3_nodes"] = delivery(connections=("4",), store="postgresql", nodes=3)
     results["tracking"] = tracking()
     results["scale"] = scale()
     results["authoring"] = authoring()
@@ -142,6 +146,12 @@ def main():
             unsigned = d[c]["nurture_msg_s"]["median"]
             ratio = row["nurture_msg_s"]["median"] / unsigned
             print(f"| delivery DKIM-signed ({mode}), {c} conn. | {fmt(row['nurture_msg_s'], ' msg/s')} | unsigned {unsigned:,.0f} msg/s | {ratio:.2f} | {signed_targets[(mode, c)]} |")
+    for c, row in results["delivery_postgresql"].items():
+        sqlite = d[c]["nurture_msg_s"]["median"]
+        print(f"| delivery on PostgreSQL, 1 node, {c} conn. | {fmt(row['nurture_msg_s'], ' msg/s')} | SQLite {sqlite:,.0f} msg/s, smtp-source {fmt(row['smtp_source_msg_s'], ' msg/s')} | {row['nurture_msg_s']['median'] / sqlite:.2f} of SQLite | {'≥ 0.50' if c == 4 else ''} |")
+    for c, row in results["delivery_postgresql_3_nodes"].items():
+        one = results["delivery_postgresql"][c]["nurture_msg_s"]["median"]
+        print(f"| delivery on PostgreSQL, 3 nodes on this machine, {c} conn. each | {fmt(row['nurture_msg_s'], ' msg/s')} together | 1 node {one:,.0f} msg/s | {row['nurture_msg_s']['median'] / one:.2f} of 1 node | |")
     print(f"| open pixel, wrk -c64 | {fmt(t['open_rps'], ' req/s')}, p99 {fmt(t['open_p99_ms'], ' ms', 1)} | nginx static GIF {fmt(t['nginx_static_gif_rps'], ' req/s')} | {fmt(t['open_ratio_to_nginx'], '', 2)} | ≥ 0.30 |")
     print(f"| click redirect, wrk -c64 | {fmt(t['click_rps'], ' req/s')}, p99 {fmt(t['click_p99_ms'], ' ms', 1)} | | | |")
     print(f"| every open recorded | {'yes' if t['every_open_recorded'] else 'NO'} | | | equal |")
