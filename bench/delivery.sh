@@ -19,7 +19,7 @@ work=$(mktemp -d /tmp/nurture-bench-delivery.XXXXXX)
 port=$((30000 + RANDOM % 20000))
 store=${STORE:-sqlite}; nodes=${NODES:-1}
 pg_dir=/tmp/nurture-pg-bench-$$
-trap 'kill $(jobs -p) 2>/dev/null || true; [ "$store" = postgresql ] && NURTURE_PG_TEST_DIR=$pg_dir "$here/scripts/pg-test-server.sh" stop; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP_LOGS:-}" ] && cp -r "$work"/run-* "$KEEP_LOGS"/ 2>/dev/null; [ "$store" = postgresql ] && NURTURE_PG_TEST_DIR=$pg_dir "$here/scripts/pg-test-server.sh" stop; rm -rf "$work"' EXIT
 case "$store" in
   sqlite) [ "$nodes" -eq 1 ] || { echo "NODES needs STORE=postgresql (SQLite has one daemon per file)" >&2; exit 2; } ;;
   postgresql) eval "$(NURTURE_PG_TEST_DIR=$pg_dir "$here/scripts/pg-test-server.sh" start)"

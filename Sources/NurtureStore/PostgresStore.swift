@@ -123,6 +123,9 @@ public final class PostgresStore: Sendable {
                                                          password: options.password, database: options.database, tls: try tls(options))
         configuration.options.maximumConnections = options.poolSize
         configuration.options.connectTimeout = options.connectTimeout
+        // Pooled sessions default to delivery progress's setting, so its transactions spend no round trip on it;
+        // durable ones turn it on for themselves.
+        configuration.options.additionalStartupParameters = [("synchronous_commit", "off")]
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
         // The daemon keeps the setup connection: its session holds the one-daemon lock until the process exits.
@@ -212,7 +215,7 @@ public final class PostgresStore: Sendable {
                     switch mode {
                     case .read: break
                     case .durable: try await tx.execute("SET LOCAL synchronous_commit = on")
-                    case .progress: try await tx.execute("SET LOCAL synchronous_commit = off")
+                    case .progress: break // the session's default (`additionalStartupParameters`)
                     }
                     let result = try await body(tx)
                     try await tx.execute("COMMIT")
@@ -369,6 +372,11 @@ public final class PostgresStore: Sendable {
     /// The server's `synchronous_commit` inside the store's durable transactions, for tests.
     public func durableSynchronousCommit() async throws -> String {
         try await write { tx in try await tx.row("SHOW synchronous_commit")?["synchronous_commit"] ?? "" }
+    }
+
+    /// The same inside delivery-progress transactions, for tests.
+    public func progressSynchronousCommit() async throws -> String {
+        try await writeProgress { tx in try await tx.row("SHOW synchronous_commit")?["synchronous_commit"] ?? "" }
     }
 
     /// The migration versions recorded, for tests.

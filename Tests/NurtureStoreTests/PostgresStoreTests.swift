@@ -36,6 +36,13 @@ struct PostgresStoreTests {
         await store.close()
     }
 
+    @Test func deliveryProgressCommitsWithoutWaitingForTheFlushEvenWhenTheServerDefaultIsSynchronous() async throws {
+        let store = try await PostgresTestServer.open(try await PostgresTestServer.freshDatabase())
+        #expect(try await store.progressSynchronousCommit() == "off")
+        #expect(try await store.durableSynchronousCommit() == "on")
+        await store.close()
+    }
+
     @Test func aSecondDaemonOnTheSameDatabaseIsRefused() async throws {
         let options = try await PostgresTestServer.freshDatabase()
         let daemon = try await PostgresTestServer.open(options, exclusive: true)
