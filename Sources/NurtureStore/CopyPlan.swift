@@ -113,7 +113,7 @@ struct CopyPlan: Sendable {
         case ("INTEGER", "boolean"): .boolean
         case ("REAL", "double precision"): .real
         case ("TEXT", "text"): .text
-        case ("TEXT", "jsonb"), ("TEXT", "json"): .json
+        case ("TEXT", "jsonb"): .json
         default: nil
         }
     }

@@ -224,6 +224,25 @@ struct DBCopyTests {
         #expect(onPostgres.wait() == 0, "\(onPostgres.stderr())")
     }
 
+    @Test func anUnsubscribeStillInTheJournalIsAppliedBeforeTheCopyAndArrives() throws {
+        let (made, serve, token) = try UnsubscribeJournalTests.started()
+        let p = made.project
+        // Answered while another process held SQLite's writer, then the daemon died: only the journal has it.
+        let holder = try UnsubscribeJournalTests.WriterHolder(database: p.path("var/nurture.sqlite"))
+        let reply = try made.http.request("POST", "/u/\(token)", headers: UnsubscribeJournalTests.oneClick, body: Data("List-Unsubscribe=One-Click".utf8))
+        #expect(reply.status == 200)
+        serve.kill(SIGKILL)
+        _ = serve.wait()
+        holder.release()
+        #expect(try p.totals().suppressed == 0)
+        let url = try PostgresServeTests.freshDatabase()
+        let copy = try p.run(["db", "copy", "--to", url, "--password-file", try #require(TestPostgres.passwordFile)])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(copy.stderr.contains("applied 1 journaled unsubscribe to"), "\(copy.stderr)")
+        #expect(try Self.psql(url, "SELECT reason FROM suppression") == "unsubscribed")
+        #expect(try Self.psql(url, "SELECT count(*) FROM event WHERE type = 'unsubscribe'") == "1")
+    }
+
     @Test func aTargetThatAlreadyHoldsDataIsRefusedAndLeftAsItWas() throws {
         let p = try MinimalProject.make(leads: 2).project
         let url = try PostgresServeTests.freshDatabase()
