@@ -101,6 +101,12 @@ public enum DatabaseCopy {
             }
             guard used.isEmpty else { throw Failure.targetNotEmpty(where_, used) }
             try await tx.execute(PostgresCopySQL.dropGeneratedInstance)
+            let foreignKeys = try await tx.rows(PostgresCopySQL.foreignKeys).map { r in
+                (table: try r["table_name"] as String, name: try r["name"] as String, definition: try r["definition"] as String)
+            }
+            let oddNames = foreignKeys.filter { !CopyPlan.isPlainName($0.table) || !CopyPlan.isPlainName($0.name) }
+            guard oddNames.isEmpty else { throw Failure.schemaMismatch(oddNames.map { "foreign key \($0.name) of \($0.table): not a plain name" }) }
+            for key in foreignKeys { try await tx.execute(PostgresCopySQL.dropConstraint(table: key.table, name: key.name)) }
 
             let pipe = Handover()
             let reader = DatabaseLane(name: "nurture.copy.reader")
@@ -128,6 +134,13 @@ public enum DatabaseCopy {
                 throw error
             }
 
+            for key in foreignKeys {
+                do {
+                    try await tx.execute(PostgresCopySQL.addConstraint(table: key.table, name: key.name, definition: key.definition))
+                } catch {
+                    throw Failure.insertFailed(table: key.table, why: "its foreign key \(key.name) does not hold: \(PostgresStore.describe(error))")
+                }
+            }
             var counts: [TableCount] = []
             for table in plan.tables {
                 let copied: Int64 = try await tx.value(PostgresCopySQL.count(table.name), "n") ?? 0

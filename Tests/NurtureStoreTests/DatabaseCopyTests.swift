@@ -93,12 +93,61 @@ struct DatabaseCopyTests {
         let report = try await DatabaseCopy.copy(from: sqlite, to: target)
         #expect(report.tables.first { $0.table == "lead" } == .init(table: "lead", source: 3, copied: 3, nextID: 4))
         #expect(try await PostgresTestServer.metaInstance(options) != instance)
+        // The foreign keys, dropped for the copy, are back exactly as a new database's migrations make them.
+        let fresh = try await PostgresTestServer.freshDatabase()
+        await (try await PostgresTestServer.open(fresh)).close()
+        let copied = try await PostgresTestServer.foreignKeys(options), migrated = try await PostgresTestServer.foreignKeys(fresh)
+        #expect(copied == migrated && copied.count == 9, "\(copied)")
+        await target.close()
+        await sqlite.close()
+    }
+
+    @Test(.enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.skipReason))
+    func anOrphanRowInADamagedSQLiteFileFailsTheCopyOnItsForeignKeyAndNothingStays() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nurture-copy-\(UUID().uuidString)").path
+        let sqlite = try await SQLiteStore.open(path: folder + "/nurture.sqlite")
+        let lead = Lead(email: try EmailAddress(validating: "ada@example.com"), persona: "cto", consent: Consent(source: "test", at: now))
+        _ = try await sqlite.upsert(sqlite.prepare([lead]), now: now)
+        // sqlite3's shell leaves foreign keys off: an enrollment of a lead that does not exist.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        shell.arguments = [folder + "/nurture.sqlite",
+                           "INSERT INTO enrollment (lead_id, sequence_id, state, enrolled_at) VALUES (999, 'guide', 'active', 0)"]
+        try shell.run()
+        shell.waitUntilExit()
+        let options = try await PostgresTestServer.freshDatabase()
+        let target = try await PostgresStore.open(options, erasureKeyFile: folder + "/erasure.key")
+        do {
+            _ = try await DatabaseCopy.copy(from: sqlite, to: target)
+            Issue.record("copied an orphan enrollment")
+        } catch let DatabaseCopy.Failure.insertFailed(table, why) {
+            #expect(table == "enrollment" && why.contains("enrollment_lead_id_fkey"), "\(why)")
+        }
+        try await PostgresTestServer.admin(options) { c in
+            let n = try await c.query("SELECT count(*) AS n FROM lead", logger: PostgresTestServer.logger).collect().first?
+                .makeRandomAccess()["n"].decode(Int64.self)
+            #expect(n == 0)
+        }
+        #expect(try await PostgresTestServer.foreignKeys(options).count == 9)
         await target.close()
         await sqlite.close()
     }
 }
 
 extension PostgresTestServer {
+    /// Every foreign key of the database as PostgreSQL prints it (`table name definition`), sorted.
+    static func foreignKeys(_ options: PostgresStore.Options) async throws -> [String] {
+        var keys: [String] = []
+        try await admin(options) { c in
+            let rows = try await c.query("""
+                SELECT cl.relname || ' ' || co.conname || ' ' || pg_get_constraintdef(co.oid) AS k
+                FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid WHERE co.contype = 'f' ORDER BY 1
+                """, logger: logger).collect()
+            keys = try rows.map { try $0.makeRandomAccess()["k"].decode(String.self) }
+        }
+        return keys
+    }
+
     /// The database's `instance` meta value, read on a connection of its own.
     static func metaInstance(_ options: PostgresStore.Options) async throws -> String? {
         var value: String?
