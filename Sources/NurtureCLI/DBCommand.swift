@@ -76,7 +76,7 @@ struct DBCopyCommand: AsyncParsableCommand {
         let store: PostgresStore
         do {
             // Same erasure key file: the target records its check, so a daemon given another key is refused.
-            store = try await PostgresStore.open(target, erasureKeyFile: config.erasureKeyFile)
+            store = try await DatabaseCopy.openTarget(target, erasureKeyFile: config.erasureKeyFile)
         } catch {
             throw failure("\(error)")
         }

@@ -32,6 +32,7 @@ public enum DatabaseCopy {
         case insertFailed(table: String, why: String)
         case countMismatch([TableCount])
         case instanceNotCopied
+        case targetKeyedOtherwise(String, String)
 
         public var description: String {
             switch self {
@@ -46,6 +47,9 @@ public enum DatabaseCopy {
                 "row counts differ after the copy, rolled back: "
                     + counts.map { "\($0.table) \($0.source) in SQLite, \($0.copied) copied" }.joined(separator: "; ")
             case .instanceNotCopied: "the instance id (in every Message-ID) did not reach PostgreSQL; rolled back"
+            case let .targetKeyedOtherwise(target, file):
+                "\(target) was already opened with another erasure key than \(file) (another installation uses it); "
+                    + "db copy only fills a new, empty database, nothing was copied"
             }
         }
     }
@@ -67,6 +71,16 @@ public enum DatabaseCopy {
     /// Rows per batch, and the JSON size at which a batch goes out earlier (outbox rows carry their links).
     static let batchRows = 5_000
     static let batchBytes = 4 << 20
+
+    /// Opens (and migrates) the target with the source's erasure key file, so the target records that key's check;
+    /// a database another installation already keyed is refused as such.
+    public static func openTarget(_ options: PostgresStore.Options, erasureKeyFile: String) async throws -> PostgresStore {
+        do {
+            return try await PostgresStore.open(options, erasureKeyFile: erasureKeyFile)
+        } catch ErasureKey.LoadError.mismatched {
+            throw Failure.targetKeyedOtherwise(options.described, erasureKeyFile)
+        }
+    }
 
     /// Copies `source` into `target`, which must hold no data yet (its migrations have run: `PostgresStore.open`).
     /// The caller holds SQLite's daemon lock. Throws, with PostgreSQL rolled back, on any mismatch.

@@ -243,6 +243,34 @@ struct DBCopyTests {
         #expect(try Self.psql(url, "SELECT count(*) FROM event WHERE type = 'unsubscribe'") == "1")
     }
 
+    @Test func aCopyIntoADatabaseWhereServeRunsIsRefused() throws {
+        let p = try MinimalProject.make(leads: 1).project
+        let url = try PostgresServeTests.freshDatabase()
+        let password = try #require(TestPostgres.passwordFile)
+        // The daemon already given the installation's keys, started a little early on the new database.
+        let onTarget = try MinimalProject.make(leads: 0, database: url,
+                                               secrets: ", database_password_file: \(password), erasure_key_file: \(p.path("var/erasure.key"))")
+        let serve = try onTarget.project.start(["serve"])
+        defer { serve.kill(SIGTERM); _ = serve.wait() }
+        #expect(BoundedPoll.until(timeout: 30) { (try? onTarget.http.get("/healthz").status) == 200 }, "\(serve.stderr())")
+        let copy = try p.run(["db", "copy", "--to", url, "--password-file", password])
+        #expect(copy.status == 1)
+        #expect(copy.stderr.contains("a nurture serve is running on postgresql://"), "\(copy.stderr)")
+        #expect(try Self.psql(url, "SELECT count(*) FROM lead") == "0")
+    }
+
+    @Test func aDatabaseAnotherInstallationOpenedIsRefusedByItsErasureKey() throws {
+        let url = try PostgresServeTests.freshDatabase()
+        let password = try #require(TestPostgres.passwordFile)
+        let other = try MinimalProject.make(leads: 0, database: url, secrets: ", database_password_file: \(password)").project
+        #expect(try other.run(["stats"]).status == 0) // opened (migrated, keyed) by the other installation
+        let p = try MinimalProject.make(leads: 1).project
+        let copy = try p.run(["db", "copy", "--to", url, "--password-file", password])
+        #expect(copy.status == 1)
+        #expect(copy.stderr.contains("was already opened with another erasure key than"), "\(copy.stderr)")
+        #expect(copy.stderr.contains("nothing was copied"), "\(copy.stderr)")
+    }
+
     @Test func aTargetThatAlreadyHoldsDataIsRefusedAndLeftAsItWas() throws {
         let p = try MinimalProject.make(leads: 2).project
         let url = try PostgresServeTests.freshDatabase()
