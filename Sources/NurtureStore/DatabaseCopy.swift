@@ -1,8 +1,6 @@
-import Dispatch
 import Foundation
 import GRDB
 import PostgresNIO
-import Synchronization
 
 /// `nurture db copy`: a SQLite installation into an empty PostgreSQL database, in one PostgreSQL transaction (all
 /// or nothing). Ids are kept and every identity continues past the highest id SQLite ever gave out, erased rows
@@ -82,7 +80,7 @@ public enum DatabaseCopy {
         }
     }
 
-    /// Copies `source` into `target`, which must hold no data yet (its migrations have run: `PostgresStore.open`).
+    /// Copies `source` into `target`, which must hold no data yet (its migrations have run: `openTarget`).
     /// The caller holds SQLite's daemon lock. Throws, with PostgreSQL rolled back, on any mismatch.
     public static func copy(from source: SQLiteStore, to target: PostgresStore) async throws -> Report {
         let (sourceTables, autoincrement) = try await source.read { db in
@@ -97,9 +95,7 @@ public enum DatabaseCopy {
         let where_ = target.options.described
         return try await target.write { tx in
             let free: Bool? = try await tx.value(PostgresCopySQL.tryDaemonLock(PostgresMigrations.lockKey + 1), "locked")
-            guard free == true else {
-                throw Failure.targetDaemonRunning(where_)
-            }
+            guard free == true else { throw Failure.targetDaemonRunning(where_) }
             var targetTables: [String: [CopyPlan.TargetColumn]] = [:]
             for r in try await tx.rows(PostgresCopySQL.columns) {
                 targetTables[try r["table_name"], default: []].append(CopyPlan.TargetColumn(
@@ -115,39 +111,9 @@ public enum DatabaseCopy {
             }
             guard used.isEmpty else { throw Failure.targetNotEmpty(where_, used) }
             try await tx.execute(PostgresCopySQL.dropGeneratedInstance)
-            let foreignKeys = try await tx.rows(PostgresCopySQL.foreignKeys).map { r in
-                (table: try r["table_name"] as String, name: try r["name"] as String, definition: try r["definition"] as String)
-            }
-            let oddNames = foreignKeys.filter { !CopyPlan.isPlainName($0.table) || !CopyPlan.isPlainName($0.name) }
-            guard oddNames.isEmpty else { throw Failure.schemaMismatch(oddNames.map { "foreign key \($0.name) of \($0.table): not a plain name" }) }
-            for key in foreignKeys { try await tx.execute(PostgresCopySQL.dropConstraint(table: key.table, name: key.name)) }
 
-            let pipe = Handover()
-            let reader = DatabaseLane(name: "nurture.copy.reader")
-            defer { reader.release() }
-            let producing = Task { try await reader.run { try read(source, plan: plan, into: pipe) } }
-            var summary = Summary()
-            do {
-                for await item in pipe.items {
-                    switch item {
-                    case let .summary(s): summary = s
-                    case let .rows(index, json):
-                        let table = plan.tables[index]
-                        do {
-                            try await tx.execute(PostgresCopySQL.insert(table, rows: json))
-                        } catch {
-                            throw Failure.insertFailed(table: table.name, why: PostgresStore.describe(error))
-                        }
-                    }
-                    pipe.credits.signal()
-                }
-                try await producing.value
-            } catch {
-                pipe.stop()
-                _ = try? await producing.value
-                throw error
-            }
-
+            let foreignKeys = try await dropForeignKeys(tx)
+            let summary = try await insertRows(tx, from: source, plan: plan)
             for key in foreignKeys {
                 do {
                     try await tx.execute(PostgresCopySQL.addConstraint(table: key.table, name: key.name, definition: key.definition))
@@ -155,23 +121,76 @@ public enum DatabaseCopy {
                     throw Failure.insertFailed(table: key.table, why: "its foreign key \(key.name) does not hold: \(PostgresStore.describe(error))")
                 }
             }
-            var counts: [TableCount] = []
-            for table in plan.tables {
-                let copied: Int64 = try await tx.value(PostgresCopySQL.count(table.name), "n") ?? 0
-                var next: Int64?
-                if let identity = table.identity {
-                    let last = summary.highestIDs[table.name] ?? 0
-                    _ = try await tx.rows(PostgresCopySQL.continueIdentity(table: table.name, column: identity, last: last))
-                    next = last + 1
-                }
-                counts.append(TableCount(table: table.name, source: summary.counts[table.name] ?? -1, copied: Int(copied), nextID: next))
-            }
-            let wrong = counts.filter { $0.source != $0.copied }
-            guard wrong.isEmpty else { throw Failure.countMismatch(wrong) }
-            let instance: String? = try await tx.value(PostgresCopySQL.instanceID, "value")
-            guard let instance, instance == summary.instance else { throw Failure.instanceNotCopied }
-            return Report(tables: counts, instance: instance)
+            return try await verify(tx, plan: plan, summary: summary)
         }
+    }
+
+    /// A foreign key as the catalog prints it, to be put back after the rows.
+    struct ForeignKey: Sendable {
+        let table: String
+        let name: String
+        let definition: String
+    }
+
+    /// Drops the schema's foreign keys for the copy (inside its transaction: nobody sees the schema without them).
+    static func dropForeignKeys(_ tx: PostgresTransaction) async throws -> [ForeignKey] {
+        let keys = try await tx.rows(PostgresCopySQL.foreignKeys).map { r in
+            ForeignKey(table: try r["table_name"], name: try r["name"], definition: try r["definition"])
+        }
+        let odd = keys.filter { !CopyPlan.isPlainName($0.table) || !CopyPlan.isPlainName($0.name) }
+        guard odd.isEmpty else { throw Failure.schemaMismatch(odd.map { "foreign key \($0.name) of \($0.table): not a plain name" }) }
+        for key in keys { try await tx.execute(PostgresCopySQL.dropConstraint(table: key.table, name: key.name)) }
+        return keys
+    }
+
+    /// Inserts every batch the SQLite reader produces, while it reads the next; returns the snapshot's summary.
+    static func insertRows(_ tx: PostgresTransaction, from source: SQLiteStore, plan: CopyPlan) async throws -> Summary {
+        let pipe = Handover()
+        let reader = DatabaseLane(name: "nurture.copy.reader")
+        defer { reader.release() }
+        let producing = Task { try await reader.run { try read(source, plan: plan, into: pipe) } }
+        var summary = Summary()
+        do {
+            for await item in pipe.items {
+                switch item {
+                case let .summary(s): summary = s
+                case let .rows(index, json):
+                    let table = plan.tables[index]
+                    do {
+                        try await tx.execute(PostgresCopySQL.insert(table, rows: json))
+                    } catch {
+                        throw Failure.insertFailed(table: table.name, why: PostgresStore.describe(error))
+                    }
+                }
+                pipe.credits.signal()
+            }
+            try await producing.value
+        } catch {
+            pipe.stop()
+            _ = try? await producing.value
+            throw error
+        }
+        return summary
+    }
+
+    /// Moves each identity past the highest id SQLite gave out, then compares the counts and the instance id.
+    static func verify(_ tx: PostgresTransaction, plan: CopyPlan, summary: Summary) async throws -> Report {
+        var counts: [TableCount] = []
+        for table in plan.tables {
+            let copied: Int64 = try await tx.value(PostgresCopySQL.count(table.name), "n") ?? 0
+            var next: Int64?
+            if let identity = table.identity {
+                let last = summary.highestIDs[table.name] ?? 0
+                _ = try await tx.rows(PostgresCopySQL.continueIdentity(table: table.name, column: identity, last: last))
+                next = last + 1
+            }
+            counts.append(TableCount(table: table.name, source: summary.counts[table.name] ?? -1, copied: Int(copied), nextID: next))
+        }
+        let wrong = counts.filter { $0.source != $0.copied }
+        guard wrong.isEmpty else { throw Failure.countMismatch(wrong) }
+        let instance: String? = try await tx.value(PostgresCopySQL.instanceID, "value")
+        guard let instance, instance == summary.instance else { throw Failure.instanceNotCopied }
+        return Report(tables: counts, instance: instance)
     }
 
     /// On the copy's own thread, in one read transaction (a snapshot: counts and rows agree): the summary, then
@@ -250,35 +269,6 @@ public enum DatabaseCopy {
         case .double: "real"
         case .string: "text"
         case .blob: "blob"
-        }
-    }
-
-    /// The bounded hand-over between the SQLite reader's thread and the PostgreSQL writer: the reader blocks (on its
-    /// own thread, never Swift's) once two batches wait, and stops when the writer gives up.
-    final class Handover: Sendable {
-        let items: AsyncStream<Item>
-        private let continuation: AsyncStream<Item>.Continuation
-        let credits = DispatchSemaphore(value: 2)
-        private let stopped = Atomic<Bool>(false)
-
-        init() {
-            let made = AsyncStream.makeStream(of: Item.self)
-            items = made.stream
-            continuation = made.continuation
-        }
-
-        func send(_ item: Item) throws {
-            credits.wait()
-            guard !stopped.load(ordering: .acquiring) else { throw CancellationError() }
-            continuation.yield(item)
-        }
-
-        func finish() { continuation.finish() }
-
-        /// The writer failed: wake the reader so it ends its read transaction.
-        func stop() {
-            stopped.store(true, ordering: .releasing)
-            credits.signal()
         }
     }
 }
