@@ -207,6 +207,10 @@ struct DBCopyTests {
         #expect(leave.status == 200)
         #expect(try LeadView.decode(try p.run(["lead", "show", "lead0@example.com", "--json"] + pg).stdout).suppressed == "unsubscribed")
 
+        // The erased address stays away on PostgreSQL: its keyed hash came along, under the same erasure key.
+        let erased = try p.run(["lead", "add", "lead2@example.com", "--persona", "reader", "--consent", "test"] + pg)
+        #expect(erased.status == 1 && erased.stderr.contains("is on the suppression list"), "\(erased.stderr)")
+        #expect(try Self.psql(url, "SELECT count(*) FROM suppression WHERE reason = 'erased' AND email_key LIKE 'erased:%'") == "1")
         // A new lead: ids above every copied (and erased) one, so its Message-ID and tokens are new.
         let added = try p.run(["lead", "add", "dee@example.com", "--persona", "reader", "--consent", "test", "--field", "first_name=Dee"] + pg)
         #expect(added.status == 0, "\(added.stderr)")
