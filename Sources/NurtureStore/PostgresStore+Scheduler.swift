@@ -61,11 +61,19 @@ extension PostgresStore {
         }
     }
 
+    /// Read committed, not a snapshot: each statement sees what other nodes committed before it, so the leads'
+    /// recent sends are read after their leases are taken, and include the claims of the node that released them.
     public func dueSends(at now: Date, limit: Int, recentSince: Date) async throws -> [DueSend] {
-        try await read { tx in
-            let rows = try await tx.rows(PostgresSQL.dueSends(at: Self.millis(now), limit: Int64(limit)))
+        let t = Self.millis(now)
+        return try await writeProgress { tx in
+            var rows = try await tx.rows(PostgresSQL.dueSends(at: t, limit: Int64(limit), node: nodeID))
             guard !rows.isEmpty else { return [] }
-            let leadIDs = Array(Set(try rows.map { try $0["lead_id"] as Int64 }))
+            let leased = Set(try await tx.rows(PostgresSQL.leaseLeads(Array(Set(try rows.map { try $0["lead_id"] as Int64 })), node: nodeID,
+                                                                       until: t + options.lease.seconds * 1_000, now: t))
+                .map { try $0["lead_id"] as Int64 })
+            rows = try rows.filter { leased.contains(try $0["lead_id"]) }
+            guard !rows.isEmpty else { return [] }
+            let leadIDs = Array(leased)
             let enrollmentIDs = Array(Set(try rows.map { try $0["enrollment_id"] as Int64 }))
 
             var recent: [Int64: [Date]] = [:]
@@ -112,7 +120,7 @@ extension PostgresStore {
 
     /// Claims a send; true when claimed (the row was still waiting: a cancelled or already claimed one is not).
     private func claim(_ tx: PostgresTransaction, _ id: Int64, now: Int64) async throws -> Bool {
-        try await tx.count(PostgresSQL.claim(id, now: now)) > 0
+        try await tx.count(PostgresSQL.claim(id, node: nodeID, leaseUntil: now + options.lease.seconds * 1_000, now: now)) > 0
     }
 
     @discardableResult
@@ -146,13 +154,13 @@ extension PostgresStore {
             for result in results {
                 switch result {
                 case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next):
-                    guard try await tx.count(PostgresSQL.markSent(id, reply: reply, links: links.isEmpty ? nil : JSONText.array(links), now: t)) > 0
+                    guard try await tx.count(PostgresSQL.markSent(id, node: nodeID, reply: reply, links: links.isEmpty ? nil : JSONText.array(links), now: t)) > 0
                     else { continue }
                     try await plan(tx, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .deferred(id, retryAt, error):
-                    try await tx.execute(PostgresSQL.markDeferred(id, retryAt: Self.millis(retryAt), error: error, now: t))
+                    try await tx.execute(PostgresSQL.markDeferred(id, node: nodeID, retryAt: Self.millis(retryAt), error: error, now: t))
                 case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, next):
-                    guard try await tx.count(PostgresSQL.markFailed(id, error: error, now: t)) > 0 else { continue }
+                    guard try await tx.count(PostgresSQL.markFailed(id, node: nodeID, error: error, now: t)) > 0 else { continue }
                     if hardBounce {
                         if let key: String = try await tx.row(PostgresSQL.emailKeyOfLead(leadID))?["email_key"] {
                             try await tx.execute(PostgresSQL.suppress(key, reason: "bounced", now: t))
@@ -201,8 +209,8 @@ extension PostgresStore {
         try await write { tx in for e in ends { try await end(tx, e, now: t) } }
     }
 
-    /// Every `sending` row of the database: right while one daemon runs per database (the advisory lock of
-    /// `nurture serve` makes sure); clustering will recover only rows whose lease expired.
+    /// At start-up, as periodically (`recoverExpired`): only `sending` rows whose lease expired, never those of a
+    /// node still alive; a restarted node's own earlier claims come back once their lease has run out.
     public func recoverInterrupted(now: Date) async throws -> Int {
         let t = Self.millis(now)
         return try await write { tx in
