@@ -101,6 +101,8 @@ public actor Scheduler {
     }
 
     static let intakeJob = "intake", inactivityJob = "inactivity"
+    /// The smallest due batch a cluster node takes (postponed and skipped sends use no token).
+    static let clusterBatchFloor = 16
 
     /// Sends whose results are waiting to be committed (for tests and status).
     public var uncommittedResults: Int { uncommitted.count }
@@ -170,14 +172,21 @@ public actor Scheduler {
 
     private func dispatch(_ catalog: Catalog, now: Date, report: inout Report) async throws {
         // In a cluster each live node takes its share of the rates and connections; fatigue is per lead and whole.
-        let throttle = (settings.share?() ?? .alone).apply(to: catalog.config.throttle)
+        let share = settings.share?() ?? .alone
+        let throttle = share.apply(to: catalog.config.throttle)
         let reach = max(throttle.minGap.seconds, throttle.maxWindow.seconds)
+        if globalBucket == nil || globalBucket!.rate != throttle.globalRate {
+            globalBucket = TokenBucket(rate: throttle.globalRate, capacity: Self.burst(throttle.globalRate, nodes: share.nodes), now: now)
+        }
+        // In a cluster the batch's leads are this node's until the tick ends: take about what its share may send now,
+        // so the other nodes find leads of their own to decide instead of waiting for these.
+        let limit = share.nodes > 1 ? min(settings.dueBatch, max(Self.clusterBatchFloor, 2 * globalBucket!.available(now: now))) : settings.dueBatch
         let started = ContinuousClock.now
-        let due = try await store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
+        let due = try await store.dueSends(at: now, limit: limit, recentSince: now.addingTimeInterval(-Double(reach)))
         guard !due.isEmpty else { return }
         report.dueQuery = ContinuousClock.now - started
         do {
-            try await dispatch(due, throttle: throttle, catalog, now: now, report: &report)
+            try await dispatch(due, limit: limit, nodes: share.nodes, throttle: throttle, catalog, now: now, report: &report)
         } catch {
             try? await store.releaseLeads()
             throw error
@@ -186,7 +195,8 @@ public actor Scheduler {
         try await store.releaseLeads()
     }
 
-    private func dispatch(_ due: [DueSend], throttle: ThrottlePolicy, _ catalog: Catalog, now: Date, report: inout Report) async throws {
+    private func dispatch(_ due: [DueSend], limit: Int, nodes: Int, throttle: ThrottlePolicy, _ catalog: Catalog, now: Date,
+                          report: inout Report) async throws {
         let priority = Dictionary(uniqueKeysWithValues: catalog.sequences.map { ($0.sequence.id, $0.sequence.priority) })
         // Higher-priority sequences first, then oldest first: when two sequences compete for a lead, priority wins.
         let ordered = due.sorted { (priority[$0.sequenceID] ?? 0, $1.dueAt) > (priority[$1.sequenceID] ?? 0, $0.dueAt) }
@@ -198,9 +208,6 @@ public actor Scheduler {
         if domainBucketRate != throttle.domainRate {
             domainBuckets = [:]
             domainBucketRate = throttle.domainRate
-        }
-        if globalBucket == nil || globalBucket!.rate != throttle.globalRate {
-            globalBucket = TokenBucket(rate: throttle.globalRate, capacity: Self.burst(throttle.globalRate), now: now)
         }
         for d in ordered {
             guard let sequence = catalog.sequence(d.sequenceID) else {
@@ -217,7 +224,7 @@ public actor Scheduler {
             switch DispatchPolicy.decide(input) {
             case .send:
                 let domain = String(d.lead.email.domain)
-                var bucket = domainBuckets[domain] ?? TokenBucket(rate: throttle.domainRate, capacity: Self.burst(throttle.domainRate), now: now)
+                var bucket = domainBuckets[domain] ?? TokenBucket(rate: throttle.domainRate, capacity: Self.burst(throttle.domainRate, nodes: nodes), now: now)
                 defer { domainBuckets[domain] = bucket }
                 let globalNext = globalBucket!.nextAvailable(now: now)
                 guard globalNext <= now else {
@@ -251,7 +258,7 @@ public actor Scheduler {
         try await deliver(sends, decided: outcomes, catalog, now: now, report: &report)
         // A full batch means more is due now, unless the global rate stopped it: then it waits for the next token
         // (running again at once re-read the same batch at a full core).
-        if due.count == settings.dueBatch && report.wakeAt == nil { report.moreWork = true }
+        if due.count == limit && report.wakeAt == nil { report.moreWork = true }
     }
 
     /// Sends in groups of the transport's width, as `DeliveryPipeline` decides: each group is committed as `sending`
@@ -394,8 +401,10 @@ public actor Scheduler {
         return zone
     }
 
-    /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones.
-    static func burst(_ rate: Double) -> Double { max(1, rate / 10) }
+    /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones. A cluster node's
+    /// share holds a fifth: its ticks compete for the cores with the other nodes', and a token that arrives while the
+    /// bucket is full is lost. All nodes bursting at once add at most a fifth of a second of the cluster's rate.
+    static func burst(_ rate: Double, nodes: Int = 1) -> Double { max(1, rate / (nodes > 1 ? 5 : 10)) }
 
     private static func outcome(of result: DeliveryResult, for d: DueSend, sequence: NurtureSequence, message: OutgoingMessage,
                                 _ catalog: Catalog, retry: RetryPolicy, now: Date) -> (DeliveryOutcome?, Report.Entry) {
