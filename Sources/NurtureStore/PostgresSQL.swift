@@ -151,10 +151,11 @@ enum PostgresSQL {
         """
     }
     /// Leases the leads to this node; a lead another live node leased meanwhile (its statement committed while this
-    /// one waited on the row) is not updated, so not returned: its sends are left to that node.
+    /// one waited on the row) is not updated, so not returned: its sends are left to that node. In id order, so two
+    /// nodes wanting the same leads lock them in one order (no deadlock).
     static func leaseLeads(_ leads: [Int64], node: String, until: Int64, now: Int64) -> Q {
         """
-        INSERT INTO lead_lease (lead_id, node, until) SELECT unnest(\(leads)::bigint[]), \(node), \(until)
+        INSERT INTO lead_lease (lead_id, node, until) SELECT u.id, \(node), \(until) FROM unnest(\(leads)::bigint[]) AS u(id) ORDER BY u.id
         ON CONFLICT (lead_id) DO UPDATE SET node = excluded.node, until = excluded.until
         WHERE lead_lease.node = excluded.node OR lead_lease.until <= \(now)
         RETURNING lead_id
@@ -300,13 +301,25 @@ enum PostgresSQL {
         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
         """
     }
+    // The heartbeat's extensions skip rows the node's own work has locked (a completion, a batch's lease): it never
+    // waits for them, so it can never deadlock with them; the next beat extends what this one skipped.
     static func extendSends(node: String, until: Int64) -> Q {
-        "UPDATE outbox SET lease_until = \(until) WHERE claimed_by = \(node) AND status = \(unescaped: OutboxStatus.sending.sql)"
+        """
+        UPDATE outbox SET lease_until = \(until) WHERE id IN (
+            SELECT id FROM outbox WHERE claimed_by = \(node) AND status = \(unescaped: OutboxStatus.sending.sql) FOR UPDATE SKIP LOCKED)
+        """
     }
-    static func extendLeads(node: String, until: Int64) -> Q { "UPDATE lead_lease SET until = \(until) WHERE node = \(node)" }
-    static func extendJobs(node: String, until: Int64) -> Q { "UPDATE job_lease SET until = \(until) WHERE node = \(node)" }
+    static func extendLeads(node: String, until: Int64) -> Q {
+        "UPDATE lead_lease SET until = \(until) WHERE lead_id IN (SELECT lead_id FROM lead_lease WHERE node = \(node) FOR UPDATE SKIP LOCKED)"
+    }
+    static func extendJobs(node: String, until: Int64) -> Q {
+        "UPDATE job_lease SET until = \(until) WHERE name IN (SELECT name FROM job_lease WHERE node = \(node) FOR UPDATE SKIP LOCKED)"
+    }
     static func extendHandoffs(node: String, until: Int64) -> Q {
-        "UPDATE handoff SET lease_until = \(until) WHERE claimed_by = \(node) AND status = \(unescaped: HandoffStatus.pending.sql)"
+        """
+        UPDATE handoff SET lease_until = \(until) WHERE id IN (
+            SELECT id FROM handoff WHERE claimed_by = \(node) AND status = \(unescaped: HandoffStatus.pending.sql) FOR UPDATE SKIP LOCKED)
+        """
     }
     static func liveNodes(since: Int64) -> Q {
         "SELECT id, hostname, version, started_at, heartbeat_at FROM node WHERE heartbeat_at > \(since) ORDER BY id"

@@ -68,7 +68,7 @@ extension PostgresStore {
         return try await writeProgress { tx in
             var rows = try await tx.rows(PostgresSQL.dueSends(at: t, limit: Int64(limit), node: nodeID))
             guard !rows.isEmpty else { return [] }
-            let leased = Set(try await tx.rows(PostgresSQL.leaseLeads(Array(Set(try rows.map { try $0["lead_id"] as Int64 })), node: nodeID,
+            let leased = Set(try await tx.rows(PostgresSQL.leaseLeads(Set(try rows.map { try $0["lead_id"] as Int64 }).sorted(), node: nodeID,
                                                                        until: t + options.lease.seconds * 1_000, now: t))
                 .map { try $0["lead_id"] as Int64 })
             rows = try rows.filter { leased.contains(try $0["lead_id"]) }
