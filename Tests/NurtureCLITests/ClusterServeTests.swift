@@ -137,6 +137,14 @@ struct ClusterServeTests {
         #expect(BoundedPoll.until(timeout: 30) { nodes.allSatisfy { $0.stderr().contains("HTTP listening") } }, "\(nodes.map { $0.stderr() })")
         #expect(try h.query("SELECT version FROM schema_migration ORDER BY version").map { $0[0] } == ["1", "2"])
         #expect(try h.query("SELECT count(*) FROM node").first?.first == "2")
+        // Each node's /metrics names both, with their heartbeat age.
+        #expect(BoundedPoll.until(timeout: 10) {
+            h.ports.allSatisfy { port in
+                let text = (try? HTTPProbe(port: port).get("/metrics").text) ?? ""
+                return text.contains("\nnurture_cluster_nodes 2\n")
+                    && text.components(separatedBy: "\nnurture_cluster_node_heartbeat_age_seconds{node=\"").count == 3
+            }
+        })
         try h.importLeads(50)
         #expect(BoundedPoll.until(timeout: 60) { h.finished(expected: 50) }, "outbox \(h.statusCounts())")
         _ = BoundedPoll.until(timeout: 10) { h.received().count >= 50 }
