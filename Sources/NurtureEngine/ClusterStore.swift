@@ -9,6 +9,9 @@ public protocol ClusterStore: Sendable {
     var nodeID: String { get }
     /// How long a claim stays this node's without a heartbeat.
     var lease: TimeSpan { get }
+    /// Whether other daemons may share the database (PostgreSQL): only then does the node beat (SQLite's file lock
+    /// keeps it alone, and a scaled demo clock would make it beat thousands of times a second for nothing).
+    var isShared: Bool { get }
     /// Registers the node (at start, before any claim).
     func join(hostname: String, version: String, now: Date) async throws
     /// Renews the node's heartbeat and extends the leases of everything it holds; returns the live nodes.

@@ -3,7 +3,7 @@ import NurtureCore
 import Synchronization
 
 /// The cluster as this node last saw it (its heartbeat's answer): the scheduler divides its limits by the live
-/// nodes, `/metrics` lists them. One node until the first heartbeat.
+/// nodes, `/metrics` lists them. One node until the first heartbeat, and on SQLite (which never beats).
 public final class ClusterView: Sendable {
     private let state = Mutex<[ClusterNode]>([])
 

@@ -62,7 +62,7 @@ public enum Daemon {
         // Registered before anything is claimed; the first heartbeat tells how many nodes share the limits.
         let cluster = ClusterView()
         try await store.join(hostname: ProcessInfo.processInfo.hostName, version: options.version, now: options.clock.now())
-        cluster.update(try await store.heartbeat(now: options.clock.now()))
+        if store.isShared { cluster.update(try await store.heartbeat(now: options.clock.now())) }
         if cluster.nodes.count > 1 {
             logger.info("nurture serve: node \(store.nodeID) joins \(cluster.nodes.count - 1) other live node(s); limits are shared")
         }
@@ -99,8 +99,6 @@ public enum Daemon {
             .init(service: StoreService(store: store), successTerminationBehavior: .ignore),
             // First, so it is shut down last: it keeps pinging while the others drain.
             .init(service: WatchdogService(notifier: notifier, health: health, logger: logger), successTerminationBehavior: .ignore),
-            // Before every user of claims, so it is shut down after them: leases stay extended while they drain.
-            .init(service: NodeService(store: store, view: cluster, clock: options.clock, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup),
             // Before its users, so it is shut down after them: the scheduler's and the hand-offs' transfers finish first.
             .init(service: TransportService(transport), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: SchedulerService(scheduler: scheduler, store: store, clock: options.clock, pollInterval: poll * options.speed,
@@ -120,6 +118,12 @@ public enum Daemon {
                 notifier.ready(status: "serving \(sequences) sequences; HTTP on \(host):\(port)")
             }), successTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        if store.isShared {
+            // Before every user of claims (after the store and the watchdog), so it is shut down after them: leases
+            // stay extended while they drain.
+            services.insert(.init(service: NodeService(store: store, view: cluster, clock: options.clock, logger: logger),
+                                  successTerminationBehavior: .gracefullyShutdownGroup), at: 2)
+        }
         if let metricsListen = config.http.metricsListen {
             let (metricsHost, metricsPort) = try Self.listenAddress(metricsListen)
             services.append(.init(service: tracking.metricsApplication(host: metricsHost, port: metricsPort, limits: limits),

@@ -6,6 +6,7 @@ import NurtureEngine
 /// holds), and recovers what nodes that stopped beating left in flight. Times are the nodes' clocks (NTP-synced).
 extension PostgresStore: ClusterStore {
     public var lease: TimeSpan { options.lease }
+    public var isShared: Bool { true }
 
     var leaseMillis: Int64 { options.lease.seconds * 1_000 }
 

@@ -7,6 +7,7 @@ import NurtureEngine
 extension SQLiteStore: ClusterStore {
     public var nodeID: String { member.withLock { $0?.id } ?? "local" }
     public var lease: TimeSpan { TimeSpan(seconds: 30) }
+    public var isShared: Bool { false }
 
     public func join(hostname: String, version: String, now: Date) async throws {
         member.withLock {
