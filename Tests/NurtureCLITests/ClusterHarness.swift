@@ -31,6 +31,8 @@ struct ClusterHarness {
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
+        var made = false
+        defer { if !made { kill(server.processIdentifier, SIGKILL) } } // a failed set-up leaves no server behind
         guard BoundedPoll.until(timeout: 10, { SystemdTests.accepts(port: smtpPort) }) else { throw Failure("the SMTP server did not start") }
 
         let database = try PostgresServeTests.freshDatabase()
@@ -71,6 +73,7 @@ struct ClusterHarness {
         try TokenSigner.generateKeyFile(at: p.path("var/token.key"))
         let harness = ClusterHarness(project: p, database: database, smtp: server, smtpLog: log, nodes: nodes, ports: ports)
         if leads > 0 { try harness.importLeads(leads) }
+        made = true
         return harness
     }
 
