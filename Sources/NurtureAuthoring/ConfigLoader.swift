@@ -344,10 +344,14 @@ public enum ConfigLoader {
     }
 
     static func readPostgres(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
-        guard let m = r.mapping(node, "'postgresql'", allowed: ["pool_size", "connect_timeout"]) else { return }
+        guard let m = r.mapping(node, "'postgresql'", allowed: ["pool_size", "connect_timeout", "lease"]) else { return }
         if let n = m["pool_size"]?.value, let v = r.int(n, "'postgresql.pool_size'", range: 1...500) { config.postgres.poolSize = v }
         if let n = m["connect_timeout"]?.value, let v = r.timeSpan(n, "'postgresql.connect_timeout'") {
             if v.seconds < 1 { r.error(n, "'postgresql.connect_timeout' must be at least 1s") } else { config.postgres.connectTimeout = v }
+        }
+        if let n = m["lease"]?.value, let v = r.timeSpan(n, "'postgresql.lease'") {
+            // A heartbeat every third of it: shorter than 3 s would beat faster than once a second.
+            if v.seconds < 3 || v.seconds > 3_600 { r.error(n, "'postgresql.lease' must be between 3s and 1h") } else { config.postgres.lease = v }
         }
     }
 

@@ -46,6 +46,9 @@ public struct NurtureConfig: Sendable {
         /// Connections the pool may open at once (the daemon's tracking, API and scheduler share them).
         public var poolSize = 8
         public var connectTimeout = TimeSpan(seconds: 10)
+        /// How long a node's claims stay its own without a heartbeat (renewed every third of it): after a node dies,
+        /// its in-flight sends are recovered by the others once this has passed.
+        public var lease = TimeSpan(seconds: 30)
     }
 
     /// The database is a PostgreSQL server, not a SQLite file.

@@ -8,6 +8,8 @@ protocol AdminStore: LeadsAPIStore, StoreLifecycle {
     func stats(since: Date?) async throws -> [SequenceStats]
     /// Leads stored and suppressed addresses per reason, for the last line of `nurture stats`.
     func totals() async throws -> StoreTotals
+    /// The `nurture serve` nodes registered on the database (PostgreSQL; SQLite has none to list), for `nurture stats`.
+    func clusterNodes() async throws -> [ClusterNode]
     /// Recomputes every score from the event log; writes unless `dryRun`. Returns the leads that changed.
     func rescore(rules: ScoringRules, now: Date, dryRun: Bool, chunk: Int) async throws -> [RescoredLead]
 }

@@ -31,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         var daemon = Daemon.Options(configPath: path, clock: speed == 1 ? SystemClock() : ScaledClock(factor: speed))
         daemon.speed = speed
         daemon.shutdownGrace = .milliseconds(Int(shutdownGrace * 1_000))
+        daemon.version = NurtureCommand.configuration.version
         do {
             try await Daemon.run(daemon, openStore: StoreOpener.daemon, stopSignals: stopSignals, reloadSignals: reloadSignals, logger: logger)
         } catch {

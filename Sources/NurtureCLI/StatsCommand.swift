@@ -37,7 +37,10 @@ struct StatsCommand: AsyncParsableCommand {
         switch json ? .json : format {
         case .json: print(Self.json(stats))
         case .csv: print(Self.csv(stats), terminator: "")
-        case .table: print(Self.table(stats) + Self.totals(try await store.totals()), terminator: "")
+        case .table:
+            let nodes = try await store.clusterNodes()
+            print(Self.table(stats) + Self.nodes(nodes, now: Date(), lease: catalog.config.postgres.lease) + Self.totals(try await store.totals()),
+                  terminator: "")
         }
     }
 
@@ -63,6 +66,22 @@ struct StatsCommand: AsyncParsableCommand {
             }
         }
         return out.isEmpty ? "no enrollments yet\n" : out
+    }
+
+    /// The nodes registered on a PostgreSQL database: id, host, version and heartbeat age; none on SQLite.
+    static func nodes(_ nodes: [ClusterNode], now: Date, lease: TimeSpan) -> String {
+        guard !nodes.isEmpty else { return "" }
+        let live = nodes.filter { $0.isAlive(now: now, lease: lease) }.count
+        var out = "nodes: \(live) live of \(nodes.count) registered\n"
+        out += "  " + ["id".padding(toLength: 40, withPad: " ", startingAt: 0), "host".padding(toLength: 24, withPad: " ", startingAt: 0),
+                       "version".padding(toLength: 10, withPad: " ", startingAt: 0), "heartbeat"].joined(separator: " ") + "\n"
+        for n in nodes {
+            let age = String(format: "%.1fs ago", n.heartbeatAge(now: now)) + (n.isAlive(now: now, lease: lease) ? "" : " (stopped)")
+            out += "  " + [PrintableText.escaped(n.id, limit: 40).padding(toLength: 40, withPad: " ", startingAt: 0),
+                           PrintableText.escaped(n.hostname, limit: 24).padding(toLength: 24, withPad: " ", startingAt: 0),
+                           PrintableText.escaped(n.version, limit: 10).padding(toLength: 10, withPad: " ", startingAt: 0), age].joined(separator: " ") + "\n"
+        }
+        return out
     }
 
     /// The table's last line: `leads: 2 stored; suppression list: 3 addresses (1 bounced, 2 unsubscribed)`.

@@ -9,13 +9,17 @@ import NurtureStore
 enum StoreOpener {
     /// For the administration commands.
     static func admin(_ config: NurtureConfig) async throws -> any AdminStore {
-        if config.usesPostgres { return try await postgres(config, exclusive: false) }
+        if config.usesPostgres { return try await postgres(config, node: nil) }
         return try await SQLiteStore.open(path: config.database, erasureKeyFile: config.erasureKeyFile)
     }
 
-    /// For `nurture serve`: the store holds the one-daemon lock on its database until the process exits.
+    /// For `nurture serve`: on SQLite the store holds the one-daemon lock on its file until the process exits; on
+    /// PostgreSQL it is one node of a cluster, with a fresh id per start (its earlier claims are recovered, not resumed).
     static func daemon(_ config: NurtureConfig) async throws -> any DaemonStore {
-        if config.usesPostgres { return try await postgres(config, exclusive: true) }
+        if config.usesPostgres {
+            let node = ClusterNode.makeID(hostname: ProcessInfo.processInfo.hostName, pid: getpid(), random: UInt32.random(in: 0...UInt32.max))
+            return try await postgres(config, node: node)
+        }
         return try await SQLiteStore.open(path: config.database, erasureKeyFile: config.erasureKeyFile, exclusive: true)
     }
 
@@ -25,7 +29,7 @@ enum StoreOpener {
     }
 
     /// The password is read from `secrets.database_password_file` (never from the URL, never logged).
-    static func postgres(_ config: NurtureConfig, exclusive: Bool) async throws -> PostgresStore {
+    static func postgres(_ config: NurtureConfig, node: String?) async throws -> PostgresStore {
         var password: String?
         if let file = config.secrets.databasePassword {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw SecretError.unreadable(file) }
@@ -33,7 +37,8 @@ enum StoreOpener {
         }
         var options = try PostgresStore.Options(url: config.database, password: password, poolSize: config.postgres.poolSize)
         options.connectTimeout = .seconds(config.postgres.connectTimeout.seconds)
-        return try await PostgresStore.open(options, erasureKeyFile: config.erasureKeyFile, exclusive: exclusive)
+        options.lease = config.postgres.lease
+        return try await PostgresStore.open(options, erasureKeyFile: config.erasureKeyFile, node: node)
     }
 
     enum SecretError: Error, CustomStringConvertible {

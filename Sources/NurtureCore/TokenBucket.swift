@@ -29,6 +29,12 @@ public struct TokenBucket: Sendable {
         return true
     }
 
+    /// Whole tokens there now: how many sends may go at once.
+    public mutating func available(now: Date) -> Int {
+        refill(now)
+        return Int(tokens)
+    }
+
     /// When the next token will be there.
     public mutating func nextAvailable(now: Date) -> Date {
         refill(now)

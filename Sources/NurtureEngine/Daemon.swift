@@ -21,6 +21,8 @@ public enum Daemon {
         public var speed: Double = 1
         /// Bound on the drain at SIGTERM before in-flight work is cancelled.
         public var shutdownGrace: Duration = .seconds(20)
+        /// Recorded with the node's registration (`nurture stats`, `/metrics`).
+        public var version = "unknown"
 
         public init(configPath: String, clock: NurtureClock) {
             self.configPath = configPath
@@ -57,6 +59,13 @@ public enum Daemon {
         for d in diagnostics { logger.warning("\(d)") }
         let config = catalog.config
         let store = try await openStore(config)
+        // Registered before anything is claimed; the first heartbeat tells how many nodes share the limits.
+        let cluster = ClusterView()
+        try await store.join(hostname: ProcessInfo.processInfo.hostName, version: options.version, now: options.clock.now())
+        if store.isShared { cluster.update(try await store.heartbeat(now: options.clock.now())) }
+        if cluster.nodes.count > 1 {
+            logger.info("nurture serve: node \(store.nodeID) joins \(cluster.nodes.count - 1) other live node(s); limits are shared")
+        }
         await UnsubscribeJournalService.applyAtStart(store, scoring: catalog.scoringContext, logger: logger)
         let recovered = try await store.recoverInterrupted(now: options.clock.now())
         if recovered > 0 { logger.warning("\(recovered) sends were in flight at the last stop; they will be retried and are marked possibly sent") }
@@ -66,6 +75,7 @@ public enum Daemon {
         let holder = CatalogHolder(catalog)
         var settings = Scheduler.Settings()
         settings.clock = { [clock = options.clock] in clock.now() }
+        settings.share = { cluster.share }
         let scheduler = Scheduler(store: store, transport: transport, catalog: holder, composer: MessageComposer(signer: signer),
                                   settings: settings, logger: logger)
         let reloader = CatalogReloader(configPath: options.configPath, holder: holder, store: store, logger: logger)
@@ -73,7 +83,7 @@ public enum Daemon {
         let clock = options.clock
         let depth = OutboxDepthGauge()
         let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, health: health,
-                                      now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store, depth: depth) },
+                                      now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store, depth: depth) + Array(cluster.metricsText(now: clock.now()).utf8) },
                                       api: LeadsAPIBackend(store: store, catalog: holder, clock: clock),
                                       apiToken: try Self.secret(config.secrets.apiToken).map { String(decoding: $0, as: UTF8.self) },
                                       storedRepeatsPerHour: config.http.storedRepeatsPerHour, logger: logger)
@@ -108,6 +118,12 @@ public enum Daemon {
                 notifier.ready(status: "serving \(sequences) sequences; HTTP on \(host):\(port)")
             }), successTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        if store.isShared {
+            // Before every user of claims (after the store and the watchdog), so it is shut down after them: leases
+            // stay extended while they drain.
+            services.insert(.init(service: NodeService(store: store, view: cluster, clock: options.clock, logger: logger),
+                                  successTerminationBehavior: .gracefullyShutdownGroup), at: 2)
+        }
         if let metricsListen = config.http.metricsListen {
             let (metricsHost, metricsPort) = try Self.listenAddress(metricsListen)
             services.append(.init(service: tracking.metricsApplication(host: metricsHost, port: metricsPort, limits: limits),

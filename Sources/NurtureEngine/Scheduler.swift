@@ -17,6 +17,8 @@ public actor Scheduler {
         /// Awaited when a transfer group is rendered, before it may be claimed: where an unsubscribe (or anything
         /// else another process does) lands while the tick renders; tests put theirs there.
         public var afterRendering: (@Sendable (_ group: Int) async -> Void)?
+        /// This node's share of the cluster's limits (the live nodes, from the heartbeat); nil for a node alone.
+        public var share: (@Sendable () -> ClusterShare)?
         public init() {}
     }
 
@@ -55,6 +57,8 @@ public actor Scheduler {
     private var lastInactivitySweep: Date?
     private var globalBucket: TokenBucket?
     private var domainBuckets: [String: TokenBucket] = [:]
+    /// The per-domain rate the buckets were made with: a change in the cluster's size remakes them.
+    private var domainBucketRate: Double?
     /// Results of transfers that happened but could not be committed (a busy or full database): kept here and
     /// committed before anything else, so delivered mail never stays `sending` nor goes out twice.
     private var uncommitted: [DeliveryOutcome] = []
@@ -76,7 +80,16 @@ public actor Scheduler {
             let catalog = self.catalog.current
             try await commitUncommitted(catalog, now: now)
             var report = Report()
-            report.moreWork = try await intake(catalog, now: now, report: &report)
+            // One node at a time enrolls and sweeps (a job lease): the others skip it this tick.
+            if try await store.takeJob(Self.intakeJob, now: now) {
+                do {
+                    report.moreWork = try await intake(catalog, now: now, report: &report)
+                } catch {
+                    try? await store.releaseJob(Self.intakeJob)
+                    throw error
+                }
+                try await store.releaseJob(Self.intakeJob)
+            }
             try await sweepInactivity(catalog, now: now)
             try await dispatch(catalog, now: now, report: &report)
             storageProblem = nil
@@ -86,6 +99,10 @@ public actor Scheduler {
             throw failure
         }
     }
+
+    static let intakeJob = "intake", inactivityJob = "inactivity"
+    /// The smallest due batch a cluster node takes (postponed and skipped sends use no token).
+    static let clusterBatchFloor = 16
 
     /// Sends whose results are waiting to be committed (for tests and status).
     public var uncommittedResults: Int { uncommitted.count }
@@ -139,20 +156,47 @@ public actor Scheduler {
         let rules = catalog.config.scoring
         guard let silence = rules.inactiveAfter, rules.points["inactivity"] ?? 0 != 0 else { return }
         if let last = lastInactivitySweep, now.timeIntervalSince(last) < 3_600 { return }
+        guard try await store.takeJob(Self.inactivityJob, now: now) else { return } // another node sweeps now
         lastInactivitySweep = now
-        while try await store.scoreInactivity(before: now.addingTimeInterval(-Double(silence.seconds)), now: now, limit: 1_000,
-                                        context: catalog.scoringContext, silence: silence) == 1_000 {}
+        do {
+            while try await store.scoreInactivity(before: now.addingTimeInterval(-Double(silence.seconds)), now: now, limit: 1_000,
+                                                  context: catalog.scoringContext, silence: silence) == 1_000 {}
+        } catch {
+            try? await store.releaseJob(Self.inactivityJob)
+            throw error
+        }
+        try await store.releaseJob(Self.inactivityJob)
     }
 
     // MARK: dispatch
 
     private func dispatch(_ catalog: Catalog, now: Date, report: inout Report) async throws {
-        let throttle = catalog.config.throttle
+        // In a cluster each live node takes its share of the rates and connections; fatigue is per lead and whole.
+        let share = settings.share?() ?? .alone
+        let throttle = share.apply(to: catalog.config.throttle)
         let reach = max(throttle.minGap.seconds, throttle.maxWindow.seconds)
+        if globalBucket == nil || globalBucket!.rate != throttle.globalRate {
+            globalBucket = TokenBucket(rate: throttle.globalRate, capacity: Self.burst(throttle.globalRate, nodes: share.nodes), now: now)
+        }
+        // In a cluster the batch's leads are this node's until the tick ends: take about what its share may send now,
+        // so the other nodes find leads of their own to decide instead of waiting for these.
+        let limit = share.nodes > 1 ? min(settings.dueBatch, max(Self.clusterBatchFloor, 2 * globalBucket!.available(now: now))) : settings.dueBatch
         let started = ContinuousClock.now
-        let due = try await store.dueSends(at: now, limit: settings.dueBatch, recentSince: now.addingTimeInterval(-Double(reach)))
+        let due = try await store.dueSends(at: now, limit: limit, recentSince: now.addingTimeInterval(-Double(reach)))
         guard !due.isEmpty else { return }
         report.dueQuery = ContinuousClock.now - started
+        do {
+            try await dispatch(due, limit: limit, nodes: share.nodes, throttle: throttle, catalog, now: now, report: &report)
+        } catch {
+            try? await store.releaseLeads()
+            throw error
+        }
+        // The batch's claims are committed (`sending`, with their time): other nodes' fatigue checks now see them.
+        try await store.releaseLeads()
+    }
+
+    private func dispatch(_ due: [DueSend], limit: Int, nodes: Int, throttle: ThrottlePolicy, _ catalog: Catalog, now: Date,
+                          report: inout Report) async throws {
         let priority = Dictionary(uniqueKeysWithValues: catalog.sequences.map { ($0.sequence.id, $0.sequence.priority) })
         // Higher-priority sequences first, then oldest first: when two sequences compete for a lead, priority wins.
         let ordered = due.sorted { (priority[$0.sequenceID] ?? 0, $1.dueAt) > (priority[$1.sequenceID] ?? 0, $0.dueAt) }
@@ -161,8 +205,9 @@ public actor Scheduler {
         var sends: [(DueSend, NurtureSequence, Step)] = []
         var claimedForLead: [Int64: [Date]] = [:]
         var zones: [String: TimeZone] = [:] // one lookup per zone per tick, not per due send
-        if globalBucket == nil || globalBucket!.rate != throttle.globalRate {
-            globalBucket = TokenBucket(rate: throttle.globalRate, capacity: Self.burst(throttle.globalRate), now: now)
+        if domainBucketRate != throttle.domainRate {
+            domainBuckets = [:]
+            domainBucketRate = throttle.domainRate
         }
         for d in ordered {
             guard let sequence = catalog.sequence(d.sequenceID) else {
@@ -179,7 +224,7 @@ public actor Scheduler {
             switch DispatchPolicy.decide(input) {
             case .send:
                 let domain = String(d.lead.email.domain)
-                var bucket = domainBuckets[domain] ?? TokenBucket(rate: throttle.domainRate, capacity: Self.burst(throttle.domainRate), now: now)
+                var bucket = domainBuckets[domain] ?? TokenBucket(rate: throttle.domainRate, capacity: Self.burst(throttle.domainRate, nodes: nodes), now: now)
                 defer { domainBuckets[domain] = bucket }
                 let globalNext = globalBucket!.nextAvailable(now: now)
                 guard globalNext <= now else {
@@ -213,7 +258,7 @@ public actor Scheduler {
         try await deliver(sends, decided: outcomes, catalog, now: now, report: &report)
         // A full batch means more is due now, unless the global rate stopped it: then it waits for the next token
         // (running again at once re-read the same batch at a full core).
-        if due.count == settings.dueBatch && report.wakeAt == nil { report.moreWork = true }
+        if due.count == limit && report.wakeAt == nil { report.moreWork = true }
     }
 
     /// Sends in groups of the transport's width, as `DeliveryPipeline` decides: each group is committed as `sending`
@@ -229,7 +274,7 @@ public actor Scheduler {
         guard !groups.isEmpty else { return }
         let (transport, composer, retry) = (self.transport, self.composer, settings.retry)
         let clock = settings.clock ?? { now }
-        let perDomain = catalog.config.throttle.domainConcurrency
+        let perDomain = (settings.share?() ?? .alone).concurrency(catalog.config.throttle.domainConcurrency)
         var pipeline = DeliveryPipeline(groups: groups.count, ahead: transport.overlapsGroups ? 2 : 1, now: now)
         var rendered: [Int: RenderedGroup] = [:]
         var transferring: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]
@@ -356,8 +401,10 @@ public actor Scheduler {
         return zone
     }
 
-    /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones.
-    static func burst(_ rate: Double) -> Double { max(1, rate / 10) }
+    /// A tenth of a second's worth: smooth pacing at low rates, a useful batch per tick at high ones. A cluster node's
+    /// share holds a fifth: its ticks compete for the cores with the other nodes', and a token that arrives while the
+    /// bucket is full is lost. All nodes bursting at once add at most a fifth of a second of the cluster's rate.
+    static func burst(_ rate: Double, nodes: Int = 1) -> Double { max(1, rate / (nodes > 1 ? 5 : 10)) }
 
     private static func outcome(of result: DeliveryResult, for d: DueSend, sequence: NurtureSequence, message: OutgoingMessage,
                                 _ catalog: Catalog, retry: RetryPolicy, now: Date) -> (DeliveryOutcome?, Report.Entry) {

@@ -13,7 +13,9 @@ public protocol SchedulerStore: UnsubscribeGate {
     func pendingEnrollments(limit: Int) async throws -> [(leadID: Int64, sequenceID: String)]
     /// Creates those enrollments and clears the requests, in one transaction.
     func applyPendingEnrollments(_ enrollments: [NewEnrollment], resolved: [(leadID: Int64, sequenceID: String)], now: Date) async throws
-    /// Scheduled or deferred sends due by `now`, oldest first, with what deciding them requires.
+    /// Scheduled or deferred sends due by `now`, oldest first, with what deciding them requires. In a cluster, only
+    /// sends of leads no other live node is deciding, and their leads are leased to this node until `releaseLeads`
+    /// (so two nodes never judge one lead's fatigue at once).
     func dueSends(at now: Date, limit: Int, recentSince: Date) async throws -> [DueSend]
     /// Records dispatch decisions; claimed sends become `sending` (committed before any transfer starts).
     /// Returns the sends actually claimed: one cancelled meanwhile (an unsubscribe) is not, and must not go out.
@@ -31,6 +33,11 @@ public protocol SchedulerStore: UnsubscribeGate {
     func queueDepth() async throws -> (waiting: Int, sending: Int)
     /// Charges long-silent leads their inactivity points; returns how many were charged (at most `limit`).
     func scoreInactivity(before: Date, now: Date, limit: Int, context: ScoringContext, silence: TimeSpan) async throws -> Int
+    /// Gives back the leads `dueSends` leased, once the tick's claims are committed (SQLite: nothing to give back).
+    func releaseLeads() async throws
+    /// Takes a cluster-wide job (`intake`, `inactivity`) for this tick: false when another live node holds it.
+    func takeJob(_ name: String, now: Date) async throws -> Bool
+    func releaseJob(_ name: String) async throws
     /// Gives back the space failed commits left in the write-ahead log (after a full disk); best effort.
     func checkpoint() async throws
 }

@@ -9,4 +9,4 @@ public protocol StoreLifecycle: Sendable {
 
 /// Everything `nurture serve` hands one store: the union of its consumers' protocols, no more.
 public typealias DaemonStore = SchedulerStore & EventStore & ReloadStore & HandoffStore & LeadsAPIStore & JournalStore
-    & TrackingStore & StoreLifecycle
+    & TrackingStore & StoreLifecycle & ClusterStore

@@ -94,8 +94,8 @@ public enum DatabaseCopy {
         }
         let where_ = target.options.described
         return try await target.write { tx in
-            let free: Bool? = try await tx.value(PostgresCopySQL.tryDaemonLock(PostgresMigrations.lockKey + 1), "locked")
-            guard free == true else { throw Failure.targetDaemonRunning(where_) }
+            let running: Bool? = try await tx.value(PostgresCopySQL.registeredNode, "present")
+            guard running != true else { throw Failure.targetDaemonRunning(where_) }
             var targetTables: [String: [CopyPlan.TargetColumn]] = [:]
             for r in try await tx.rows(PostgresCopySQL.columns) {
                 targetTables[try r["table_name"], default: []].append(CopyPlan.TargetColumn(

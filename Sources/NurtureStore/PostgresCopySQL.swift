@@ -17,9 +17,8 @@ enum PostgresCopySQL {
         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
         ORDER BY c.table_name, c.ordinal_position
         """
-    /// Held until the copy's transaction ends: conflicts with a `nurture serve` running on the target (its session
-    /// lock on the same key), and keeps one from starting mid-copy.
-    static func tryDaemonLock(_ key: Int64) -> Q { "SELECT pg_try_advisory_xact_lock(\(key)) AS locked" }
+    /// A registered node: a `nurture serve` runs on the database (or stopped without leaving; either way not empty).
+    static let registeredNode: Q = "SELECT EXISTS (SELECT 1 FROM node) AS present"
     static func hasRows(_ table: String) -> Q { "SELECT EXISTS (SELECT 1 FROM \(unescaped: quoted(table))) AS present" }
     /// The meta keys a new database gets from its migrations and its first open; anything else means it was used.
     static let generatedMetaKeys = ["instance", "erasure_key_check"]

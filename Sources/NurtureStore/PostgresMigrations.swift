@@ -158,5 +158,15 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        // Several daemons on one database: leases on the leads a node is deciding and on the cluster-wide jobs.
+        Migration(version: 2, name: "cluster", statements: [
+            // A lead whose due sends a node is deciding (fatigue is per lead): no other node decides it until `until`.
+            "CREATE TABLE lead_lease (lead_id bigint PRIMARY KEY, node text NOT NULL, until bigint NOT NULL)",
+            "CREATE INDEX lead_lease_node ON lead_lease (node)",
+            // Enrollment intake, the inactivity sweep: one node at a time.
+            "CREATE TABLE job_lease (name text PRIMARY KEY, node text NOT NULL, until bigint NOT NULL)",
+            "CREATE INDEX outbox_claimed_by ON outbox (claimed_by) WHERE status = 'sending'",
+            "CREATE INDEX handoff_claimed_by ON handoff (claimed_by) WHERE claimed_by IS NOT NULL",
+        ]),
     ]
 }

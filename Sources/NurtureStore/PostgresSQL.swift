@@ -18,8 +18,6 @@ enum PostgresSQL {
     }
     static let lockMigrations: Q = "SELECT pg_advisory_lock(\(PostgresMigrations.lockKey))"
     static let unlockMigrations: Q = "SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))"
-    /// `nurture serve`'s one-daemon lock (until clustering replaces it with node registration).
-    static func tryDaemonLock(_ key: Int64) -> Q { "SELECT pg_try_advisory_lock(\(key)) AS locked" }
     static let instanceID: Q = "SELECT value FROM meta WHERE key = 'instance'"
     static let erasureKeyCheck: Q = "SELECT value FROM meta WHERE key = 'erasure_key_check'"
     static func setErasureKeyCheck(_ check: String) -> Q {
@@ -154,7 +152,8 @@ enum PostgresSQL {
     static func deletePendingEnrollment(lead: Int64, sequence: String) -> Q {
         "DELETE FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)"
     }
-    static func dueSends(at now: Int64, limit: Int64) -> Q {
+    /// Locked (skipping rows another node's statement holds), and only of leads no other live node has leased.
+    static func dueSends(at now: Int64, limit: Int64, node: String) -> Q {
         """
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
                o.first_attempt_at, e.enrolled_at, \(unescaped: leadColumns),
@@ -163,10 +162,33 @@ enum PostgresSQL {
         JOIN enrollment e ON e.id = o.enrollment_id
         JOIN lead l ON l.id = o.lead_id
         WHERE o.status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql)) AND o.due_at <= \(now)
+          AND NOT EXISTS (SELECT 1 FROM lead_lease ll WHERE ll.lead_id = o.lead_id AND ll.node <> \(node) AND ll.until > \(now))
         ORDER BY o.due_at, o.id
         LIMIT \(limit)
+        FOR UPDATE OF o SKIP LOCKED
         """
     }
+    /// Leases the leads to this node; a lead another live node leased meanwhile (its statement committed while this
+    /// one waited on the row) is not updated, so not returned: its sends are left to that node. In id order, so two
+    /// nodes wanting the same leads lock them in one order (no deadlock).
+    static func leaseLeads(_ leads: [Int64], node: String, until: Int64, now: Int64) -> Q {
+        """
+        INSERT INTO lead_lease (lead_id, node, until) SELECT u.id, \(node), \(until) FROM unnest(\(leads)::bigint[]) AS u(id) ORDER BY u.id
+        ON CONFLICT (lead_id) DO UPDATE SET node = excluded.node, until = excluded.until
+        WHERE lead_lease.node = excluded.node OR lead_lease.until <= \(now)
+        RETURNING lead_id
+        """
+    }
+    static func releaseLeads(node: String) -> Q { "DELETE FROM lead_lease WHERE node = \(node)" }
+    static func takeJob(_ name: String, node: String, until: Int64, now: Int64) -> Q {
+        """
+        INSERT INTO job_lease (name, node, until) VALUES (\(name), \(node), \(until))
+        ON CONFLICT (name) DO UPDATE SET node = excluded.node, until = excluded.until
+        WHERE job_lease.node = excluded.node OR job_lease.until <= \(now)
+        RETURNING name
+        """
+    }
+    static func releaseJob(_ name: String, node: String) -> Q { "DELETE FROM job_lease WHERE name = \(name) AND node = \(node)" }
     static func recentSends(leads: [Int64], since: Int64) -> Q {
         """
         SELECT lead_id, sent_at FROM outbox
@@ -207,34 +229,37 @@ enum PostgresSQL {
         """
     }
     static func leadOfSend(_ id: Int64) -> Q { "SELECT lead_id FROM outbox WHERE id = \(id)" }
-    /// Claims a group in one statement; returns the rows claimed (one cancelled or claimed meanwhile is not).
-    static func claim(_ ids: [Int64], now: Int64) -> Q {
+    /// Claims a group in one statement; returns the rows claimed (one cancelled or claimed meanwhile is not). Each
+    /// row is locked by the UPDATE: of two claims at once, the second re-reads it, finds it `sending`, and skips it.
+    /// The claim is the node's until `lease_until`, which its heartbeat extends.
+    static func claim(_ ids: [Int64], node: String, leaseUntil: Int64, now: Int64) -> Q {
         """
         UPDATE outbox SET status = \(unescaped: OutboxStatus.sending.sql), attempts = attempts + 1, sent_at = \(now), updated_at = \(now),
-                          first_attempt_at = coalesce(first_attempt_at, \(now))
+                          first_attempt_at = coalesce(first_attempt_at, \(now)), claimed_by = \(node), lease_until = \(leaseUntil)
         WHERE id = ANY(\(ids)) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
         RETURNING id
         """
     }
-    /// A group's deliveries in one statement; `links` '' is none. Returns the rows still `sending` (now sent).
-    static func markSent(_ ids: [Int64], replies: [String], links: [String], now: Int64) -> Q {
+    /// A group's deliveries in one statement; `links` '' is none. Returns the rows now sent: only the claiming
+    /// node's result counts, so a late one, after the row was recovered, changes nothing.
+    static func markSent(_ ids: [Int64], node: String, replies: [String], links: [String], now: Int64) -> Q {
         """
         UPDATE outbox o SET status = \(unescaped: OutboxStatus.sent.sql), sent_at = \(now), server_reply = v.reply, links = NULLIF(v.links, ''),
                             last_error = NULL, updated_at = \(now)
         FROM unnest(\(ids)::bigint[], \(replies)::text[], \(links)::text[]) AS v(id, reply, links)
-        WHERE o.id = v.id AND o.status = \(unescaped: OutboxStatus.sending.sql) RETURNING o.id
+        WHERE o.id = v.id AND o.status = \(unescaped: OutboxStatus.sending.sql) AND o.claimed_by = \(node) RETURNING o.id
         """
     }
-    static func markDeferred(_ id: Int64, retryAt: Int64, error: String, now: Int64) -> Q {
+    static func markDeferred(_ id: Int64, node: String, retryAt: Int64, error: String, now: Int64) -> Q {
         """
         UPDATE outbox SET status = \(unescaped: OutboxStatus.deferred.sql), due_at = \(retryAt), last_error = \(error), updated_at = \(now)
-        WHERE id = \(id) AND status = \(unescaped: OutboxStatus.sending.sql)
+        WHERE id = \(id) AND status = \(unescaped: OutboxStatus.sending.sql) AND claimed_by = \(node)
         """
     }
-    static func markFailed(_ id: Int64, error: String, now: Int64) -> Q {
+    static func markFailed(_ id: Int64, node: String, error: String, now: Int64) -> Q {
         """
         UPDATE outbox SET status = \(unescaped: OutboxStatus.failed.sql), last_error = \(error), updated_at = \(now)
-        WHERE id = \(id) AND status = \(unescaped: OutboxStatus.sending.sql) RETURNING id
+        WHERE id = \(id) AND status = \(unescaped: OutboxStatus.sending.sql) AND claimed_by = \(node) RETURNING id
         """
     }
     static func emailKeyOfLead(_ id: Int64) -> Q { "SELECT email_key FROM lead WHERE id = \(id)" }
@@ -269,11 +294,13 @@ enum PostgresSQL {
         WHERE lead_id = \(lead) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
         """
     }
+    /// Sends whose node stopped extending their lease (it died, or lost the database for a whole lease); a live
+    /// node's are never touched. Two nodes recovering at once: the second re-reads the row, no longer `sending`.
     static func recoverInFlight(now: Int64) -> Q {
         """
-        UPDATE outbox SET status = \(unescaped: OutboxStatus.scheduled.sql), possibly_sent = true, reason = 'in flight when the daemon stopped',
+        UPDATE outbox SET status = \(unescaped: OutboxStatus.scheduled.sql), possibly_sent = true, reason = 'in flight when its node stopped',
                           updated_at = \(now), claimed_by = NULL, lease_until = NULL
-        WHERE status = \(unescaped: OutboxStatus.sending.sql)
+        WHERE status = \(unescaped: OutboxStatus.sending.sql) AND coalesce(lease_until, 0) <= \(now)
           AND enrollment_id IN (SELECT id FROM enrollment WHERE state = \(unescaped: EnrollmentState.active.sql))
         RETURNING id
         """
@@ -282,10 +309,60 @@ enum PostgresSQL {
     static func cancelInFlightOfEndedEnrollments(now: Int64) -> Q {
         """
         UPDATE outbox SET status = \(unescaped: OutboxStatus.cancelled.sql), possibly_sent = true,
-                          reason = 'in flight when the daemon stopped; enrollment ended', updated_at = \(now), claimed_by = NULL, lease_until = NULL
-        WHERE status = \(unescaped: OutboxStatus.sending.sql)
+                          reason = 'in flight when its node stopped; enrollment ended', updated_at = \(now), claimed_by = NULL, lease_until = NULL
+        WHERE status = \(unescaped: OutboxStatus.sending.sql) AND coalesce(lease_until, 0) <= \(now)
         """
     }
+
+    // MARK: cluster
+
+    static func upsertNode(_ id: String, hostname: String, version: String, startedAt: Int64, now: Int64) -> Q {
+        """
+        INSERT INTO node (id, hostname, version, started_at, heartbeat_at) VALUES (\(id), \(hostname), \(version), \(startedAt), \(now))
+        ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
+        """
+    }
+    // The heartbeat's extensions skip rows the node's own work has locked (a completion, a batch's lease): it never
+    // waits for them, so it can never deadlock with them; the next beat extends what this one skipped.
+    static func extendSends(node: String, until: Int64) -> Q {
+        """
+        UPDATE outbox SET lease_until = \(until) WHERE id IN (
+            SELECT id FROM outbox WHERE claimed_by = \(node) AND status = \(unescaped: OutboxStatus.sending.sql) FOR UPDATE SKIP LOCKED)
+        """
+    }
+    static func extendLeads(node: String, until: Int64) -> Q {
+        "UPDATE lead_lease SET until = \(until) WHERE lead_id IN (SELECT lead_id FROM lead_lease WHERE node = \(node) FOR UPDATE SKIP LOCKED)"
+    }
+    static func extendJobs(node: String, until: Int64) -> Q {
+        "UPDATE job_lease SET until = \(until) WHERE name IN (SELECT name FROM job_lease WHERE node = \(node) FOR UPDATE SKIP LOCKED)"
+    }
+    static func extendHandoffs(node: String, until: Int64) -> Q {
+        """
+        UPDATE handoff SET lease_until = \(until) WHERE id IN (
+            SELECT id FROM handoff WHERE claimed_by = \(node) AND status = \(unescaped: HandoffStatus.pending.sql) FOR UPDATE SKIP LOCKED)
+        """
+    }
+    static func liveNodes(since: Int64) -> Q {
+        "SELECT id, hostname, version, started_at, heartbeat_at FROM node WHERE heartbeat_at > \(since) ORDER BY id"
+    }
+    static let allNodes: Q = "SELECT id, hostname, version, started_at, heartbeat_at FROM node ORDER BY id"
+    /// Nodes silent for long are forgotten (a killed node never deletes its row); `nurture stats` shows the others.
+    static func forgetNodes(silentSince: Int64) -> Q { "DELETE FROM node WHERE heartbeat_at < \(silentSince)" }
+    static func releaseExpiredHandoffs(now: Int64) -> Q {
+        """
+        UPDATE handoff SET claimed_by = NULL, lease_until = NULL
+        WHERE claimed_by IS NOT NULL AND coalesce(lease_until, 0) <= \(now) AND status = \(unescaped: HandoffStatus.pending.sql)
+        """
+    }
+    /// What a node stopping cleanly still holds: its sends become recoverable at once, its leases end.
+    static func expireSends(node: String, now: Int64) -> Q {
+        "UPDATE outbox SET lease_until = \(now) WHERE claimed_by = \(node) AND status = \(unescaped: OutboxStatus.sending.sql)"
+    }
+    static func releaseJobs(node: String) -> Q { "DELETE FROM job_lease WHERE node = \(node)" }
+    static func releaseHandoffs(node: String) -> Q {
+        "UPDATE handoff SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = \(node)"
+    }
+    static func deleteNode(_ id: String) -> Q { "DELETE FROM node WHERE id = \(id)" }
     static func reconsider(personas: [String]) -> Q {
         "UPDATE lead SET needs_enrollment = true WHERE persona = ANY(\(personas)) AND NOT needs_enrollment"
     }
@@ -377,21 +454,32 @@ enum PostgresSQL {
     static func insertPendingEnrollment(lead: Int64, sequence: String) -> Q {
         "INSERT INTO pending_enrollment (lead_id, sequence_id) VALUES (\(lead), \(sequence)) ON CONFLICT DO NOTHING"
     }
-    static func dueHandoffs(at now: Int64, limit: Int64) -> Q {
+    /// Claims the due hand-offs no live node holds (skipping rows another node is claiming): each is delivered by
+    /// one node at a time.
+    static func dueHandoffs(at now: Int64, limit: Int64, node: String, leaseUntil: Int64) -> Q {
         """
-        SELECT h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, l.email FROM handoff h JOIN lead l ON l.id = h.lead_id
-        WHERE h.status = \(unescaped: HandoffStatus.pending.sql) AND h.next_attempt_at <= \(now) ORDER BY h.next_attempt_at LIMIT \(limit)
+        UPDATE handoff h SET claimed_by = \(node), lease_until = \(leaseUntil) FROM lead l
+        WHERE l.id = h.lead_id AND h.id IN (
+            SELECT id FROM handoff WHERE status = \(unescaped: HandoffStatus.pending.sql) AND next_attempt_at <= \(now)
+              AND (claimed_by IS NULL OR claimed_by = \(node) OR lease_until <= \(now))
+            ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+        RETURNING h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, h.next_attempt_at, l.email
         """
     }
     static let nextHandoffAt: Q = "SELECT min(next_attempt_at) AS at FROM handoff WHERE status = \(unescaped: HandoffStatus.pending.sql)"
     static func handoffDelivered(_ id: Int64, at: Int64) -> Q {
         """
-        UPDATE handoff SET status = \(unescaped: HandoffStatus.delivered.sql), attempts = attempts + 1, delivered_at = \(at), last_error = NULL
+        UPDATE handoff SET status = \(unescaped: HandoffStatus.delivered.sql), attempts = attempts + 1, delivered_at = \(at), last_error = NULL,
+                           claimed_by = NULL, lease_until = NULL
         WHERE id = \(id)
         """
     }
-    static func handoffRetry(_ id: Int64, retryAt: Int64, error: String) -> Q {
-        "UPDATE handoff SET attempts = attempts + 1, next_attempt_at = \(retryAt), last_error = \(error) WHERE id = \(id)"
+    /// Only the node holding it records a failed attempt (one whose claim was recovered meanwhile counts for nothing).
+    static func handoffRetry(_ id: Int64, node: String, retryAt: Int64, error: String) -> Q {
+        """
+        UPDATE handoff SET attempts = attempts + 1, next_attempt_at = \(retryAt), last_error = \(error), claimed_by = NULL, lease_until = NULL
+        WHERE id = \(id) AND (claimed_by = \(node) OR claimed_by IS NULL)
+        """
     }
 
     // MARK: GDPR

@@ -4,8 +4,11 @@ import NurtureEngine
 
 extension PostgresStore {
     public func dueHandoffs(at now: Date, limit: Int) async throws -> [PendingHandoff] {
-        try await read { tx in
-            try await tx.rows(PostgresSQL.dueHandoffs(at: Self.millis(now), limit: Int64(limit))).compactMap { row in
+        let t = Self.millis(now)
+        return try await writeProgress { tx in
+            try await tx.rows(PostgresSQL.dueHandoffs(at: t, limit: Int64(limit), node: nodeID, leaseUntil: t + leaseMillis)).sorted {
+                (try $0["next_attempt_at"] as Int64, try $0["id"] as Int64) < (try $1["next_attempt_at"] as Int64, try $1["id"] as Int64)
+            }.compactMap { row in
                 guard let email = try? EmailAddress(validating: try row["email"] as String) else { return nil }
                 return PendingHandoff(id: try row["id"], leadID: try row["lead_id"], email: email, channel: try row["channel"], score: try row["score"],
                                       attempts: Int(try row["attempts"] as Int64), createdAt: Self.date(try row["created_at"]))
@@ -18,7 +21,7 @@ extension PostgresStore {
     }
 
     public func handoffFailed(_ id: Int64, error: String, retryAt: Date) async throws {
-        try await write { tx in try await tx.execute(PostgresSQL.handoffRetry(id, retryAt: Self.millis(retryAt), error: String(error.prefix(500)))) }
+        try await write { tx in try await tx.execute(PostgresSQL.handoffRetry(id, node: nodeID, retryAt: Self.millis(retryAt), error: String(error.prefix(500)))) }
     }
 
     public func nextHandoffAt() async throws -> Date? {

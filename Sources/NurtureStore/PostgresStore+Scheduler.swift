@@ -51,11 +51,19 @@ extension PostgresStore {
             due: Self.millis(next.dueAt), now: now))
     }
 
+    /// Read committed, not a snapshot: each statement sees what other nodes committed before it, so the leads'
+    /// recent sends are read after their leases are taken, and include the claims of the node that released them.
     public func dueSends(at now: Date, limit: Int, recentSince: Date) async throws -> [DueSend] {
-        try await read { tx in
-            let rows = try await tx.rows(PostgresSQL.dueSends(at: Self.millis(now), limit: Int64(limit)))
+        let t = Self.millis(now)
+        return try await writeProgress { tx in
+            var rows = try await tx.rows(PostgresSQL.dueSends(at: t, limit: Int64(limit), node: nodeID))
             guard !rows.isEmpty else { return [] }
-            let leadIDs = Array(Set(try rows.map { try $0["lead_id"] as Int64 }))
+            let leased = Set(try await tx.rows(PostgresSQL.leaseLeads(Set(try rows.map { try $0["lead_id"] as Int64 }).sorted(), node: nodeID,
+                                                                       until: t + options.lease.seconds * 1_000, now: t))
+                .map { try $0["lead_id"] as Int64 })
+            rows = try rows.filter { leased.contains(try $0["lead_id"]) }
+            guard !rows.isEmpty else { return [] }
+            let leadIDs = Array(leased)
             let enrollmentIDs = Array(Set(try rows.map { try $0["enrollment_id"] as Int64 }))
 
             var recent: [Int64: [Date]] = [:]
@@ -103,7 +111,7 @@ extension PostgresStore {
     /// Claims sends in one statement; returns those claimed (still waiting: a cancelled or already claimed one is not).
     private func claim(_ tx: PostgresTransaction, _ ids: [Int64], now: Int64) async throws -> Set<Int64> {
         guard !ids.isEmpty else { return [] }
-        return Set(try await tx.rows(PostgresSQL.claim(ids, now: now)).map { try $0["id"] as Int64 })
+        return Set(try await tx.rows(PostgresSQL.claim(ids, node: nodeID, leaseUntil: now + options.lease.seconds * 1_000, now: now)).map { try $0["id"] as Int64 })
     }
 
     /// Plans the next step of many enrollments with three statements whatever their number: on PostgreSQL every
@@ -164,7 +172,7 @@ extension PostgresStore {
                 delivered.append((id, reply, links.isEmpty ? "" : JSONText.array(links), (enrollmentID, leadID, sequenceID, next)))
             }
             if !delivered.isEmpty {
-                let marked = Set(try await tx.rows(PostgresSQL.markSent(delivered.map(\.id), replies: delivered.map(\.reply),
+                let marked = Set(try await tx.rows(PostgresSQL.markSent(delivered.map(\.id), node: nodeID, replies: delivered.map(\.reply),
                                                                         links: delivered.map(\.links), now: t)).map { try $0["id"] as Int64 })
                 try await plan(tx, delivered.filter { marked.contains($0.id) }.map(\.plan), now: t)
             }
@@ -172,9 +180,9 @@ extension PostgresStore {
                 switch result {
                 case .sent: continue
                 case let .deferred(id, retryAt, error):
-                    try await tx.execute(PostgresSQL.markDeferred(id, retryAt: Self.millis(retryAt), error: error, now: t))
+                    try await tx.execute(PostgresSQL.markDeferred(id, node: nodeID, retryAt: Self.millis(retryAt), error: error, now: t))
                 case let .failed(id, enrollmentID, leadID, sequenceID, error, hardBounce, next):
-                    guard try await tx.count(PostgresSQL.markFailed(id, error: error, now: t)) > 0 else { continue }
+                    guard try await tx.count(PostgresSQL.markFailed(id, node: nodeID, error: error, now: t)) > 0 else { continue }
                     if hardBounce {
                         if let key: String = try await tx.row(PostgresSQL.emailKeyOfLead(leadID))?["email_key"] {
                             try await tx.execute(PostgresSQL.suppress(key, reason: "bounced", now: t))
@@ -221,8 +229,8 @@ extension PostgresStore {
         try await write { tx in for e in ends { try await end(tx, e, now: t) } }
     }
 
-    /// Every `sending` row of the database: right while one daemon runs per database (the advisory lock of
-    /// `nurture serve` makes sure); clustering will recover only rows whose lease expired.
+    /// At start-up, as periodically (`recoverExpired`): only `sending` rows whose lease expired, never those of a
+    /// node still alive; a restarted node's own earlier claims come back once their lease has run out.
     public func recoverInterrupted(now: Date) async throws -> Int {
         let t = Self.millis(now)
         return try await write { tx in

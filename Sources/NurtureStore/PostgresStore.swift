@@ -3,6 +3,7 @@ import Logging
 import NurtureCore
 import NurtureEngine
 import PostgresNIO
+import Synchronization
 
 /// Nurture's store on a PostgreSQL server, behind the same protocols as SQLiteStore and with the same semantics
 /// (the store contract suite runs against both). PostgresNIO is asynchronous on NIO's event loops, so no call blocks
@@ -21,6 +22,8 @@ public final class PostgresStore: Sendable {
         /// Connections the pool may open at once.
         public var poolSize: Int
         public var connectTimeout: Duration
+        /// How long this node's claims and leases last without a heartbeat (`postgresql.lease`).
+        public var lease = TimeSpan(seconds: 30)
 
         public init(host: String, port: Int = 5432, user: String, database: String, tls: PostgresURL.SSLMode, password: String?, poolSize: Int = 8,
                     connectTimeout: Duration = .seconds(10)) {
@@ -51,14 +54,12 @@ public final class PostgresStore: Sendable {
     public enum OpenError: Error, CustomStringConvertible {
         case badURL
         case cannotOpen(String, String)
-        case otherDaemon(String)
 
         public var description: String {
             switch self {
             // The text is not repeated: a malformed URL may hold a password.
             case .badURL: "'database' is not a postgresql://USER@HOST[:PORT]/DBNAME[?sslmode=disable|require|verify-full] URL"
             case let .cannotOpen(where_, why): "cannot open database \(where_): \(why)"
-            case let .otherDaemon(where_): "another nurture serve is running on \(where_)"
             }
         }
     }
@@ -71,25 +72,28 @@ public final class PostgresStore: Sendable {
     let instanceID: String
     let erasureKey: ErasureKey
     private let gate = OperationGate()
-    /// The connection holding `nurture serve`'s one-daemon advisory lock, for the process's lifetime.
-    private let lockConnection: PostgresConnection?
+    /// The node id every claim and lease of this process carries (one per start of `nurture serve`).
+    public let nodeID: String
+    /// Host, version and start of this node once it joined, rewritten by each heartbeat (a row forgotten while the
+    /// node was cut off comes back).
+    let membership = Mutex<(hostname: String, version: String, startedAt: Int64)?>(nil)
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, options: Options, instanceID: String, erasureKey: ErasureKey,
-                 lockConnection: PostgresConnection?) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, options: Options, instanceID: String, erasureKey: ErasureKey, nodeID: String) {
         self.client = client
         self.runner = runner
         self.options = options
         self.instanceID = instanceID
         self.erasureKey = erasureKey
-        self.lockConnection = lockConnection
+        self.nodeID = nodeID
     }
 
     /// Connects, migrates (once, whoever else starts at the same moment), and checks the erasure key, on one direct
     /// connection first, so a wrong password or an unreachable server fails at once with the server's reason (the
     /// pool would keep retrying); then starts the pool.
     /// - Parameter erasureKeyFile: `secrets.erasure_key_file`: every node of a database must be given the same file.
-    /// - Parameter exclusive: take the one-daemon lock (`nurture serve`), held until the process exits.
-    public static func open(_ options: Options, erasureKeyFile: String, exclusive: Bool = false) async throws -> PostgresStore {
+    /// - Parameter node: the id of this `nurture serve` node (`ClusterNode.makeID`), carried by its claims; other
+    ///   processes (administration commands, tests) get one of their own. Any number of nodes share a database.
+    public static func open(_ options: Options, erasureKeyFile: String, node: String? = nil) async throws -> PostgresStore {
         let logger = Logger(label: "nurture.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         let setup: PostgresConnection
         let instance: String, key: ErasureKey
@@ -108,11 +112,6 @@ public final class PostgresStore: Sendable {
                 .map { try $0.makeRandomAccess()["value"].decode(String.self) } ?? "0"
             key = try ErasureKey.loadOrCreate(file: erasureKeyFile)
             try await checkErasureKey(key, file: erasureKeyFile, connection: setup, logger: logger)
-            if exclusive {
-                let locked = try await setup.query(PostgresSQL.tryDaemonLock(PostgresMigrations.lockKey + 1), logger: logger).collect()
-                    .first.map { try $0.makeRandomAccess()["locked"].decode(Bool.self) } ?? false
-                guard locked else { throw OpenError.otherDaemon(options.described) }
-            }
         } catch {
             try? await setup.close()
             if let e = error as? OpenError { throw e }
@@ -128,10 +127,9 @@ public final class PostgresStore: Sendable {
         configuration.options.additionalStartupParameters = [("synchronous_commit", "off")]
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
-        // The daemon keeps the setup connection: its session holds the one-daemon lock until the process exits.
-        if !exclusive { try? await setup.close() }
+        try? await setup.close()
         return PostgresStore(client: client, runner: runner, options: options, instanceID: instance, erasureKey: key,
-                             lockConnection: exclusive ? setup : nil)
+                             nodeID: node ?? "process-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))")
     }
 
     /// `require` encrypts without checking the certificate (libpq's meaning); `verify-full` checks it and the host name.
@@ -193,7 +191,6 @@ public final class PostgresStore: Sendable {
     /// Lets calls in progress finish, refuses new ones (`StoreFailure.closed`), then closes the pool.
     public func close() async {
         await gate.close()
-        if let lockConnection { try? await lockConnection.close() }
         runner.cancel()
         await runner.value
     }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import NurtureEngine
 import NurtureCore
+import Synchronization
 
 /// Nurture's embedded store: one SQLite file in WAL mode, synchronous=FULL so consent and suppression survive power loss.
 public final class SQLiteStore: Sendable {
@@ -17,6 +18,8 @@ public final class SQLiteStore: Sendable {
     let lock: DaemonLock?
     /// The threads every call runs on (never Swift's cooperative ones).
     let lanes = DatabaseLanes()
+    /// The one node a SQLite database has (this process, once `nurture serve` joined): for `/metrics`.
+    let member = Mutex<ClusterNode?>(nil)
 
     public enum OpenError: Error, CustomStringConvertible {
         case cannotCreateFolder(String, String)

@@ -16,17 +16,26 @@ struct PostgresConfigTests {
     @Test func aPostgreSQLURLIsKeptAsWrittenWithItsPasswordFileAndPoolSize() throws {
         let (config, sink, dir) = try Self.load("""
             database: postgresql://nurture@db.example.com:5433/nurture?sslmode=require
-            postgresql: { pool_size: 16, connect_timeout: 5s }
+            postgresql: { pool_size: 16, connect_timeout: 5s, lease: 12s }
             secrets: { database_password_file: db_password }
             \(Self.sender)
             """)
         let c = try #require(config, "\(sink.items)")
+        #expect(c.postgres.lease.seconds == 12)
         #expect(c.usesPostgres)
         #expect(c.database == "postgresql://nurture@db.example.com:5433/nurture?sslmode=require")
         #expect(c.postgres.poolSize == 16 && c.postgres.connectTimeout.seconds == 5)
         #expect(c.secrets.databasePassword == dir + "/db_password")
         // Generated keys go to the data folder, not beside a file that does not exist.
         #expect(c.erasureKeyFile == dir + "/erasure.key")
+    }
+
+    @Test(arguments: ["1s", "2h"])
+    func aNodeLeaseShorterThanThreeSecondsOrLongerThanAnHourIsAnErrorAtItsLine(lease: String) throws {
+        let (config, sink, _) = try Self.load("\(Self.sender)\ndatabase: postgresql://nurture@db/nurture\npostgresql: { lease: \(lease) }\n")
+        #expect(config == nil)
+        #expect(sink.items.map(\.description).contains { $0.hasSuffix(":3:22: error: 'postgresql.lease' must be between 3s and 1h") },
+                "\(sink.items)")
     }
 
     @Test(arguments: [

@@ -15,8 +15,8 @@ struct PostgresStoreTests {
         async let first = PostgresTestServer.open(options)
         async let second = PostgresTestServer.open(options)
         let (a, b) = try await (first, second)
-        #expect(try await a.appliedMigrations() == [1])
-        #expect(try await b.appliedMigrations() == [1])
+        #expect(try await a.appliedMigrations() == [1, 2])
+        #expect(try await b.appliedMigrations() == [1, 2])
         // Both see one schema: a lead written through one is read through the other.
         let lead = Lead(email: try EmailAddress(validating: "ada@example.com"), persona: "cto",
                         consent: Consent(source: "test", at: now))
@@ -43,17 +43,22 @@ struct PostgresStoreTests {
         await store.close()
     }
 
-    @Test func aSecondDaemonOnTheSameDatabaseIsRefused() async throws {
+    @Test func severalDaemonNodesOpenTheSameDatabaseAndRegisterThemselves() async throws {
         let options = try await PostgresTestServer.freshDatabase()
-        let daemon = try await PostgresTestServer.open(options, exclusive: true)
-        await #expect(throws: PostgresStore.OpenError.self) { _ = try await PostgresTestServer.open(options, exclusive: true) }
-        // Administration commands still open it while the daemon runs.
-        let admin = try await PostgresTestServer.open(options)
-        await admin.close()
-        await daemon.close()
-        // Once the daemon stops, the next one starts.
-        let next = try await PostgresTestServer.open(options, exclusive: true)
-        await next.close()
+        let a = try await PostgresTestServer.open(options, node: "node-a")
+        let b = try await PostgresTestServer.open(options, node: "node-b")
+        try await a.join(hostname: "host-a", version: "1", now: now)
+        try await b.join(hostname: "host-b", version: "1", now: now)
+        #expect(try await a.heartbeat(now: now.addingTimeInterval(1)).map(\.id) == ["node-a", "node-b"])
+        // A clean stop removes the node; the other no longer counts it.
+        try await b.leave(now: now.addingTimeInterval(2))
+        #expect(try await a.heartbeat(now: now.addingTimeInterval(3)).map(\.id) == ["node-a"])
+        // A node that stops beating is not live once its lease (30 s) has passed.
+        let c = try await PostgresTestServer.open(options, node: "node-c")
+        try await c.join(hostname: "host-c", version: "1", now: now)
+        #expect(try await a.heartbeat(now: now.addingTimeInterval(31)).map(\.id) == ["node-a"])
+        #expect(try await a.clusterNodes().map(\.id) == ["node-a", "node-c"]) // stats still lists it, as stopped
+        for s in [a, b, c] { await s.close() }
     }
 
     @Test func aNodeGivenAnotherErasureKeyIsRefused() async throws {

@@ -49,10 +49,10 @@ enum PostgresTestServer {
     }
 
     /// A fresh store with its own erasure key file.
-    static func open(_ options: PostgresStore.Options? = nil, exclusive: Bool = false) async throws -> PostgresStore {
+    static func open(_ options: PostgresStore.Options? = nil, node: String? = nil) async throws -> PostgresStore {
         let resolved: PostgresStore.Options
         if let options { resolved = options } else { resolved = try await freshDatabase() }
-        return try await PostgresStore.open(resolved, erasureKeyFile: keyFile(for: resolved), exclusive: exclusive)
+        return try await PostgresStore.open(resolved, erasureKeyFile: keyFile(for: resolved), node: node)
     }
 
     /// One erasure key per test database, shared by every store opened on it (as every node of a cluster must be).

@@ -2,6 +2,8 @@
 """SMTP servers for Nurture's delivery tests, started by the Swift tests themselves.
 
   capture  aiosmtpd; saves each message as N.eml plus N.json (envelope) in --dir.
+           --log FILE instead appends one line per message received, "UNIX_TIME MESSAGE-ID", to FILE (for
+           thousands of messages: no directory listing per message).
            --tls CERT KEY requires STARTTLS; --auth USER:PASS requires AUTH (PLAIN/LOGIN) over TLS.
            --rcpt ADDR=CODE,CODE,...  answers RCPT for ADDR with these codes in turn (then 250).
            --data-delay SECONDS waits this long after the final "." before answering (a slow relay).
@@ -10,7 +12,7 @@
 
 Prints "READY <port>" on stdout once listening on 127.0.0.1 (port 0 = any free port).
 """
-import argparse, asyncio, json, os, ssl, sys
+import argparse, asyncio, json, os, ssl, sys, time
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 def save(directory, mail_from, rcpts, data, peer_port=None):
@@ -21,8 +23,9 @@ def save(directory, mail_from, rcpts, data, peer_port=None):
         json.dump({'mail_from': mail_from, 'rcpt_tos': rcpts, 'peer_port': peer_port}, f)
 
 class Capture:
-    def __init__(self, directory, scripts, data_delay=0):
+    def __init__(self, directory, scripts, data_delay=0, log=None):
         self.directory, self.scripts, self.data_delay = directory, scripts, data_delay
+        self.log = open(log, 'a', buffering=1) if log else None
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         queue = self.scripts.get(address.lower())
         if queue:
@@ -38,6 +41,12 @@ class Capture:
             with open(os.path.join(self.directory, 'holding'), 'a') as f:
                 f.write(envelope.mail_from + '\n')
             await asyncio.sleep(self.data_delay)
+        if self.log:
+            content = envelope.original_content or envelope.content
+            head = content.split(b'\r\n\r\n', 1)[0].decode('utf-8', 'replace')
+            ids = [l.split(':', 1)[1].strip() for l in head.split('\r\n') if l.lower().startswith('message-id:')]
+            self.log.write(f'{time.time():.6f} {ids[0] if ids else "-"}\n')
+            return '250 2.0.0 Ok: queued'
         save(self.directory, envelope.mail_from, envelope.rcpt_tos, envelope.original_content or envelope.content,
              session.peer[1] if session.peer else None)
         return '250 2.0.0 Ok: queued'
@@ -112,6 +121,7 @@ async def main():
     p.add_argument('--rcpt', action='append', default=[])
     p.add_argument('--drops', type=int, default=1)
     p.add_argument('--data-delay', type=float, default=0)
+    p.add_argument('--log')
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     loop = asyncio.get_running_loop()
@@ -134,7 +144,7 @@ async def main():
         if a.auth:
             user, password = a.auth.split(':', 1)
             kwargs.update(authenticator=Authenticator(user, password), auth_required=True, auth_require_tls=not a.implicit_tls)
-        handler = Capture(a.dir, scripts, a.data_delay)
+        handler = Capture(a.dir, scripts, a.data_delay, a.log)
         server = await loop.create_server(lambda: SMTP(handler, hostname='capture.test', **kwargs), '127.0.0.1', a.port, ssl=server_ssl)
     print(f'READY {server.sockets[0].getsockname()[1]}', flush=True)
     await server.serve_forever()
