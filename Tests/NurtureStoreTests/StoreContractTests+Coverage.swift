@@ -222,9 +222,11 @@ extension StoreContractTests {
     @Test(arguments: StoreKind.all)
     func healthAndMetricsReadTheStore(kind: StoreKind) async throws {
         let store = try await kind.open()
-        #expect(await store.isReachable())
         let a = try await enrolled(store, "ada@example.com")
         _ = try await enrolled(store, "bob@example.com")
+        // Asked on a store in use, as health is: a pool's first connection (TCP and SCRAM) can take longer than the
+        // ping's 0.9 s on a loaded machine, and that is not what this checks.
+        #expect(await store.isReachable())
         _ = try await store.apply([.claim(outboxID: a.outboxID)], now: now)
         #expect(try await store.outboxDepth() == ["scheduled": 1, "sending": 1])
         #expect(try await store.queueDepth() == (waiting: 1, sending: 1))
