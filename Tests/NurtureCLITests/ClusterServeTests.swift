@@ -50,14 +50,14 @@ struct ClusterServeTests {
     }
 
     @Test func nodesKilledAtRandomAndRestartedLoseNothingAndEveryDuplicateIsRecordedPossiblySent() throws {
-        let leads = 1_000, steps = 3
+        let leads = 3_000, steps = 3
         let h = try ClusterHarness.make(nodes: 3, leads: leads, steps: ["0m", "1s", "1s"], throttle: Self.open, lease: "3s", smtpDelay: 0.03)
         defer { h.stop() }
         var nodes = try (0..<3).map { try h.start(node: $0) }
         var random = SeededRandom(seed: 20261201)
         var kills = 0
         let started = Date()
-        // Kills while mail goes out (enrollment of the thousand leads comes first).
+        // Kills while mail goes out (enrollment of the 3 000 leads comes first).
         #expect(BoundedPoll.until(timeout: 60) { !h.received().isEmpty })
         while kills < 8 && !h.finished(expected: leads * steps) {
             _ = BoundedPoll.until(timeout: 30) { nodes.allSatisfy { $0.stderr().contains("HTTP listening") } }
