@@ -6,14 +6,19 @@ import Synchronization
 /// nodes, `/metrics` lists them. One node until the first heartbeat, and on SQLite (which never beats).
 public final class ClusterView: Sendable {
     private let state = Mutex<[ClusterNode]>([])
+    /// This node's id: its rank among the live nodes decides which of them get a remainder of connections.
+    let nodeID: String
 
-    public init() {}
+    public init(nodeID: String) { self.nodeID = nodeID }
 
     public func update(_ nodes: [ClusterNode]) { state.withLock { $0 = nodes } }
 
     public var nodes: [ClusterNode] { state.withLock { $0 } }
 
-    public var share: ClusterShare { ClusterShare(nodes: state.withLock { $0.count }) }
+    public var share: ClusterShare {
+        let ids = state.withLock { $0.map(\.id) }.sorted()
+        return ClusterShare(nodes: ids.count, rank: ids.firstIndex(of: nodeID) ?? ids.count - 1)
+    }
 
     /// Prometheus lines: the live node count and each node's heartbeat age, as of `now`.
     public func metricsText(now: Date) -> String {

@@ -60,7 +60,7 @@ public enum Daemon {
         let config = catalog.config
         let store = try await openStore(config)
         // Registered before anything is claimed; the first heartbeat tells how many nodes share the limits.
-        let cluster = ClusterView()
+        let cluster = ClusterView(nodeID: store.nodeID)
         try await store.join(hostname: ProcessInfo.processInfo.hostName, version: options.version, now: options.clock.now())
         if store.isShared { cluster.update(try await store.heartbeat(now: options.clock.now())) }
         if cluster.nodes.count > 1 {

@@ -174,6 +174,8 @@ public actor Scheduler {
         // In a cluster each live node takes its share of the rates and connections; fatigue is per lead and whole.
         let share = settings.share?() ?? .alone
         let throttle = share.apply(to: catalog.config.throttle)
+        // More nodes than connections: the cluster's connections are the nodes' before this one, which sends nothing.
+        guard throttle.domainConcurrency > 0 else { return }
         let reach = max(throttle.minGap.seconds, throttle.maxWindow.seconds)
         if globalBucket == nil || globalBucket!.rate != throttle.globalRate {
             globalBucket = TokenBucket(rate: throttle.globalRate, capacity: Self.burst(throttle.globalRate, nodes: share.nodes), now: now)
@@ -274,7 +276,7 @@ public actor Scheduler {
         guard !groups.isEmpty else { return }
         let (transport, composer, retry) = (self.transport, self.composer, settings.retry)
         let clock = settings.clock ?? { now }
-        let perDomain = (settings.share?() ?? .alone).concurrency(catalog.config.throttle.domainConcurrency)
+        let perDomain = max(1, (settings.share?() ?? .alone).concurrency(catalog.config.throttle.domainConcurrency))
         var pipeline = DeliveryPipeline(groups: groups.count, ahead: transport.overlapsGroups ? 2 : 1, now: now)
         var rendered: [Int: RenderedGroup] = [:]
         var transferring: [Int: [(DueSend, NurtureSequence, OutgoingMessage)]] = [:]

@@ -131,6 +131,28 @@ struct ClusterServeTests {
         #expect(Self.stopAll(nodes) == [0, 0, 0])
     }
 
+    @Test func withMoreNodesThanConnectionsPerDomainOnlyAsManyNodesDeliverAndEverySendGoesOutOnce() throws {
+        let leads = 300
+        let h = try ClusterHarness.make(nodes: 3, leads: 0, steps: ["0m"],
+                                        throttle: "{ min_gap: 1s, max: 100 per 1d, rate: 5000/s, domain_rate: 5000/s, domain_concurrency: 2, sunset_after: 100, stale_after: 30d }")
+        defer { h.stop() }
+        let nodes = try (0..<3).map { try h.start(node: $0) }
+        // Every node counts three live nodes before there is anything to send.
+        #expect(BoundedPoll.until(timeout: 30) {
+            h.ports.allSatisfy { port in ((try? HTTPProbe(port: port).get("/metrics").text) ?? "").contains("\nnurture_cluster_nodes 3\n") }
+        })
+        try h.importLeads(leads)
+        #expect(BoundedPoll.until(timeout: 120) { h.finished(expected: leads) }, "outbox \(h.statusCounts())")
+        _ = BoundedPoll.until(timeout: 10) { h.received().count >= leads }
+        let byNode = try h.query("SELECT claimed_by, count(*) FROM outbox WHERE status = 'sent' GROUP BY claimed_by ORDER BY claimed_by")
+        print("cluster, domain_concurrency 2 on 3 nodes: sends per node: \(byNode.map { $0.joined(separator: " = ") })")
+        // Two connections for the cluster: the first two nodes by id hold them, the third sends nothing.
+        let ids = try h.query("SELECT id FROM node ORDER BY id").map { $0[0] }
+        #expect(ids.count == 3 && Set(byNode.map { $0[0] }).isSubset(of: Set(ids.prefix(2))), "\(byNode) of \(ids)")
+        #expect(Set(h.received().map(\.messageID)).count == leads && h.received().count == leads)
+        #expect(Self.stopAll(nodes) == [0, 0, 0])
+    }
+
     @Test func twoNodesStartingAtTheSameMomentOnAnEmptyDatabaseMigrateItOnceAndBothRun() throws {
         let h = try ClusterHarness.make(nodes: 2, leads: 0, steps: ["0m"], throttle: Self.open)
         defer { h.stop() }

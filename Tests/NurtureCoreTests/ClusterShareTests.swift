@@ -7,10 +7,11 @@ struct ClusterShareTests {
     let throttle = ThrottlePolicy(minGap: .hours(1), maxCount: 3, maxWindow: .days(7), globalRate: 60, domainRate: 9, domainConcurrency: 4)
 
     @Test func threeNodesEachTakeAThirdOfTheRatesAndConcurrencyButFatigueStaysWhole() {
-        let t = ClusterShare(nodes: 3).apply(to: throttle)
-        #expect(t.globalRate == 20 && t.domainRate == 3)
-        #expect(t.domainConcurrency == 1)
-        #expect(t.minGap == throttle.minGap && t.maxCount == throttle.maxCount && t.maxWindow == throttle.maxWindow)
+        let shares = (0..<3).map { ClusterShare(nodes: 3, rank: $0).apply(to: throttle) }
+        #expect(shares.allSatisfy { $0.globalRate == 20 && $0.domainRate == 3 })
+        // Four connections over three nodes: the first gets the remainder, the sum is the limit.
+        #expect(shares.map(\.domainConcurrency) == [2, 1, 1])
+        #expect(shares.allSatisfy { $0.minGap == throttle.minGap && $0.maxCount == throttle.maxCount && $0.maxWindow == throttle.maxWindow })
     }
 
     @Test func aNodeAloneKeepsTheLimitsAsConfigured() {
@@ -18,9 +19,12 @@ struct ClusterShareTests {
         #expect(ClusterShare(nodes: 0).nodes == 1) // before the first heartbeat answered: alone
     }
 
-    @Test func moreNodesThanConnectionsStillKeepOneConnectionEach() {
-        #expect(ClusterShare(nodes: 5).concurrency(4) == 1)
-        #expect(ClusterShare(nodes: 2).concurrency(5) == 2)
+    @Test func withMoreNodesThanConnectionsTheLastNodesDeliverNothingAndTheOthersShareTheRates() {
+        let shares = (0..<5).map { ClusterShare(nodes: 5, rank: $0).apply(to: throttle) }
+        #expect(shares.map(\.domainConcurrency) == [1, 1, 1, 1, 0])
+        #expect(shares.allSatisfy { $0.globalRate == 15 }) // 60/s over the four that send
+        #expect((0..<2).map { ClusterShare(nodes: 2, rank: $0).concurrency(5) } == [3, 2])
+        #expect(ClusterShare(nodes: 3, rank: 7).rank == 2) // a rank past the end is the last node's
     }
 
     @Test func aNodeIsAliveUntilItsHeartbeatIsALeaseOld() {
