@@ -88,22 +88,8 @@ struct ClusterHarness {
 
     /// `psql -At` on the cluster's database: rows of `|`-separated columns.
     func query(_ sql: String) throws -> [[String]] {
-        let url = try #require(URLComponents(string: database))
-        let psql = Process()
-        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        psql.arguments = ["-qAt", "-F", "|", "-h", url.host ?? "127.0.0.1", "-p", "\(url.port ?? 5432)", "-U", url.user ?? "nurture",
-                          "-d", String(url.path.dropFirst()), "-c", sql]
-        var env = ProcessInfo.processInfo.environment
-        env["PGPASSWORD"] = try PostgresServeTests.passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .newlines) }
-        psql.environment = env
-        let pipe = Pipe()
-        psql.standardOutput = pipe
-        psql.standardError = FileHandle.nullDevice
-        try psql.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        psql.waitUntilExit()
-        guard psql.terminationStatus == 0 else { throw Failure("psql failed: \(sql)") }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        let text = try TestPostgres.psql(database, sql)
+        return text.isEmpty ? [] : text.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
     }
 
     /// Outbox rows by status.

@@ -72,24 +72,6 @@ struct DBCopyTests {
         }
     }
 
-    /// One statement through psql on `url`'s database, as an operator would check it.
-    static func psql(_ url: String, _ sql: String) throws -> String {
-        let base = try #require(URLComponents(string: url))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        p.arguments = ["-qAt", "-h", base.host ?? "127.0.0.1", "-p", "\(base.port ?? 5432)", "-U", base.user ?? "nurture",
-                       "-d", String(base.path.dropFirst()), "-c", sql]
-        var env = ProcessInfo.processInfo.environment
-        env["PGPASSWORD"] = try TestPostgres.passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .newlines) }
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 
     /// Rows per table in the SQLite file and in the PostgreSQL database, counted by each side's own shell.
     static func counts(_ p: NurtureProcess, sqlite: Bool, url: String) throws -> [String: Int] {
@@ -97,7 +79,7 @@ struct DBCopyTests {
         for table in tables {
             // PostgreSQL's meta also holds the check of the erasure key the database recorded for itself.
             let sql = "SELECT count(*) FROM \(table)" + (table == "meta" && !sqlite ? " WHERE key <> 'erasure_key_check'" : "")
-            counts[table] = Int(sqlite ? try p.sql(sql) : try psql(url, sql)) ?? -1
+            counts[table] = Int(sqlite ? try p.sql(sql) : try TestPostgres.psql(url, sql)) ?? -1
         }
         return counts
     }
@@ -163,7 +145,7 @@ struct DBCopyTests {
             #expect((sqlite[name] ?? 0) > 0, "\(name) is empty in the source")
         }
         // Ids as they were, and identities continue past the erased lead's (the highest ever given out).
-        #expect(try Self.psql(url, "SELECT string_agg(id::text, ',' ORDER BY id) FROM lead") == "1,2")
+        #expect(try TestPostgres.psql(url, "SELECT string_agg(id::text, ',' ORDER BY id) FROM lead") == "1,2")
         var highest: [String: Int] = [:]
         for name in ["lead", "enrollment", "outbox", "event", "score_ledger", "handoff"] {
             highest[name] = Int(try p.sql("SELECT seq FROM sqlite_sequence WHERE name = '\(name)'")) ?? -1
@@ -171,11 +153,11 @@ struct DBCopyTests {
         }
         #expect(table["lead"]?.next == "4", "\(copy.stdout)")
         let instance = try p.sql("SELECT value FROM meta WHERE key = 'instance'")
-        #expect(try Self.psql(url, "SELECT value FROM meta WHERE key = 'instance'") == instance)
+        #expect(try TestPostgres.psql(url, "SELECT value FROM meta WHERE key = 'instance'") == instance)
         #expect(ada.messageID.contains(".\(instance)@"), "\(ada.messageID)")
-        #expect(try Self.psql(url, "SELECT message_id FROM outbox WHERE id = 1") == ada.messageID)
+        #expect(try TestPostgres.psql(url, "SELECT message_id FROM outbox WHERE id = 1") == ada.messageID)
         // SQLite booleans and JSON arrive as PostgreSQL's own types.
-        #expect(try Self.psql(url, "SELECT count(*) FROM lead WHERE needs_enrollment IS NOT NULL AND fields ? 'first_name'") == "2")
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM lead WHERE needs_enrollment IS NOT NULL AND fields ? 'first_name'") == "2")
 
         // The same installation on PostgreSQL: same token key, same erasure key, same HTTP address.
         var config = try String(contentsOfFile: p.path("nurture.yaml"), encoding: .utf8)
@@ -210,13 +192,13 @@ struct DBCopyTests {
         // The erased address stays away on PostgreSQL: its keyed hash came along, under the same erasure key.
         let erased = try p.run(["lead", "add", "lead2@example.com", "--persona", "reader", "--consent", "test"] + pg)
         #expect(erased.status == 1 && erased.stderr.contains("is on the suppression list"), "\(erased.stderr)")
-        #expect(try Self.psql(url, "SELECT count(*) FROM suppression WHERE reason = 'erased' AND email_key LIKE 'erased:%'") == "1")
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM suppression WHERE reason = 'erased' AND email_key LIKE 'erased:%'") == "1")
         // A new lead: ids above every copied (and erased) one, so its Message-ID and tokens are new.
         let added = try p.run(["lead", "add", "dee@example.com", "--persona", "reader", "--consent", "test", "--field", "first_name=Dee"] + pg)
         #expect(added.status == 0, "\(added.stderr)")
         #expect(BoundedPoll.until(timeout: 30) { !smtp.mails(to: "dee@example.com").isEmpty }, "\(onPostgres.stderr())")
         let dee = try #require(smtp.mails(to: "dee@example.com").first)
-        #expect(try Self.psql(url, "SELECT id FROM lead WHERE email_key = 'dee@example.com'") == "4")
+        #expect(try TestPostgres.psql(url, "SELECT id FROM lead WHERE email_key = 'dee@example.com'") == "4")
         let signer = try TokenSigner.load(file: p.path("var/token.key"))
         let deeOutbox = try #require(signer.verify(dee.unsubscribe, purpose: .unsubscribe)).outboxID
         #expect(deeOutbox > Int64(highest["outbox", default: .max]), "\(deeOutbox) \(highest)")
@@ -243,8 +225,8 @@ struct DBCopyTests {
         let copy = try p.run(["db", "copy", "--to", url, "--password-file", try #require(TestPostgres.passwordFile)])
         #expect(copy.status == 0, "\(copy.stderr)")
         #expect(copy.stderr.contains("applied 1 journaled unsubscribe to"), "\(copy.stderr)")
-        #expect(try Self.psql(url, "SELECT reason FROM suppression") == "unsubscribed")
-        #expect(try Self.psql(url, "SELECT count(*) FROM event WHERE type = 'unsubscribe'") == "1")
+        #expect(try TestPostgres.psql(url, "SELECT reason FROM suppression") == "unsubscribed")
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM event WHERE type = 'unsubscribe'") == "1")
     }
 
     @Test func aCopyIntoADatabaseWhereServeRunsIsRefused() throws {
@@ -260,7 +242,7 @@ struct DBCopyTests {
         let copy = try p.run(["db", "copy", "--to", url, "--password-file", password])
         #expect(copy.status == 1)
         #expect(copy.stderr.contains("a nurture serve is running on postgresql://"), "\(copy.stderr)")
-        #expect(try Self.psql(url, "SELECT count(*) FROM lead") == "0")
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM lead") == "0")
     }
 
     @Test func aDatabaseAnotherInstallationOpenedIsRefusedByItsErasureKey() throws {
@@ -286,7 +268,7 @@ struct DBCopyTests {
         #expect(again.status == 1)
         #expect(again.stderr.contains("is not empty (rows in lead, enrollment") || again.stderr.contains("is not empty (rows in lead"), "\(again.stderr)")
         #expect(again.stderr.contains("nothing was copied"), "\(again.stderr)")
-        #expect(try Self.psql(url, "SELECT count(*) FROM lead") == "2")
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM lead") == "2")
     }
 
     @Test func aCopyWhileServeRunsOnTheSQLiteFileIsRefusedAndTouchesNoTarget() throws {
@@ -301,7 +283,7 @@ struct DBCopyTests {
         #expect(copy.stderr.contains("nurture serve (pid \(serve.pid)) is running on"), "\(copy.stderr)")
         #expect(copy.stderr.contains("stop it before copying"), "\(copy.stderr)")
         // Refused before connecting: the target has not even been migrated.
-        #expect(try Self.psql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == "0")
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == "0")
     }
 }
 

@@ -13,16 +13,7 @@ struct PostgresServeTests {
     static func freshDatabase() throws -> String {
         let base = try #require(url.flatMap(URLComponents.init(string:)))
         let name = "nurture_e2e_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let psql = Process()
-        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        psql.arguments = ["-qAt", "-h", base.host ?? "127.0.0.1", "-p", "\(base.port ?? 5432)", "-U", base.user ?? "nurture",
-                          "-d", String(base.path.dropFirst()), "-c", "CREATE DATABASE \(name)"]
-        var env = ProcessInfo.processInfo.environment
-        env["PGPASSWORD"] = try passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .newlines) }
-        psql.environment = env
-        try psql.run()
-        psql.waitUntilExit()
-        #expect(psql.terminationStatus == 0)
+        _ = try TestPostgres.psql(try #require(url), "CREATE DATABASE \(name)")
         var made = base
         made.path = "/" + name
         return try #require(made.string)
@@ -83,4 +74,28 @@ enum TestPostgres {
     static let environment = ProcessInfo.processInfo.environment
     static var url: String? { environment["NURTURE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
     static var passwordFile: String? { environment["NURTURE_TEST_POSTGRES_PASSWORD_FILE"] }
+
+    /// One statement through psql on `url`'s database, as an operator would run it, with the test server's password:
+    /// its unaligned output (columns split by `|`); psql's error when it fails.
+    static func psql(_ url: String, _ sql: String) throws -> String {
+        let base = try #require(URLComponents(string: url))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        p.arguments = ["-qAtX", "-h", base.host ?? "127.0.0.1", "-p", "\(base.port ?? 5432)", "-U", base.user ?? "nurture",
+                       "-d", String(base.path.dropFirst()), "-c", sql]
+        var env = environment
+        env["PGPASSWORD"] = try passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .newlines) }
+        p.environment = env
+        let (out, err) = (Pipe(), Pipe())
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw PSQLFailed(description: "psql failed (\(sql)): \(problem)") }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    struct PSQLFailed: Error, CustomStringConvertible { var description: String }
 }
