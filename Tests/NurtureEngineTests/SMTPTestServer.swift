@@ -106,25 +106,51 @@ final class SMTPSink {
     let process: Process
     let port: Int
 
+    /// On a port the kernel just found free (a random one was once another test's server, which then answered), and
+    /// only once smtp-sink itself accepts: a sink that could not bind has exited.
     init() throws {
-        port = Int.random(in: 20_000...40_000)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/smtp-sink")
-        process.arguments = ["-u", "nobody", "127.0.0.1:\(port)", "256"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // Wait (bounded) until it accepts connections.
-        for _ in 0..<100 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
-            close(fd)
-            if ok { return }
-            _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(20))
+        for _ in 0..<5 {
+            let port = Self.freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/smtp-sink")
+            process.arguments = ["-u", "nobody", "127.0.0.1:\(port)", "256"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait (bounded) until it accepts connections.
+            for _ in 0..<100 where process.isRunning {
+                if Self.accepts(port), process.isRunning {
+                    (self.port, self.process) = (port, process)
+                    return
+                }
+                _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(20))
+            }
+            SMTPTestServer.stop(process)
         }
+        struct DidNotStart: Error {}
+        throw DidNotStart()
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 
     deinit { SMTPTestServer.stop(process) }
