@@ -57,11 +57,12 @@ enum EncodedWordDecoder {
         guard encoding == UInt8(ascii: "b") || encoding == UInt8(ascii: "q") else { return nil }
         let textStart = i + 3
         var j = textStart
-        while j + 1 < b.count, !(b[j] == UInt8(ascii: "?") && b[j + 1] == UInt8(ascii: "=")) {
+        // Encoded text holds no `?` (RFC 2047 §5): the scan stops at the first one, so trying every `=?` stays linear.
+        while j < b.count, b[j] != UInt8(ascii: "?") {
             if b[j] <= 0x20 || b[j] >= 0x7F { return nil }
             j += 1
         }
-        guard j + 1 < b.count else { return nil }
+        guard j + 1 < b.count, b[j + 1] == UInt8(ascii: "=") else { return nil }
         let text = b[textStart..<j]
         let decoded = encoding == UInt8(ascii: "b") ? TransferDecoder.base64(text) : q(text)
         return Word(charset: charset, bytes: decoded, end: j + 2)

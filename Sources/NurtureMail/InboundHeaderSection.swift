@@ -103,8 +103,9 @@ struct InboundHeaderSection: Sendable {
         EncodedWordDecoder.sanitized(String(decoding: value, as: UTF8.self)).trimmingCharacters(in: .whitespaces)
     }
 
-    /// An unstructured field's first value (Subject), RFC 2047 decoded, on one line, trimmed.
+    /// An unstructured field's first value (Subject), RFC 2047 decoded, on one line, trimmed; only its first 16 KB
+    /// are read (a subject is for people and patterns, and a hostile one can be megabytes long).
     func unstructured(_ name: String) -> String? {
-        first(name).map { EncodedWordDecoder.decode($0).trimmingCharacters(in: .whitespaces) }
+        first(name).map { EncodedWordDecoder.decode($0.prefix(16_384)).trimmingCharacters(in: .whitespaces) }
     }
 }

@@ -107,6 +107,19 @@ struct InboundMessageTests {
         #expect(report.addresses.count == InboundClassifier.maxHandles)
     }
 
+    @Test func hostileHeaderValuesAreReadInLinearTime() throws {
+        // Every "=?" looks like the start of an encoded-word that never ends: each attempt stops at the next "?".
+        let lookalikes = String(repeating: "=?a?q?x", count: 300_000)
+        #expect(EncodedWordDecoder.decode(Array(lookalikes.utf8)) == lookalikes)
+        let huge = String(repeating: "a", count: 2_000_000)
+        let s = "Subject: \(lookalikes)\nMessage-ID: <\(huge)@example.com>\nContent-Type: multipart/mixed; boundary=\(huge)\n" +
+            "To: " + String(repeating: "(((", count: 100_000) + "\n\nbody\n"
+        let report = try InboundClassifier.classify(Array(s.utf8))
+        #expect(report.kind == .reply)
+        #expect(report.messageID == nil) // over 998 octets
+        #expect((report.subject?.utf8.count ?? 0) <= 16_384) // only the first 16 KB of the value are read
+    }
+
     @Test func outOfOfficeSubjectsAreAnchoredSoOrdinarySubjectsStayReplies() {
         for s in ["Out of Office: Re: Your copy", "Automatic reply: Your copy", "AUTO: Ada is out of the office", "Autoreply", "Auto-Reply: x",
                   "Absence du bureau", "Réponse automatique : Votre exemplaire", "REPONSE AUTOMATIQUE", "Absent", "Absente : jusqu'au 4",
