@@ -120,7 +120,7 @@ let package = Package(
                                                              .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "NurtureCLITests", dependencies: ["NurtureCore", "NurtureStore", "NurtureSigning",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "NurtureMailTests", dependencies: ["NurtureMail", "NurtureSigning", "NurtureCore"],
+        .testTarget(name: "NurtureMailTests", dependencies: ["NurtureMail", "NurtureSigning"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "NurtureEngineTests", dependencies: ["NurtureEngine", "NurtureStore", "NurtureAuthoring", "NurtureMail", "NurtureSigning", "NurtureCore",
                                                               "NurtureHTTP", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -9,7 +9,7 @@ let package = Package(
     name: "nurture-fuzz",
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "nurture", path: "..")],
-    targets: [.target(name: "FuzzDriver")] + ["FuzzTemplate", "FuzzYAML", "FuzzMIME", "FuzzCSV", "FuzzJSON"].map { name in
+    targets: [.target(name: "FuzzDriver")] + ["FuzzTemplate", "FuzzYAML", "FuzzMIME", "FuzzCSV", "FuzzJSON", "FuzzInbound"].map { name in
         .executableTarget(name: name, dependencies: ["FuzzDriver", .product(name: "NurtureFuzzable", package: "nurture")],
                           swiftSettings: fuzzer)
     },

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 seconds="${1:-${FUZZ_SECONDS:-60}}"
-targets="${FUZZ_TARGETS:-FuzzTemplate FuzzYAML FuzzMIME FuzzCSV FuzzJSON}"
+targets="${FUZZ_TARGETS:-FuzzTemplate FuzzYAML FuzzMIME FuzzCSV FuzzJSON FuzzInbound}"
 scratch=.build-fuzz
 # Swift's backtracer reads other threads' memory and trips AddressSanitizer: let libFuzzer report crashes itself.
 export SWIFT_BACKTRACE=enable=no

@@ -165,6 +165,17 @@ struct InboundClassifierTests {
         #expect(report.subject == "Undelivered Mail Message-ID: <99.forged.000000@nurture.example> Delivered-To: bounces+1@bounces.nurture.example")
     }
 
+    @Test func aMisspeltOrMissingReportTypeStillReadsTheDeliveryStatusPart() throws {
+        let original = String(decoding: try Self.bytes("dsn-postfix-hard.eml"), as: UTF8.self)
+        let expected = try InboundClassifier.classify(Array(original.utf8))
+        for variant in ["report-type=delivery_status;", "report-type=\"Delivery-Status\";", ""] {
+            let bytes = Array(original.replacingOccurrences(of: "report-type=delivery-status;", with: variant).utf8)
+            #expect(try InboundClassifier.classify(bytes) == expected, "\(variant)")
+        }
+        let mixed = original.replacingOccurrences(of: "multipart/report; report-type=delivery-status;", with: "multipart/mixed;")
+        #expect(try InboundClassifier.classify(Array(mixed.utf8)).kind == expected.kind)
+    }
+
     @Test func lfAndCRLFLineEndsGiveTheSameReport() throws {
         for c in Self.cases {
             let original = try Self.bytes(c.file)
