@@ -6,7 +6,7 @@ import NurtureCore
 public enum ConfigLoader {
     static let topKeys = ["database", "sequences", "templates", "timezone", "locale", "fields", "http",
                           "transport", "smtp", "sender", "dkim", "throttle", "scoring", "handoff", "secrets", "events", "health",
-                          "postgresql"]
+                          "postgresql", "inbound"]
 
     /// Returns the config, or nil when it has errors (reported to `sink`).
     /// Relative paths resolve against the config file's folder, except under systemd: data (the database, a file
@@ -96,6 +96,7 @@ public enum ConfigLoader {
             config.eventTimeTolerance = v
         }
         if let health = top["health"] { readHealth(health.value, into: &config, reader: r) }
+        if let inbound = top["inbound"] { config.inbound = InboundSettings.read(inbound.value, reader: r, secrets: bases.secrets) }
         config.dataDirectory = bases.data
         if let postgres = top["postgresql"] {
             if config.usesPostgres {

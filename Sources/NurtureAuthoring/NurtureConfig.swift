@@ -36,6 +36,8 @@ public struct NurtureConfig: Sendable {
     /// (clock skew between systems); beyond it the event is refused.
     public var eventTimeTolerance = TimeSpan.minutes(5)
     public var health = HealthSettings()
+    /// `inbound:`: bounces, complaints and replies read back (pipe and IMAP).
+    public var inbound = InboundSettings()
     /// `dkim:`: nil when not configured (mail goes out unsigned), `relay` when the relay signs.
     public var dkim: DKIMSettings?
     /// Where relative secret files resolve (`$CREDENTIALS_DIRECTORY` under systemd), for sequences' own DKIM keys.

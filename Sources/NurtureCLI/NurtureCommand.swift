@@ -11,7 +11,8 @@ public struct NurtureCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [ServeCommand.self, ValidateCommand.self, PreviewCommand.self, SimulateCommand.self, SendTestCommand.self, LeadCommand.self,
-                      EventCommand.self, RescoreCommand.self, StatsCommand.self, DKIMCommand.self, DNSCommand.self, DBCommand.self]
+                      EventCommand.self, RescoreCommand.self, StatsCommand.self, DKIMCommand.self, DNSCommand.self, DBCommand.self,
+                      InboundCommand.self]
     )
 
     public init() {}

@@ -39,8 +39,8 @@ struct StatsCommand: AsyncParsableCommand {
         case .csv: print(Self.csv(stats), terminator: "")
         case .table:
             let nodes = try await store.clusterNodes()
-            print(Self.table(stats) + Self.nodes(nodes, now: Date(), lease: catalog.config.postgres.lease) + Self.totals(try await store.totals()),
-                  terminator: "")
+            print(Self.table(stats) + Self.nodes(nodes, now: Date(), lease: catalog.config.postgres.lease) + Self.totals(try await store.totals())
+                  + Self.inbound(try await store.inboundCounts()), terminator: "")
         }
     }
 
@@ -56,12 +56,15 @@ struct StatsCommand: AsyncParsableCommand {
             let share = { (n: Int) in s.enrolled == 0 ? "–" : percent(Double(n) / Double(s.enrolled)) }
             out += "\(s.sequenceID): \(s.enrolled) enrolled, \(s.converted) converted (\(share(s.converted)), median \(duration(s.medianToConvert))), "
                 + "\(s.handedOff) handed to sales (\(share(s.handedOff)), median \(duration(s.medianToHandoff)))\n"
-            out += "  step            sent  bounced  opened        clicked       clicks  unsubscribed  machine opens/clicks\n"
+            out += "  step            sent  bounced  opened        clicked       clicks  unsubscribed  machine opens/clicks"
+                + "  soft bounced  complaints  replied       auto-replies\n"
             for st in s.steps {
                 func cell(_ n: Int) -> String { "\(n) (\(percent(st.rate(n))))" }
                 out += "  " + [st.stepID.padding(toLength: 14, withPad: " ", startingAt: 0), String(st.sent).leftPad(5),
                                cell(st.bounced).leftPad(8), cell(st.uniqueOpens).leftPad(13), cell(st.uniqueClicks).leftPad(13),
-                               String(st.clicks).leftPad(7), cell(st.unsubscribes).leftPad(13), "\(st.machineOpens)/\(st.machineClicks)".leftPad(21)]
+                               String(st.clicks).leftPad(7), cell(st.unsubscribes).leftPad(13), "\(st.machineOpens)/\(st.machineClicks)".leftPad(21),
+                               cell(st.softBounced).leftPad(13), cell(st.complaints).leftPad(11), cell(st.replies).leftPad(13),
+                               String(st.autoReplies).leftPad(12)]
                     .joined(separator: " ") + "\n"
             }
         }
@@ -84,6 +87,14 @@ struct StatsCommand: AsyncParsableCommand {
         return out
     }
 
+    /// What came back: `inbound: 12 messages (3 hard_bounce, 1 complaint, 6 reply, 2 quarantined)`; nothing when none.
+    static func inbound(_ counts: [InboundOutcome: Int]) -> String {
+        let total = counts.values.reduce(0, +)
+        guard total > 0 else { return "" }
+        let parts = InboundOutcome.allCases.compactMap { o in counts[o].flatMap { $0 > 0 ? "\($0) \(o.rawValue)" : nil } }
+        return "inbound: \(total) message\(total == 1 ? "" : "s") (\(parts.joined(separator: ", ")))\n"
+    }
+
     /// The table's last line: `leads: 2 stored; suppression list: 3 addresses (1 bounced, 2 unsubscribed)`.
     static func totals(_ t: StoreTotals) -> String {
         let reasons = t.suppressed.keys.sorted().filter { t.suppressed[$0]! > 0 }.map { "\(t.suppressed[$0]!) \($0)" }
@@ -102,7 +113,9 @@ struct StatsCommand: AsyncParsableCommand {
                     ["step": st.stepID, "sent": st.sent, "bounced": st.bounced, "unique_opens": st.uniqueOpens, "unique_clicks": st.uniqueClicks,
                      "clicks": st.clicks, "machine_opens": st.machineOpens, "machine_clicks": st.machineClicks, "unsubscribes": st.unsubscribes,
                      "open_rate": st.rate(st.uniqueOpens) as Any? ?? NSNull(), "click_rate": st.rate(st.uniqueClicks) as Any? ?? NSNull(),
-                     "bounce_rate": st.rate(st.bounced) as Any? ?? NSNull(), "unsubscribe_rate": st.rate(st.unsubscribes) as Any? ?? NSNull()]
+                     "bounce_rate": st.rate(st.bounced) as Any? ?? NSNull(), "unsubscribe_rate": st.rate(st.unsubscribes) as Any? ?? NSNull(),
+                     "soft_bounced": st.softBounced, "complaints": st.complaints, "replies": st.replies, "auto_replies": st.autoReplies,
+                     "complaint_rate": st.rate(st.complaints) as Any? ?? NSNull(), "reply_rate": st.rate(st.replies) as Any? ?? NSNull()]
                 },
             ]
         }
@@ -112,11 +125,12 @@ struct StatsCommand: AsyncParsableCommand {
 
     static func csv(_ stats: [SequenceStats]) -> String {
         var rows = [["sequence", "step", "enrolled", "sent", "bounced", "unique_opens", "unique_clicks", "clicks", "machine_opens",
-                     "machine_clicks", "unsubscribes", "converted", "handed_off"]]
+                     "machine_clicks", "unsubscribes", "soft_bounced", "complaints", "replies", "auto_replies", "converted", "handed_off"]]
         for s in stats {
             for st in s.steps {
                 rows.append([s.sequenceID, st.stepID, "\(s.enrolled)", "\(st.sent)", "\(st.bounced)", "\(st.uniqueOpens)", "\(st.uniqueClicks)",
-                             "\(st.clicks)", "\(st.machineOpens)", "\(st.machineClicks)", "\(st.unsubscribes)", "\(s.converted)", "\(s.handedOff)"])
+                             "\(st.clicks)", "\(st.machineOpens)", "\(st.machineClicks)", "\(st.unsubscribes)", "\(st.softBounced)",
+                             "\(st.complaints)", "\(st.replies)", "\(st.autoReplies)", "\(s.converted)", "\(s.handedOff)"])
             }
         }
         return rows.map { $0.map(CSVWriter.cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"

@@ -4,6 +4,8 @@
 /// API, scoring, the scheduler and every store ask here instead of keeping lists of their own.
 public enum EventKind: Hashable, Sendable {
     case open, click, unsubscribe, bounce, handoff, inactivity, sent
+    /// Read from inbound mail: a 4.x.x delivery report, a feedback-loop complaint, an automatic reply.
+    case softBounce, complaint, autoReply
     /// Posted by the API or `nurture event`.
     case custom(String)
 
@@ -16,6 +18,9 @@ public enum EventKind: Hashable, Sendable {
         case "handoff": self = .handoff
         case "inactivity": self = .inactivity
         case "sent": self = .sent
+        case "soft_bounce": self = .softBounce
+        case "complaint": self = .complaint
+        case "auto_reply": self = .autoReply
         default: self = .custom(name)
         }
     }
@@ -30,13 +35,19 @@ public enum EventKind: Hashable, Sendable {
         case .handoff: "handoff"
         case .inactivity: "inactivity"
         case .sent: "sent"
+        case .softBounce: "soft_bounce"
+        case .complaint: "complaint"
+        case .autoReply: "auto_reply"
         case .custom(let name): name
         }
     }
 
     /// Names a caller cannot post: Nurture records these itself (and `machine_open`/`machine_click` are scoring keys).
     public static let reservedNames: Set<String> = ["open", "click", "unsubscribe", "bounce", "handoff", "inactivity", "sent",
-                                                    "machine_open", "machine_click"]
+                                                    "soft_bounce", "complaint", "auto_reply", "machine_open", "machine_click"]
+
+    /// A person's reply: read from inbound mail, and still postable by hand (a reply logged in the CRM).
+    public static let replied = EventKind.custom("replied")
 
     /// An open or a click of a message.
     public var isMessageEngagement: Bool { self == .open || self == .click }
@@ -45,7 +56,7 @@ public enum EventKind: Hashable, Sendable {
     public var showsInterest: Bool {
         switch self {
         case .open, .click, .custom: true
-        case .unsubscribe, .bounce, .handoff, .inactivity, .sent: false
+        case .unsubscribe, .bounce, .handoff, .inactivity, .sent, .softBounce, .complaint, .autoReply: false
         }
     }
 

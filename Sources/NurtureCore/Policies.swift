@@ -50,6 +50,7 @@ public struct ScoringRules: Hashable, Sendable {
     public static let defaultPoints: [String: Double] = [
         "open": 1, "machine_open": 0, "click": 5, "machine_click": 0,
         "unsubscribe": -50, "bounce": -20, "inactivity": -10,
+        "replied": 15, "complaint": -100, "soft_bounce": 0, "auto_reply": 0,
     ]
 }
 

@@ -43,9 +43,18 @@ public struct StepStats: Sendable, Hashable {
     public var machineOpens: Int
     public var machineClicks: Int
     public var unsubscribes: Int
+    /// From inbound mail: sends with a soft bounce, a complaint, a person's reply, an automatic reply.
+    public var softBounced = 0
+    public var complaints = 0
+    public var replies = 0
+    public var autoReplies = 0
 
     public init(stepID: String, sent: Int, bounced: Int, uniqueOpens: Int, uniqueClicks: Int, clicks: Int, machineOpens: Int,
-                machineClicks: Int, unsubscribes: Int) {
+                machineClicks: Int, unsubscribes: Int, softBounced: Int = 0, complaints: Int = 0, replies: Int = 0, autoReplies: Int = 0) {
+        self.softBounced = softBounced
+        self.complaints = complaints
+        self.replies = replies
+        self.autoReplies = autoReplies
         self.stepID = stepID
         self.sent = sent
         self.bounced = bounced

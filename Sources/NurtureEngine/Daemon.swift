@@ -82,8 +82,9 @@ public enum Daemon {
         let registry = Self.metricsRegistry
         let clock = options.clock
         let depth = OutboxDepthGauge()
+        let inboundGauge = InboundGauge()
         let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, health: health,
-                                      now: { clock.now() }, metricsText: { await Self.metricsText(registry, store: store, depth: depth) + Array(cluster.metricsText(now: clock.now()).utf8) },
+                                      now: { clock.now() }, metricsText: { await inboundGauge.refreshIfStale(store); return await Self.metricsText(registry, store: store, depth: depth) + Array(cluster.metricsText(now: clock.now()).utf8) },
                                       api: LeadsAPIBackend(store: store, catalog: holder, clock: clock),
                                       apiToken: try Self.secret(config.secrets.apiToken).map { String(decoding: $0, as: UTF8.self) },
                                       storedRepeatsPerHour: config.http.storedRepeatsPerHour, logger: logger)
@@ -198,7 +199,7 @@ public enum Daemon {
     }
 
     /// The key from `secrets.token_key_file` (default: beside the database); generated on first run.
-    static func tokenSigner(_ config: NurtureConfig, logger: Logger) throws -> TokenSigner {
+    public static func tokenSigner(_ config: NurtureConfig, logger: Logger) throws -> TokenSigner {
         let path = config.secrets.tokenKey ?? URL(fileURLWithPath: config.keyDirectory).appendingPathComponent("token.key").path
         if !FileManager.default.fileExists(atPath: path) {
             try TokenSigner.generateKeyFile(at: path)

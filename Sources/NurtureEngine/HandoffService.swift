@@ -61,6 +61,7 @@ public struct HandoffService: Service {
             switch h.channel {
             case "webhook": outcome = await post(body, to: config.handoff.webhook, delivery: h.id)
             case "email": outcome = await email(h, details, config: config)
+            case "reply": outcome = await forward(h, details, config: config)
             default: outcome = .failure(HandoffError("unknown channel \(h.channel)"))
             }
         } catch {
@@ -122,6 +123,37 @@ public struct HandoffService: Service {
             return (200..<300).contains(status) ? .success("HTTP \(status)") : .failure(HandoffError("HTTP \(status)"))
         } catch {
             return .failure(HandoffError(error.localizedDescription))
+        }
+    }
+
+    /// A lead's reply, forwarded to `handoff.email` with the reply attached and `Reply-To` the lead.
+    func forward(_ h: PendingHandoff, _ s: StoredLead, config: NurtureConfig) async -> Result<String, HandoffError> {
+        guard let to = config.handoff.email.flatMap({ try? EmailAddress(validating: $0) }),
+              let from = try? EmailAddress(validating: config.sender.email) else { return .failure(HandoffError("handoff.email is not configured")) }
+        var original: [UInt8]?
+        if let id = h.inboundID {
+            do { original = try await store.inboundMessage(id) } catch { return .failure(HandoffError("cannot read the reply: \(error)")) }
+        }
+        let subject = original.flatMap { try? InboundClassifier.classify($0).subject }
+        let note = ["\(s.lead.email.value) replied\(original == nil ? " (the reply itself was not kept: over inbound.quarantine_limit)" : "; the reply is attached").",
+                    "", "Persona: \(s.lead.persona)", "Stage: \(s.lead.stage.rawValue.uppercased())", "Score: \(s.lead.score)",
+                    "", "Answer this email to write to the lead directly."].joined(separator: "\n")
+        let messageID = "<reply-\(h.id)@\(from.domain)>"
+        let date = clock.now()
+        var data = ReplyForward.build(from: from, to: to, lead: s.lead.email, subject: subject, note: note, original: original, date: date,
+                                      messageID: messageID)
+        if let signing = config.dkim?.signing {
+            do {
+                data = try DKIMSigner(domain: signing.domain, signatures: signing.signatures).sign(data, at: date)
+            } catch {
+                return .failure(HandoffError("cannot sign the forwarded reply (DKIM): \(error)"))
+            }
+        }
+        let out = OutgoingMessage(outboxID: 0, messageID: messageID, envelopeFrom: from, recipient: to, subject: "Reply from lead", data: data)
+        switch await transport.deliver([out]).first {
+        case .sent(let reply)?: return .success(reply)
+        case .temporaryFailure(let why)?, .permanentFailure(let why, _)?, .abandoned(let why)?: return .failure(HandoffError(why))
+        case nil: return .failure(HandoffError("not attempted"))
         }
     }
 

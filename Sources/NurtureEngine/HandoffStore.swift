@@ -11,19 +11,25 @@ public protocol HandoffStore: Sendable {
     func handoffFailed(_ id: Int64, error: String, retryAt: Date) async throws
     /// The earliest pending attempt, so the loop can sleep until then.
     func nextHandoffAt() async throws -> Date?
+    /// A reply to forward (channel `reply`): the copy kept with the inbound message; nil once dropped or erased.
+    func inboundMessage(_ id: Int64) async throws -> [UInt8]?
 }
 
 public struct PendingHandoff: Sendable, Hashable {
     public var id: Int64
     public var leadID: Int64
     public var email: EmailAddress
-    /// `webhook` or `email`.
+    /// `webhook`, `email`, or `reply` (a lead's reply forwarded to `handoff.email`).
     public var channel: String
     public var score: Double
     public var attempts: Int
     public var createdAt: Date
+    /// The inbound message a `reply` row forwards.
+    public var inboundID: Int64?
 
-    public init(id: Int64, leadID: Int64, email: EmailAddress, channel: String, score: Double, attempts: Int, createdAt: Date) {
+    public init(id: Int64, leadID: Int64, email: EmailAddress, channel: String, score: Double, attempts: Int, createdAt: Date,
+                inboundID: Int64? = nil) {
+        self.inboundID = inboundID
         self.id = id
         self.leadID = leadID
         self.email = email

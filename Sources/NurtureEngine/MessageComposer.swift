@@ -57,7 +57,7 @@ public struct MessageComposer: Sendable {
                                   unsubscribeURL: unsubscribe, listID: Self.listID(sequence, domain: String(from.domain)),
                                   text: email.text, html: email.html)
         let bounceDomain = catalog.config.bounceDomain ?? String(from.domain)
-        let envelope = catalog.config.verp ? (try? EmailAddress(validating: "bounces+\(outboxID)@\(bounceDomain)")) ?? from : from
+        let envelope = catalog.config.verp ? (try? EmailAddress(validating: "\(signer.verpLocalPart(outboxID: outboxID))@\(bounceDomain)")) ?? from : from
         var data = MIMEBuilder.build(message)
         // Signed here, in the render stage that runs on every core, never on a transfer thread; every transport
         // then delivers the same signed bytes.

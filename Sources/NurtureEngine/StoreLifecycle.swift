@@ -8,5 +8,5 @@ public protocol StoreLifecycle: Sendable {
 }
 
 /// Everything `nurture serve` hands one store: the union of its consumers' protocols, no more.
-public typealias DaemonStore = SchedulerStore & EventStore & ReloadStore & HandoffStore & LeadsAPIStore & JournalStore
+public typealias DaemonStore = SchedulerStore & EventStore & ReloadStore & HandoffStore & LeadsAPIStore & JournalStore & InboundStore
     & TrackingStore & StoreLifecycle & ClusterStore

@@ -32,7 +32,7 @@ public struct TokenSigner: Sendable {
     public static let tokenLength = 38
 
     /// Raw key bytes (SymmetricKey is not Sendable; making one per use is cheap).
-    private let keys: [Data]
+    let keys: [Data]
 
     public enum KeyError: Error, CustomStringConvertible {
         case unreadable(String)

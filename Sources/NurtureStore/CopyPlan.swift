@@ -50,7 +50,8 @@ struct CopyPlan: Sendable {
     }
 
     /// Parents before children, so every foreign key finds its row.
-    static let order = ["meta", "lead", "enrollment", "outbox", "event", "score_ledger", "suppression", "handoff", "pending_enrollment"]
+    static let order = ["meta", "lead", "enrollment", "outbox", "event", "score_ledger", "suppression", "inbound", "handoff",
+                         "pending_enrollment"]
     /// Tables only PostgreSQL has: its migration record, and the cluster's node registry and leases (must be empty).
     static let targetOnly = ["schema_migration", "node", "lead_lease", "job_lease"]
 

@@ -176,6 +176,32 @@ enum Migrations {
                 CREATE INDEX lead_persona_considered ON lead(persona) WHERE needs_enrollment = 0;
                 """)
         }
+        m.registerMigration("v9-inbound") { db in
+            try db.execute(sql: """
+                -- Every inbound message (bounce, complaint, reply) once, by its key: an MTA's retry or an IMAP re-fetch
+                -- after a crash finds it and changes nothing. A copy is kept (base64) of quarantined messages and of
+                -- replies to forward, within inbound.quarantine_limit in all.
+                CREATE TABLE inbound (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    dedup_key TEXT NOT NULL UNIQUE,
+                    received_at INTEGER NOT NULL,
+                    source TEXT NOT NULL,
+                    outcome TEXT NOT NULL,               -- hard_bounce | soft_bounce | complaint | auto_reply | reply | ignored | quarantined
+                    reason TEXT,
+                    lead_id INTEGER REFERENCES lead(id) ON DELETE CASCADE,
+                    outbox_id INTEGER REFERENCES outbox(id) ON DELETE SET NULL,
+                    size INTEGER NOT NULL,
+                    message TEXT
+                ) STRICT;
+                CREATE INDEX inbound_lead ON inbound(lead_id) WHERE lead_id IS NOT NULL;
+                CREATE INDEX inbound_kept ON inbound(id) WHERE message IS NOT NULL;
+                CREATE INDEX inbound_outcome ON inbound(outcome, received_at);
+                -- Reports and replies name our messages by Message-ID.
+                CREATE INDEX outbox_message_id ON outbox(message_id);
+                -- A reply forwarded to sales rides the hand-off outbox (channel 'reply').
+                ALTER TABLE handoff ADD COLUMN inbound_id INTEGER REFERENCES inbound(id) ON DELETE SET NULL;
+                """)
+        }
         return m
     }
 

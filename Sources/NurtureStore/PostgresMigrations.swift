@@ -168,5 +168,27 @@ enum PostgresMigrations {
             "CREATE INDEX outbox_claimed_by ON outbox (claimed_by) WHERE status = 'sending'",
             "CREATE INDEX handoff_claimed_by ON handoff (claimed_by) WHERE claimed_by IS NOT NULL",
         ]),
+        // Inbound mail (bounces, complaints, replies), once each by key; as SQLite's v9-inbound.
+        Migration(version: 3, name: "inbound", statements: [
+            """
+            CREATE TABLE inbound (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                dedup_key text NOT NULL UNIQUE,
+                received_at bigint NOT NULL,
+                source text NOT NULL,
+                outcome text NOT NULL,
+                reason text,
+                lead_id bigint REFERENCES lead (id) ON DELETE CASCADE,
+                outbox_id bigint REFERENCES outbox (id) ON DELETE SET NULL,
+                size bigint NOT NULL,
+                message text
+            )
+            """,
+            "CREATE INDEX inbound_lead ON inbound (lead_id) WHERE lead_id IS NOT NULL",
+            "CREATE INDEX inbound_kept ON inbound (id) WHERE message IS NOT NULL",
+            "CREATE INDEX inbound_outcome ON inbound (outcome, received_at)",
+            "CREATE INDEX outbox_message_id ON outbox (message_id)",
+            "ALTER TABLE handoff ADD COLUMN inbound_id bigint REFERENCES inbound (id) ON DELETE SET NULL",
+        ]),
     ]
 }

@@ -463,7 +463,7 @@ enum PostgresSQL {
             SELECT id FROM handoff WHERE status = \(unescaped: HandoffStatus.pending.sql) AND next_attempt_at <= \(now)
               AND (claimed_by IS NULL OR claimed_by = \(node) OR lease_until <= \(now))
             ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-        RETURNING h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, h.next_attempt_at, l.email
+        RETURNING h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, h.next_attempt_at, h.inbound_id, l.email
         """
     }
     static let nextHandoffAt: Q = "SELECT min(next_attempt_at) AS at FROM handoff WHERE status = \(unescaped: HandoffStatus.pending.sql)"
@@ -542,7 +542,15 @@ enum PostgresSQL {
                (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
                   AND e.type = \(unescaped: EventKind.click.sql) AND e.machine AND e.occurred_at >= \(since)) AS machine_clicks,
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
-                                              AND e.type = \(unescaped: EventKind.unsubscribe.sql))) AS unsubscribed
+                                              AND e.type = \(unescaped: EventKind.unsubscribe.sql))) AS unsubscribed,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
+                                              AND e.type = \(unescaped: EventKind.softBounce.sql))) AS soft_bounced,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
+                                              AND e.type = \(unescaped: EventKind.complaint.sql))) AS complained,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
+                                              AND e.type = \(unescaped: EventKind.replied.sql))) AS replied,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
+                                              AND e.type = \(unescaped: EventKind.autoReply.sql))) AS auto_replied
         FROM outbox o WHERE o.created_at >= \(since) GROUP BY o.sequence_id, o.step_id
         """
     }
@@ -562,4 +570,62 @@ enum PostgresSQL {
 
     static let possiblySentMessageIDs: Q = "SELECT message_id FROM outbox WHERE possibly_sent"
     static let sentMessageIDs: Q = "SELECT message_id FROM outbox WHERE status = \(unescaped: OutboxStatus.sent.sql) ORDER BY id"
+
+    // MARK: inbound
+
+    static func inboundSeen(_ key: String) -> Q { "SELECT EXISTS (SELECT 1 FROM inbound WHERE dedup_key = \(key)) AS seen" }
+    /// As SQLite's: a message we sent (or may have), its lead, and the lead's soft bounces of other messages since it
+    /// last showed interest.
+    static func inboundTarget(outboxID: Int64?, messageID: String?) -> Q {
+        """
+        SELECT o.id AS outbox_id, o.sequence_id, o.step_id, l.id AS lead_id, l.email,
+               (SELECT count(DISTINCT e.outbox_id) FROM event e WHERE e.lead_id = l.id AND e.type = \(unescaped: EventKind.softBounce.sql)
+                  AND e.outbox_id <> o.id AND e.occurred_at > coalesce(l.last_engaged_at, 0)) AS soft_bounces
+        FROM outbox o JOIN lead l ON l.id = o.lead_id
+        WHERE (o.id = \(outboxID) OR o.message_id = \(messageID))
+          AND (o.status IN (\(unescaped: OutboxStatus.sent.sql), \(unescaped: OutboxStatus.sending.sql), \(unescaped: OutboxStatus.deferred.sql),
+                            \(unescaped: OutboxStatus.failed.sql)) OR o.possibly_sent)
+        ORDER BY o.id DESC LIMIT 1
+        """
+    }
+    static func inboundTarget(key: String) -> Q {
+        """
+        SELECT NULL::bigint AS outbox_id, NULL::text AS sequence_id, NULL::text AS step_id, l.id AS lead_id, l.email,
+               (SELECT count(DISTINCT e.outbox_id) FROM event e WHERE e.lead_id = l.id AND e.type = \(unescaped: EventKind.softBounce.sql)
+                  AND e.occurred_at > coalesce(l.last_engaged_at, 0)) AS soft_bounces
+        FROM lead l WHERE l.email_key = \(key)
+        """
+    }
+    static func insertInbound(key: String, at: Int64, source: String, outcome: String, reason: String?, lead: Int64?, outbox: Int64?,
+                              size: Int64, message: String?) -> Q {
+        """
+        INSERT INTO inbound (dedup_key, received_at, source, outcome, reason, lead_id, outbox_id, size, message)
+        VALUES (\(key), \(at), \(source), \(outcome), \(reason), \(lead), \(outbox), \(size), \(message))
+        ON CONFLICT (dedup_key) DO NOTHING RETURNING id
+        """
+    }
+    static let keptInbound: Q = "SELECT id, length(message)::bigint AS n FROM inbound WHERE message IS NOT NULL ORDER BY id"
+    static func dropInboundCopy(_ id: Int64) -> Q { "UPDATE inbound SET message = NULL WHERE id = \(id)" }
+    /// An out-of-office pushes the lead's waiting sends (never brings one forward).
+    static func postponeSendsOfLead(_ lead: Int64, until: Int64, reason: String, now: Int64) -> Q {
+        """
+        UPDATE outbox SET due_at = greatest(due_at, \(until)), reason = \(reason), updated_at = \(now)
+        WHERE lead_id = \(lead) AND status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+        """
+    }
+    static func insertReplyForward(lead: Int64, inbound: Int64, now: Int64) -> Q {
+        """
+        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at, inbound_id)
+        SELECT id, 'reply', score, \(unescaped: HandoffStatus.pending.sql), \(now), \(now), \(inbound) FROM lead WHERE id = \(lead)
+        """
+    }
+    static func scoreOfLead(_ lead: Int64) -> Q { "SELECT score FROM lead WHERE id = \(lead)" }
+    static let inboundCounts: Q = "SELECT outcome, count(*)::bigint AS n FROM inbound GROUP BY outcome"
+    static func quarantined(limit: Int64) -> Q {
+        """
+        SELECT id, received_at, source, coalesce(reason, '') AS reason, size, message IS NOT NULL AS kept FROM inbound
+        WHERE outcome = 'quarantined' ORDER BY id DESC LIMIT \(limit)
+        """
+    }
+    static func inboundMessage(_ id: Int64) -> Q { "SELECT message FROM inbound WHERE id = \(id)" }
 }

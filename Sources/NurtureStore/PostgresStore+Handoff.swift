@@ -11,7 +11,8 @@ extension PostgresStore {
             }.compactMap { row in
                 guard let email = try? EmailAddress(validating: try row["email"] as String) else { return nil }
                 return PendingHandoff(id: try row["id"], leadID: try row["lead_id"], email: email, channel: try row["channel"], score: try row["score"],
-                                      attempts: Int(try row["attempts"] as Int64), createdAt: Self.date(try row["created_at"]))
+                                      attempts: Int(try row["attempts"] as Int64), createdAt: Self.date(try row["created_at"]),
+                                      inboundID: try row["inbound_id"])
             }
         }
     }

@@ -64,7 +64,8 @@ extension PostgresStore {
                 steps[try r["sequence_id"], default: []].append(StepStats(
                     stepID: try r["step_id"], sent: try n("sent"), bounced: try n("bounced"), uniqueOpens: try n("opened"),
                     uniqueClicks: try n("clicked"), clicks: try n("clicks"), machineOpens: try n("machine_opens"),
-                    machineClicks: try n("machine_clicks"), unsubscribes: try n("unsubscribed")))
+                    machineClicks: try n("machine_clicks"), unsubscribes: try n("unsubscribed"), softBounced: try n("soft_bounced"),
+                    complaints: try n("complained"), replies: try n("replied"), autoReplies: try n("auto_replied")))
             }
             var toConvert: [String: [TimeInterval]] = [:], toHandoff: [String: [TimeInterval]] = [:]
             for r in try await tx.rows(PostgresSQL.outcomesOfEnrollments(since: from)) {

@@ -233,7 +233,7 @@ enum SQL {
         """
     static let insertPendingEnrollment = "INSERT INTO pending_enrollment (lead_id, sequence_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
     static let dueHandoffs = """
-        SELECT h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, l.email FROM handoff h JOIN lead l ON l.id = h.lead_id
+        SELECT h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, h.inbound_id, l.email FROM handoff h JOIN lead l ON l.id = h.lead_id
         WHERE h.status = \(HandoffStatus.pending.sql) AND h.next_attempt_at <= ? ORDER BY h.next_attempt_at LIMIT ?
         """
     static let nextHandoffAt = "SELECT min(next_attempt_at) FROM handoff WHERE status = \(HandoffStatus.pending.sql)"
@@ -284,7 +284,11 @@ enum SQL {
                   AND e.type = \(EventKind.open.sql) AND e.machine = 1 AND e.occurred_at >= :since) AS machine_opens,
                (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
                   AND e.type = \(EventKind.click.sql) AND e.machine = 1 AND e.occurred_at >= :since) AS machine_clicks,
-               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.unsubscribe.sql))) AS unsubscribed
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.unsubscribe.sql))) AS unsubscribed,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.softBounce.sql))) AS soft_bounced,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.complaint.sql))) AS complained,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.replied.sql))) AS replied,
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.autoReply.sql))) AS auto_replied
         FROM outbox o WHERE o.created_at >= :since GROUP BY o.sequence_id, o.step_id
         """
     /// Per enrollment: how long after entering the sequence the lead converted or was handed to sales, if it did.
@@ -296,4 +300,50 @@ enum SQL {
                  - en.enrolled_at AS handed_off_after
         FROM enrollment en WHERE en.enrolled_at >= ?
         """
+
+    // MARK: inbound
+
+    static let inboundSeen = "SELECT EXISTS(SELECT 1 FROM inbound WHERE dedup_key = ?)"
+    /// A message we sent (or may have: in flight when a daemon died), its lead, and the lead's soft bounces of other
+    /// messages since it last showed interest.
+    static let inboundTargetColumns = """
+        SELECT o.id AS outbox_id, o.sequence_id, o.step_id, l.id AS lead_id, l.email,
+               (SELECT count(DISTINCT e.outbox_id) FROM event e WHERE e.lead_id = l.id AND e.type = \(EventKind.softBounce.sql)
+                  AND e.outbox_id <> o.id AND e.occurred_at > coalesce(l.last_engaged_at, 0)) AS soft_bounces
+        FROM outbox o JOIN lead l ON l.id = o.lead_id
+        """
+    static let sentStatuses = "o.status IN (\(OutboxStatus.sent.sql), \(OutboxStatus.sending.sql), \(OutboxStatus.deferred.sql), \(OutboxStatus.failed.sql))"
+    static let inboundTargetByOutbox = inboundTargetColumns + " WHERE o.id = ? AND (\(sentStatuses) OR o.possibly_sent = 1)"
+    static let inboundTargetByMessageID = inboundTargetColumns
+        + " WHERE o.message_id = ? AND (\(sentStatuses) OR o.possibly_sent = 1) ORDER BY o.id DESC LIMIT 1"
+    static let inboundTargetByKey = """
+        SELECT NULL AS outbox_id, NULL AS sequence_id, NULL AS step_id, l.id AS lead_id, l.email,
+               (SELECT count(DISTINCT e.outbox_id) FROM event e WHERE e.lead_id = l.id AND e.type = \(EventKind.softBounce.sql)
+                  AND e.occurred_at > coalesce(l.last_engaged_at, 0)) AS soft_bounces
+        FROM lead l WHERE l.email_key = ?
+        """
+    static let insertInbound = """
+        INSERT INTO inbound (dedup_key, received_at, source, outcome, reason, lead_id, outbox_id, size, message)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING
+        """
+    static let keptInbound = "SELECT id, length(message) AS n FROM inbound WHERE message IS NOT NULL ORDER BY id"
+    static let dropInboundCopy = "UPDATE inbound SET message = NULL WHERE id = ?"
+    static let insertEventWithData = """
+        INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at, data) VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+        """
+    /// An out-of-office pushes the lead's waiting sends (never brings one forward).
+    static let postponeSendsOfLead = """
+        UPDATE outbox SET due_at = max(due_at, ?), reason = ?, updated_at = ?
+        WHERE lead_id = ? AND status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))
+        """
+    static let insertReplyForward = """
+        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at, inbound_id)
+        SELECT id, 'reply', score, \(HandoffStatus.pending.sql), ?, ?, ? FROM lead WHERE id = ?
+        """
+    static let inboundCounts = "SELECT outcome, count(*) AS n FROM inbound GROUP BY outcome"
+    static let quarantined = """
+        SELECT id, received_at, source, coalesce(reason, '') AS reason, size, message IS NOT NULL AS kept FROM inbound
+        WHERE outcome = 'quarantined' ORDER BY id DESC LIMIT ?
+        """
+    static let inboundMessage = "SELECT message FROM inbound WHERE id = ?"
 }

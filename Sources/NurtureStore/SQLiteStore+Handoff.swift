@@ -9,7 +9,7 @@ extension SQLiteStore {
             try Row.fetchAll(try db.cachedStatement(sql: SQL.dueHandoffs), arguments: [Self.millis(now), limit]).compactMap { row in
                 guard let email = try? EmailAddress(validating: row["email"] as String) else { return nil }
                 return PendingHandoff(id: row["id"], leadID: row["lead_id"], email: email, channel: row["channel"], score: row["score"],
-                                      attempts: row["attempts"], createdAt: Self.date(row["created_at"]))
+                                      attempts: row["attempts"], createdAt: Self.date(row["created_at"]), inboundID: row["inbound_id"])
             }
         }
     }

@@ -69,7 +69,8 @@ extension SQLiteStore {
                 steps[r["sequence_id"], default: []].append(StepStats(
                     stepID: r["step_id"], sent: r["sent"] ?? 0, bounced: r["bounced"] ?? 0, uniqueOpens: r["opened"] ?? 0,
                     uniqueClicks: r["clicked"] ?? 0, clicks: r["clicks"] ?? 0, machineOpens: r["machine_opens"] ?? 0,
-                    machineClicks: r["machine_clicks"] ?? 0, unsubscribes: r["unsubscribed"] ?? 0))
+                    machineClicks: r["machine_clicks"] ?? 0, unsubscribes: r["unsubscribed"] ?? 0, softBounced: r["soft_bounced"] ?? 0,
+                    complaints: r["complained"] ?? 0, replies: r["replied"] ?? 0, autoReplies: r["auto_replied"] ?? 0))
             }
             var toConvert: [String: [TimeInterval]] = [:], toHandoff: [String: [TimeInterval]] = [:]
             for r in try Row.fetchAll(db, sql: SQL.outcomesOfEnrollments, arguments: [from]) {
