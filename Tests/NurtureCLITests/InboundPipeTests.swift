@@ -223,3 +223,44 @@ struct InboundPipeTests {
         #expect(kept.contains("Subject: huge") && kept.utf8.count < 1_000, "\(kept.utf8.count)")
     }
 }
+
+extension InboundPipeTests {
+    @Test func aReplyIsForwardedToSalesWithTheReplyAttachedAndReplyToTheLead() throws {
+        let m = try Self.mailed(extra: "handoff: { email: sales@example.com }")
+        let ada = "lead0@example.com"
+        let reply = Array("""
+            From: Lead Zero <\(ada)>
+            To: test@example.com
+            Subject: Re: Hello
+            Message-ID: <reply-forward-1@mail.example.com>
+            In-Reply-To: \(m.sent[ada]!.messageID)
+            Content-Type: text/plain; charset=utf-8
+
+            Yes, please call me.
+
+            """.replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        #expect(try m.p.run(["inbound"], input: reply).stdout.hasPrefix("reply"))
+        let before = Set(MinimalProject.outbox(m.p))
+        let serve = try m.p.start(["serve", "--speed", "1000"])
+        defer { serve.kill(SIGTERM); _ = serve.wait() }
+        var forwarded: String?
+        BoundedPoll.until(timeout: 30) {
+            for name in Set(MinimalProject.outbox(m.p)).subtracting(before) {
+                let file = m.p.path("var/outbox/" + name)
+                if let raw = try? String(contentsOfFile: file, encoding: .utf8), raw.contains("Subject: Reply from") { forwarded = file }
+            }
+            return forwarded != nil
+        }
+        let file = try #require(forwarded, "\(serve.stderr())")
+        let seen = try Tool.run("/usr/bin/python3", [Self.support("check_forward.py"), file]).output
+        #expect(seen.contains("reply-to: <\(ada)>") || seen.contains("reply-to: \(ada)"), "\(seen)")
+        #expect(seen.contains("subject: Reply from \(ada): Re: Hello"), "\(seen)")
+        #expect(seen.contains("type: multipart/mixed"), "\(seen)")
+        #expect(seen.contains("attached-message-id: <reply-forward-1@mail.example.com>"), "\(seen)")
+        #expect(seen.contains("attached-body: Yes, please call me."), "\(seen)")
+    }
+
+    static func support(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Support/\(name)").path
+    }
+}
