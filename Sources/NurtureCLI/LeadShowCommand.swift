@@ -40,6 +40,8 @@ struct LeadReport: Encodable {
         var type: String; var sequence: String?; var step: String?; var machine: Bool; var at: String
         /// The clicked link's index in its message; why it was judged a machine's; a replay stored but not scored.
         var link: Int?; var why: String?; var repeated: Bool
+        /// From inbound mail: a bounce's status and diagnostic, a complaint's type, a reply's subject.
+        var detail: String?
     }
     struct LedgerReport: Encodable { var at: String; var delta: Double; var scoreAfter: Double; var cause: String }
     struct SendReport: Encodable {
@@ -90,7 +92,7 @@ struct LeadReport: Encodable {
         }
         events = s.events.map {
             EventReport(type: $0.type, sequence: $0.sequenceID, step: $0.stepID, machine: $0.machine, at: iso($0.at), link: $0.link,
-                        why: $0.machineReason, repeated: $0.isRepeat)
+                        why: $0.machineReason, repeated: $0.isRepeat, detail: $0.detail)
         }
         ledger = s.ledger.map { LedgerReport(at: iso($0.at), delta: $0.delta, scoreAfter: $0.scoreAfter, cause: $0.cause) }
         sends = s.sends.map {
@@ -147,7 +149,8 @@ struct LeadReport: Encodable {
         for e in events {
             let place = [e.sequence, e.step].compactMap { $0 }.joined(separator: "/")
             let notes = [e.machine ? "machine" + (e.why.map { ": \($0)" } ?? "") : nil, e.repeated ? "repeat" : nil].compactMap { $0 }
-            out.append("  \(e.at)  \(e.type)\(notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")\(place.isEmpty ? "" : "  \(place)")")
+            let detail = e.detail.map { "  " + PrintableText.escaped($0, limit: 120) } ?? ""
+            out.append("  \(e.at)  \(e.type)\(notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")\(place.isEmpty ? "" : "  \(place)")\(detail)")
         }
         return out.joined(separator: "\n")
     }

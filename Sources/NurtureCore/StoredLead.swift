@@ -96,9 +96,12 @@ public struct EventSummary: Sendable, Hashable {
     public var machineReason: String?
     /// A replay of an open or click already scored: stored, not scored again.
     public var isRepeat: Bool
+    /// What an inbound message said: a bounce's status and diagnostic, a complaint's type, a reply's subject.
+    public var detail: String?
 
     public init(type: String, sequenceID: String?, stepID: String?, machine: Bool, at: Date, link: Int? = nil, machineReason: String? = nil,
-                isRepeat: Bool = false) {
+                isRepeat: Bool = false, detail: String? = nil) {
+        self.detail = detail
         self.type = type
         self.sequenceID = sequenceID
         self.stepID = stepID

@@ -78,7 +78,8 @@ enum PostgresSQL {
     static func recentEventsOfLead(_ id: Int64, limit: Int64) -> Q {
         """
         SELECT type, sequence_id, step_id, machine, occurred_at, (data->>'link')::bigint AS link, data->>'why' AS why,
-               coalesce((data->>'repeat')::boolean, false) AS repeated
+               coalesce((data->>'repeat')::boolean, false) AS repeated,
+               coalesce((data->>'status') || coalesce(' ' || (data->>'diagnostic'), ''), data->>'feedback_type', data->>'subject') AS detail
         FROM event WHERE lead_id = \(id) ORDER BY occurred_at DESC, id DESC LIMIT \(limit)
         """
     }

@@ -349,7 +349,7 @@ public final class PostgresStore: Sendable {
             let events = try await tx.rows(PostgresSQL.recentEventsOfLead(id, limit: 50)).map { r in
                 EventSummary(type: try r["type"], sequenceID: try r["sequence_id"], stepID: try r["step_id"], machine: try r["machine"],
                              at: Self.date(try r["occurred_at"]), link: (try r["link"] as Int64?).map(Int.init), machineReason: try r["why"],
-                             isRepeat: try r["repeated"])
+                             isRepeat: try r["repeated"], detail: try r["detail"])
             }
             let ledger = try await tx.rows(PostgresSQL.ledgerOfLead(id, limit: 50)).map { r in
                 LedgerEntry(at: Self.date(try r["at"]), delta: try r["delta"], scoreAfter: try r["score_after"], cause: try r["cause"])

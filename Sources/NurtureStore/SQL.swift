@@ -47,7 +47,9 @@ enum SQL {
         """
     static let recentEventsOfLead = """
         SELECT type, sequence_id, step_id, machine, occurred_at,
-               json_extract(data, '$.link') AS link, json_extract(data, '$.why') AS why, coalesce(json_extract(data, '$.repeat'), 0) AS repeated
+               json_extract(data, '$.link') AS link, json_extract(data, '$.why') AS why, coalesce(json_extract(data, '$.repeat'), 0) AS repeated,
+               coalesce(json_extract(data, '$.status') || coalesce(' ' || json_extract(data, '$.diagnostic'), ''),
+                        json_extract(data, '$.feedback_type'), json_extract(data, '$.subject')) AS detail
         FROM event WHERE lead_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?
         """
     static let sendsOfLead = """

@@ -180,7 +180,7 @@ public final class SQLiteStore: Sendable {
             let events = try Row.fetchAll(db, sql: SQL.recentEventsOfLead, arguments: [id, 50]).map { r in
                 EventSummary(type: r["type"], sequenceID: r["sequence_id"], stepID: r["step_id"],
                              machine: r["machine"] as Int64 != 0, at: Self.date(r["occurred_at"]),
-                             link: r["link"], machineReason: r["why"], isRepeat: r["repeated"] as Int64 != 0)
+                             link: r["link"], machineReason: r["why"], isRepeat: r["repeated"] as Int64 != 0, detail: r["detail"])
             }
             let ledger = try Row.fetchAll(db, sql: SQL.ledgerOfLead, arguments: [id, 50]).map { r in
                 LedgerEntry(at: Self.date(r["at"]), delta: r["delta"], scoreAfter: r["score_after"], cause: r["cause"])

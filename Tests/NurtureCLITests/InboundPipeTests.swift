@@ -107,7 +107,9 @@ struct InboundPipeTests {
         let lead = try m.lead(ada)
         #expect(lead.suppressed == "bounced")
         #expect(lead.enrollments.allSatisfy { $0.state == "exited" })
-        #expect(lead.events.contains { $0.type == "bounce" && $0.step == "one" })
+        #expect(lead.events.contains { $0.type == "bounce" && $0.step == "one" && $0.detail?.hasPrefix("5.1.1 550 5.1.1") == true }, "\(lead.events)")
+        let text = try m.p.run(["lead", "show", ada]).stdout
+        #expect(text.contains("bounce  guide/one  5.1.1"), "\(text)")
         #expect(lead.sends(step: "two").allSatisfy { $0.status == "cancelled" })
         // Postfix retries after a timeout it did not see answered: the same report again changes nothing.
         let again = try m.p.run(["inbound"], input: report)

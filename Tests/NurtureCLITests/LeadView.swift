@@ -6,7 +6,7 @@ struct LeadView: Decodable {
         var id: Int64; var sequence: String; var step: String; var status: String; var sentAt: String?; var attempts: Int
         var reason: String?; var possiblySent: Bool
     }
-    struct Event: Decodable { var type: String; var sequence: String?; var step: String?; var machine: Bool; var link: Int?; var why: String?; var repeated: Bool }
+    struct Event: Decodable { var type: String; var sequence: String?; var step: String?; var machine: Bool; var link: Int?; var why: String?; var repeated: Bool; var detail: String? }
     struct Enrollment: Decodable { var sequence: String; var state: String; var endReason: String? }
     struct Ledger: Decodable { var delta: Double; var scoreAfter: Double; var cause: String }
 

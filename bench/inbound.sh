@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Inbound benchmark: M distinct messages (a third hard-bounce DSNs naming a sent message by its Message-ID, a third
+# replies from leads, a third out-of-office replies) through `nurture inbound`, one process per message as an MTA's
+# pipe runs it, against a SQLite store of L leads. Prints "pipe=X msg/s (S ms per message)".
+# Usage: bench/inbound.sh [MESSAGES] [LEADS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+N=${NURTURE_BIN:-$here/.build/release/nurture}
+messages=${1:-600}; leads=${2:-1000}
+work=$(mktemp -d /tmp/nurture-bench-inbound.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/sequences" "$work/mail"
+cp -r "$here/templates" "$work/templates"
+cat > "$work/sequences/bench.yaml" <<YAML
+id: bench
+persona: cto
+steps:
+  - { id: only, after: 0m, template: cto/whitepaper }
+YAML
+cat > "$work/nurture.yaml" <<YAML
+database: var/nurture.sqlite
+fields: [first_name, company, whitepaper_title]
+transport: file://var/outbox
+sender: { name: Bench, email: hello@acme-analytics.example, postal_address: 1 Bench Street, verp: true }
+throttle: { min_gap: 1s, max: 100 per 1d, rate: 100000/s, domain_rate: 100000/s, sunset_after: 100 }
+http: { listen: "127.0.0.1:0", public_url: "http://127.0.0.1" }
+YAML
+python3 - "$leads" > "$work/leads.csv" <<'PY'
+import sys
+print("email,first_name,company,whitepaper_title,persona")
+for i in range(int(sys.argv[1])):
+    print(f"lead{i}@example{i % 50}.com,Lead{i},Company {i % 97},Playbook,cto")
+PY
+(cd "$work" && "$N" lead import leads.csv --consent bench > /dev/null)
+# Every lead is sent its step (file outbox), so reports have messages to name.
+(cd "$work" && "$N" serve > "$work/serve.log" 2>&1) & serve=$!
+for _ in $(seq 600); do
+  [ "$(ls "$work/var/outbox" 2>/dev/null | grep -c '\.eml$')" -ge "$leads" ] && break; sleep 0.1
+done
+kill -TERM $serve; wait $serve || true
+ids="$work/ids.txt"
+sqlite3 "$work/var/nurture.sqlite" "SELECT o.message_id || ' ' || l.email FROM outbox o JOIN lead l ON l.id = o.lead_id WHERE o.status = 'sent'" > "$ids"
+python3 - "$messages" "$ids" "$work/mail" <<'PY'
+import sys
+n, ids, out = int(sys.argv[1]), [l.split() for l in open(sys.argv[2])], sys.argv[3]
+for i in range(n):
+    mid, email = ids[i % len(ids)]
+    kind = i % 3
+    if kind == 0:
+        body = f"""From: MAILER-DAEMON@mx.example.net
+To: bounces@acme-analytics.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <bounce-{i}@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Your message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: rfc822; {email}
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
+
+--B
+Content-Type: text/rfc822-headers
+
+Message-ID: {mid}
+Subject: The playbook
+
+--B--
+"""
+    elif kind == 1:
+        body = f"From: {email}\nTo: hello@acme-analytics.example\nSubject: Re: The playbook\nMessage-ID: <reply-{i}@example.com>\nIn-Reply-To: {mid}\n\nThanks, let's talk.\n\n> quoted text\n"
+    else:
+        body = f"From: {email}\nTo: hello@acme-analytics.example\nSubject: Automatic reply: The playbook\nAuto-Submitted: auto-replied\nMessage-ID: <ooo-{i}@example.com>\nIn-Reply-To: {mid}\n\nI am out of the office.\n"
+    open(f"{out}/{i:06d}.eml", "w").write(body.replace("\n", "\r\n"))
+PY
+start=$(date +%s.%N)
+for f in "$work"/mail/*.eml; do
+  (cd "$work" && "$N" inbound < "$f" > /dev/null) || { echo "nurture inbound failed on $f" >&2; exit 1; }
+done
+end=$(date +%s.%N)
+python3 - "$messages" "$start" "$end" <<'PY'
+import sys
+n, s, e = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+print(f"pipe={n / (e - s):.0f} msg/s ({(e - s) * 1000 / n:.1f} ms per message, one process each)")
+PY
+sqlite3 "$work/var/nurture.sqlite" "SELECT outcome, count(*) FROM inbound GROUP BY outcome" | tr '\n' ' '; echo
