@@ -181,6 +181,13 @@ final class IMAPSession {
         if let ca = settings.caFile { _ = nurture_easy_setopt_string(h, CURLOPT_CAINFO, ca) }
         _ = nurture_easy_setopt_string(h, CURLOPT_USERNAME, settings.username)
         _ = nurture_easy_setopt_string(h, CURLOPT_PASSWORD, settings.password)
+        // libcurl calls this while it connects and logs in: the only way to cut that wait short on a cancellation.
+        _ = nurture_easy_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+        _ = nurture_easy_setopt_pointer(h, CURLOPT_XFERINFODATA, Unmanaged.passUnretained(self).toOpaque())
+        _ = nurture_easy_setopt_xferinfo_callback(h) { userdata, _, _, _, _ in
+            guard let userdata else { return 0 }
+            return Unmanaged<IMAPSession>.fromOpaque(userdata).takeUnretainedValue().shouldAbort() ? 1 : 0
+        }
         var errorText = [CChar](repeating: 0, count: 256)
         let code = errorText.withUnsafeMutableBufferPointer { text -> CURLcode in
             _ = nurture_easy_setopt_pointer(h, CURLOPT_ERRORBUFFER, text.baseAddress)
@@ -191,6 +198,7 @@ final class IMAPSession {
         _ = nurture_easy_setopt_string(h, CURLOPT_PASSWORD, "")
         guard code == CURLE_OK else {
             curl_easy_cleanup(h)
+            if code == CURLE_ABORTED_BY_CALLBACK { throw IMAPError.cancelled }
             throw Self.error(code, detail: errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         var s: curl_socket_t = -1

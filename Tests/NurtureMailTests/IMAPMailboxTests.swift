@@ -152,6 +152,44 @@ struct IMAPMailboxTests {
         await mailbox.close()
     }
 
+    @Test(arguments: [true, false])
+    func aServerThatNeverAnswersIsATimeoutAfterTheSettingsTimeout(implicit: Bool) async throws {
+        let silent = try SilentServer()
+        defer { silent.close() }
+        let settings = try IMAPSettings(url: "\(implicit ? "imaps" : "imap")://127.0.0.1:\(silent.port)/INBOX", username: "inbox",
+                                        password: "x", caFile: IMAPTestServer.caFile, timeout: 1)
+        let mailbox = IMAPMailbox(settings: settings)
+        await #expect {
+            _ = try await mailbox.unseen()
+        } throws: { error in
+            guard case IMAPError.timeout = error else { return false }
+            return true
+        }
+        await mailbox.close()
+    }
+
+    @Test func cancellingTheWaitingTaskGivesUpAtOnceAndTheNextRequestStartsAfresh() async throws {
+        let silent = try SilentServer()
+        defer { silent.close() }
+        let settings = try IMAPSettings(url: "imap://127.0.0.1:\(silent.port)/INBOX", username: "inbox", password: "x",
+                                        caFile: IMAPTestServer.caFile, timeout: 60)
+        let mailbox = IMAPMailbox(settings: settings)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let task = Task { try await mailbox.unseen() }
+        // Cancelled once libcurl is connected and waiting for the greeting that never comes.
+        try silent.waitForConnection()
+        task.cancel()
+        await #expect(throws: IMAPError.cancelled) { _ = try await task.value }
+        #expect(clock.now - started < .seconds(30))
+        // The client is still usable: the next request connects again (and waits again on this server).
+        let next = Task { try await mailbox.unseen() }
+        try silent.waitForConnection()
+        next.cancel()
+        await #expect(throws: IMAPError.cancelled) { _ = try await next.value }
+        await mailbox.close()
+    }
+
     @Test func aFiveMegabyteMessageIsFetchedWhole() async throws {
         let folder = try IMAPTestServer.newFolder()
         let big = IMAPTestServer.message(1, bodyBytes: 5 << 20)
@@ -244,6 +282,42 @@ struct IMAPMailboxTests {
         }
         guard bound else { throw CocoaError(.fileWriteUnknown) }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A loopback port that accepts connections (the kernel's backlog) and never says a word.
+final class SilentServer: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok, listen(fd, 8) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Accepts the next connection (a bounded wait for the client under test) and keeps it open, silent.
+    func waitForConnection() throws {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 10_000) == 1 else { throw CocoaError(.fileReadUnknown) }
+        let client = accept(fd, nil, nil)
+        guard client >= 0 else { throw CocoaError(.fileReadUnknown) }
+        accepted.append(client)
+    }
+
+    private var accepted: [Int32] = []
+
+    func close() {
+        for client in accepted { Glibc.close(client) }
+        Glibc.close(fd)
     }
 }
 
