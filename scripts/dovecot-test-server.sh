@@ -50,9 +50,14 @@ start() {
   rm -f "$dir/ca.key" "$dir/other-ca.key" "$dir/server.csr" "$dir/server.ext"
   uid=$(id -u "$owner") gid=$(id -g "$owner")
   user=inbox
-  printf '%s:{PLAIN}%s:%s:%s::%s/mail/%s::\n' "$user" "$(cat "$dir/password")" "$uid" "$gid" "$dir" "$user" > "$dir/passwd"
+  # A second user, `spare`, for a test that has the server close its sessions (doveadm kick) without disturbing the
+  # other tests' sessions.
+  for u in "$user" spare; do
+    printf '%s:{PLAIN}%s:%s:%s::%s/mail/%s::\n' "$u" "$(cat "$dir/password")" "$uid" "$gid" "$dir" "$u"
+    mkdir -p "$dir/mail/$u/cur" "$dir/mail/$u/new" "$dir/mail/$u/tmp"
+  done > "$dir/passwd"
   # The tests drop messages straight into the Maildir (Tests' IMAPTestServer.place): its folders are writable by them.
-  mkdir -p "$dir/mail/$user/cur" "$dir/mail/$user/new" "$dir/mail/$user/tmp" "$dir/run" "$dir/state"
+  mkdir -p "$dir/run" "$dir/state"
   chmod -R a+rwX "$dir/mail"
   imap_port=$(free_port)
   imaps_port=$(free_port)
@@ -139,6 +144,8 @@ export NURTURE_IMAP_TEST_PASSWORD_FILE='$dir/password'
 export NURTURE_IMAP_TEST_CA_FILE='$dir/ca.pem'
 export NURTURE_IMAP_TEST_OTHER_CA_FILE='$dir/other-ca.pem'
 export NURTURE_IMAP_TEST_MAILDIR='$dir/mail/$user'
+export NURTURE_IMAP_TEST_SPARE_USER='spare'
+export NURTURE_IMAP_TEST_DOVECOT_CONF='$dir/dovecot.conf'
 EOF
   cat "$dir/env"
 }

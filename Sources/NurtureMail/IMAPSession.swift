@@ -125,14 +125,18 @@ final class IMAPSession {
         throw IMAPError.uidValidityChanged(expected: expected, found: uidValidity)
     }
 
-    /// Logs out politely (libcurl sends LOGOUT when it cleans a connection up) and forgets the connection.
+    /// Logs out politely, waiting at most two seconds for the server's goodbye, and forgets the connection
+    /// (libcurl sends no LOGOUT for a connection it only connected).
     func close() {
-        guard let h = handle else { return }
-        handle = nil
-        _ = nurture_easy_setopt_long(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, 2)
-        curl_easy_cleanup(h)
-        reset()
+        guard handle != nil else { return }
+        waitLimit = min(2, settings.timeout)
+        defer { waitLimit = nil }
+        do { try command("LOGOUT", name: "LOGOUT") } catch { /* the goodbye is a courtesy: the connection ends anyway */ }
+        drop()
     }
+
+    /// A shorter bound than the settings' timeout on each wait, while logging out.
+    private var waitLimit: TimeInterval?
 
     /// Cuts the connection without a goodbye: after an error it cannot be trusted to be in step.
     func drop() {
@@ -334,7 +338,7 @@ final class IMAPSession {
             buffer.removeFirst(start)
             start = 0
         }
-        let deadline = Date().addingTimeInterval(settings.timeout)
+        let deadline = Date().addingTimeInterval(waitLimit ?? settings.timeout)
         while true {
             if shouldAbort() { throw IMAPError.cancelled }
             var received = 0
@@ -356,7 +360,7 @@ final class IMAPSession {
 
     private func send(_ bytes: [UInt8]) throws {
         var offset = 0
-        let deadline = Date().addingTimeInterval(settings.timeout)
+        let deadline = Date().addingTimeInterval(waitLimit ?? settings.timeout)
         while offset < bytes.count {
             if shouldAbort() { throw IMAPError.cancelled }
             var sent = 0

@@ -190,6 +190,43 @@ struct IMAPMailboxTests {
         await mailbox.close()
     }
 
+    @Test func aConnectionTheServerClosedIsReplacedAndTheRequestSucceeds() async throws {
+        let spare = try #require(IMAPTestServer.environment["NURTURE_IMAP_TEST_SPARE_USER"])
+        let conf = try #require(IMAPTestServer.environment["NURTURE_IMAP_TEST_DOVECOT_CONF"])
+        let base = try IMAPTestServer.settings(folder: "INBOX")
+        let settings = try IMAPSettings(url: base.url, username: spare, password: IMAPTestServer.password, caFile: base.caFile)
+        let mailbox = IMAPMailbox(settings: settings)
+        let validity = try await mailbox.unseen().uidValidity
+        // The server ends the session (as its idle logout would): the next request finds the connection dead.
+        let kick = Process()
+        kick.executableURL = URL(fileURLWithPath: "/usr/bin/doveadm")
+        kick.arguments = ["-c", conf, "kick", spare]
+        kick.standardOutput = FileHandle.nullDevice
+        try kick.run()
+        kick.waitUntilExit()
+        #expect(kick.terminationStatus == 0)
+        try await waitUntilNoSession(of: spare, conf: conf)
+        #expect(try await mailbox.unseen().uidValidity == validity)
+        await mailbox.close()
+    }
+
+    /// A bounded poll of `doveadm who` until the user has no session left.
+    private func waitUntilNoSession(of user: String, conf: String) async throws {
+        for _ in 0..<100 {
+            let who = Process()
+            let output = Pipe()
+            who.executableURL = URL(fileURLWithPath: "/usr/bin/doveadm")
+            who.arguments = ["-c", conf, "who", user]
+            who.standardOutput = output
+            try who.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            who.waitUntilExit()
+            if !text.contains(user + " ") { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the kicked session of \(user) did not end")
+    }
+
     @Test func aFiveMegabyteMessageIsFetchedWhole() async throws {
         let folder = try IMAPTestServer.newFolder()
         let big = IMAPTestServer.message(1, bodyBytes: 5 << 20)
