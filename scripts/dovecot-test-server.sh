@@ -32,11 +32,8 @@ start() {
   stop
   mkdir -p "$dir"
   chmod 0755 "$dir"
-  (
-    umask 077
-    head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$dir/password"
-  )
-  chmod 0644 "$dir/password"
+  # The password the tests read from a file (never on a command line), readable by the caller only.
+  (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$dir/password")
   # A private CA and a certificate it signs for localhost and 127.0.0.1, plus a second CA that signed nothing
   # (the tests' "wrong CA").
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=Nurture test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" \
@@ -56,6 +53,7 @@ start() {
     printf '%s:{PLAIN}%s:%s:%s::%s/mail/%s::\n' "$u" "$(cat "$dir/password")" "$uid" "$gid" "$dir" "$u"
     mkdir -p "$dir/mail/$u/cur" "$dir/mail/$u/new" "$dir/mail/$u/tmp"
   done > "$dir/passwd"
+  chmod 0600 "$dir/passwd" "$dir/server.key"
   # The tests drop messages straight into the Maildir (Tests' IMAPTestServer.place): its folders are writable by them.
   mkdir -p "$dir/run" "$dir/state"
   chmod -R a+rwX "$dir/mail"
@@ -92,6 +90,10 @@ namespace inbox {
   inbox = yes
   separator = /
 }
+# The tests run in parallel, each with connections of its own, all as one user from one address.
+protocol imap {
+  mail_max_userip_connections = 500
+}
 service imap-login {
   chroot =
   user = $owner
@@ -109,8 +111,13 @@ service auth {
 service auth-worker {
   user = $owner
 }
+# No authentication penalty: the wrong-password test would otherwise delay every login from 127.0.0.1, so every
+# other test's, by up to 15 s.
 service anvil {
   chroot =
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 service stats {
   unix_listener stats-reader {
@@ -126,15 +133,17 @@ EOF
   chmod 0666 "$dir/dovecot.log"
   # Dovecot forks into the background; its own stdout would otherwise hold the caller's pipe open.
   as_owner "$dovecot" -c "$dir/dovecot.conf" > "$dir/start.log" 2>&1 || { cat "$dir/start.log" "$dir/dovecot.log" >&2; exit 1; }
+  ready=no
   for _ in $(seq 1 100); do
     if python3 - "$imap_port" "$imaps_port" <<'PY' 2>/dev/null
 import socket, sys
 for port in sys.argv[1:]:
     socket.create_connection(("127.0.0.1", int(port)), timeout=1).close()
 PY
-    then break; fi
+    then ready=yes; break; fi
     sleep 0.1
   done
+  [ "$ready" = yes ] || { echo "dovecot-test-server: Dovecot did not listen on $imap_port and $imaps_port" >&2; cat "$dir/dovecot.log" >&2; exit 1; }
   cat > "$dir/env" <<EOF
 export NURTURE_IMAP_TEST_DIR='$dir'
 export NURTURE_IMAP_TEST_IMAPS_URL='imaps://127.0.0.1:$imaps_port'
