@@ -6,9 +6,10 @@ set -euo pipefail
 build=(libsqlite3-dev libcurl4-openssl-dev libcmark-dev pkg-config tzdata)
 # Tests run real servers: Postfix's smtp-sink and smtp-source, aiosmtpd (Python), openssl for test certificates,
 # headless Chromium driven by Selenium for the unsubscribe page, systemd-analyze for the unit file, a PostgreSQL
-# server for the PostgreSQL store's tests (scripts/pg-test-server.sh runs a throwaway one), and SpamAssassin (its
-# shipped rules, no network) for `make check-mail`.
-test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd postgresql spamassassin)
+# server for the PostgreSQL store's tests (scripts/pg-test-server.sh runs a throwaway one), Dovecot for the IMAP
+# mailbox client's tests (scripts/dovecot-test-server.sh runs a throwaway one), and SpamAssassin (its shipped rules,
+# no network) for `make check-mail`.
+test=(postfix openssl python3 python3-pip sqlite3 chromium chromium-driver systemd postgresql dovecot-imapd spamassassin)
 # Benchmarks: load generator, reference web server, repeated timings, peak memory.
 bench=(wrk nginx-light hyperfine time)
 case "${1:-build}" in
