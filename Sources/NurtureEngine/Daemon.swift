@@ -35,6 +35,7 @@ public enum Daemon {
         case unreadableSecret(String)
         case badListenAddress(String)
         case cannotListen(String, String)
+        case badMailbox(String, String)
 
         public var description: String {
             switch self {
@@ -42,6 +43,7 @@ public enum Daemon {
             case .unreadableSecret(let file): "cannot read the secret file \(file)"
             case .badListenAddress(let a): "http.listen '\(a)' is not HOST:PORT"
             case let .cannotListen(a, why): "cannot listen on \(a) (http.listen): \(why)"
+            case let .badMailbox(url, why): "inbound mailbox \(url): \(why)"
             }
         }
     }
@@ -125,6 +127,13 @@ public enum Daemon {
             services.insert(.init(service: NodeService(store: store, view: cluster, clock: options.clock, logger: logger),
                                   successTerminationBehavior: .gracefullyShutdownGroup), at: 2)
         }
+        if !config.inbound.mailboxes.isEmpty {
+            let processor = InboundProcessor(store: store, catalog: holder, signer: signer, clock: options.clock, logger: logger)
+            // After the store and the transport, so it is shut down before them: the message in hand is recorded first.
+            services.insert(.init(service: InboundService(mailboxes: try Self.mailboxes(config), processor: processor, clock: options.clock,
+                                                          interval: { Double(holder.current.config.inbound.pollInterval.seconds) }, logger: logger),
+                                  successTerminationBehavior: .gracefullyShutdownGroup), at: services.count - 2)
+        }
         if let metricsListen = config.http.metricsListen {
             let (metricsHost, metricsPort) = try Self.listenAddress(metricsListen)
             services.append(.init(service: tracking.metricsApplication(host: metricsHost, port: metricsPort, limits: limits),
@@ -158,6 +167,21 @@ public enum Daemon {
             tasks.cancelAll()
         }
         logger.info("nurture serve: stopped")
+    }
+
+    /// The `inbound.mailboxes`, their passwords read from their files (never logged); no connection is made here.
+    static func mailboxes(_ config: NurtureConfig) throws -> [InboundMailbox] {
+        try config.inbound.mailboxes.map { m in
+            guard let password = try secret(m.passwordFile) else { throw StartError.unreadableSecret(m.passwordFile) }
+            do {
+                let settings = try IMAPSettings(url: m.url, username: m.username, password: String(decoding: password, as: UTF8.self),
+                                                startTLS: m.startTLS == "off" ? .off : .required, caFile: m.caFile,
+                                                processedFolder: m.processedFolder, maxMessageSize: config.inbound.maxMessageSize)
+                return IMAPInbox(IMAPMailbox(settings: settings))
+            } catch {
+                throw StartError.badMailbox(m.url, "\(error)")
+            }
+        }
     }
 
     /// A secret file's content (trailing newlines dropped), nil when not configured.

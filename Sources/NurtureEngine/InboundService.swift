@@ -36,6 +36,8 @@ public struct InboundService: Service {
                 break
             }
         }
+        // Logged out and their threads ended before the store closes.
+        for case let inbox as IMAPInbox in mailboxes { await inbox.close() }
     }
 
     /// One pass over a mailbox; returns how many messages were recorded (duplicates included).
@@ -52,9 +54,23 @@ public struct InboundService: Service {
         for uid in uids {
             if Task.isShuttingDownGracefully { break }
             do {
-                let bytes = try await mailbox.fetch(uid: uid)
+                let bytes: [UInt8]
                 do {
-                    _ = try await processor.process(bytes, source: mailbox.name)
+                    bytes = try await mailbox.fetch(uid: uid)
+                } catch IMAPError.messageTooLarge(_, let size) {
+                    // Not read at all: remembered with its reason, then flagged, so it is not fetched again and again.
+                    let note = "message of \(size) bytes is over inbound.max_message_size: left unread in \(mailbox.name), UID \(uid)"
+                    _ = try await processor.keepAside([], size: size, key: InboundProcessor.key(nil, Array("\(mailbox.name) \(uid) \(size)".utf8)),
+                                                      reason: note, source: mailbox.name, now: clock.now())
+                    try await mailbox.markProcessed(uid: uid)
+                    done += 1
+                    continue
+                }
+                do {
+                    let result = try await processor.process(bytes, source: mailbox.name)
+                    if result.duplicate {
+                        logger.info("inbound \(mailbox.name) UID \(uid): already recorded (fetched again after a restart?); marking it processed")
+                    }
                 } catch let error as InboundFormatError {
                     // Flagging it unrecorded would lose it, leaving it would fetch it forever: it is kept aside.
                     _ = try await processor.keepAside(bytes, size: bytes.count, key: InboundProcessor.key(nil, bytes),

@@ -18,15 +18,15 @@ struct InboundPipeTests {
         func lead(_ email: String) throws -> LeadView { try LeadView.decode(try p.run(["lead", "show", email, "--json"]).stdout) }
     }
 
-    static func mailed(extra: String = "") throws -> Mailed {
-        let made = try MinimalProject.make(leads: 2, extra: extra)
+    static func mailed(leads: Int = 2, extra: String = "") throws -> Mailed {
+        let made = try MinimalProject.make(leads: leads, extra: extra)
         let p = made.project
         var config = try String(contentsOfFile: p.path("nurture.yaml"), encoding: .utf8)
         config = config.replacingOccurrences(of: "postal_address: 1 Test Street }",
                                              with: "postal_address: 1 Test Street, verp: true, bounce_domain: bounces.example.com }")
         try config.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
         let serve = try p.start(["serve", "--speed", "1000"])
-        let done = BoundedPoll.until(timeout: 30) { MinimalProject.outbox(p).count >= 2 }
+        let done = BoundedPoll.until(timeout: 30) { MinimalProject.outbox(p).count >= leads }
         serve.kill(SIGTERM)
         _ = serve.wait()
         guard done else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: serve.stderr()]) }
