@@ -125,3 +125,19 @@ public struct IMAPSettings: Sendable, Hashable {
         return ("\(scheme)://\(authority)", mailbox)
     }
 }
+
+/// Printed, dumped or interpolated into a log line, the settings never show the password.
+extension IMAPSettings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "IMAPSettings(url: \(url), username: \(username), password: <redacted>, startTLS: \(startTLS.rawValue), "
+            + "caFile: \(caFile ?? "system"), processedFolder: \(processedFolder ?? "none (flag \(Self.processedKeyword))"), timeout: \(timeout))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["url": url, "username": username, "password": "<redacted>", "startTLS": startTLS,
+                                "caFile": caFile as Any, "processedFolder": processedFolder as Any, "timeout": timeout,
+                                "maxMessageSize": maxMessageSize])
+    }
+}

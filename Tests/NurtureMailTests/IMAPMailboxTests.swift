@@ -140,7 +140,7 @@ struct IMAPMailboxTests {
     }
 
     @Test func aPortWithNoServerIsAConnectionRefusedError() async throws {
-        let port = try freePort()
+        let port = try SilentServer.freePort()
         let settings = try IMAPSettings(url: "imaps://127.0.0.1:\(port)/INBOX", username: "inbox", password: "x", caFile: IMAPTestServer.caFile)
         let mailbox = IMAPMailbox(settings: settings)
         await #expect {
@@ -305,63 +305,6 @@ struct IMAPMailboxTests {
             print("IMAP fetch + mark (\(mode == nil ? "flag" : "move")): \(count) messages of ~2 KB, \(bytes) bytes in \(String(format: "%.3f", seconds)) s = \(Int(Double(count) / seconds)) messages/s (fetching \(fetching))")
             await mailbox.close()
         }
-    }
-
-    private func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw CocoaError(.fileWriteUnknown) }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-}
-
-/// A loopback port that accepts connections (the kernel's backlog) and never says a word.
-final class SilentServer: @unchecked Sendable {
-    let fd: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok, listen(fd, 8) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Accepts the next connection and keeps it open, silent: a bounded poll for the client under test, which
-    /// never blocks a thread of the cooperative pool (the client's request must get to run meanwhile).
-    func waitForConnection() async throws {
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        var ready = false
-        for _ in 0..<3_000 where !ready {
-            ready = poll(&descriptor, 1, 0) == 1
-            if !ready { try await Task.sleep(for: .milliseconds(10)) }
-        }
-        guard ready else { throw CocoaError(.fileReadUnknown) }
-        let client = accept(fd, nil, nil)
-        guard client >= 0 else { throw CocoaError(.fileReadUnknown) }
-        accepted.append(client)
-    }
-
-    private var accepted: [Int32] = []
-
-    func close() {
-        for client in accepted { Glibc.close(client) }
-        Glibc.close(fd)
     }
 }
 

@@ -43,6 +43,16 @@ struct IMAPSettingsTests {
         #expect(try settings(url: "imaps://mail.example.com/Trait%C3%A9s").mailbox == "Traités")
     }
 
+    @Test func printingOrDumpingTheSettingsNeverShowsThePassword() throws {
+        let settings = try settings(password: "correct-horse-battery")
+        var dumped = ""
+        dump(settings, to: &dumped)
+        for text in ["\(settings)", String(reflecting: settings), dumped] {
+            #expect(!text.contains("correct-horse-battery"))
+            #expect(text.contains("mail.example.com"))
+        }
+    }
+
     @Test func theProcessedFolderCannotBeThePolledMailbox() throws {
         #expect(throws: IMAPError.self) { try settings(processedFolder: "inbox") }
     }
