@@ -121,6 +121,12 @@ struct InboundPipeTests {
         #expect(stats.contains("inbound: 1 message (1 hard_bounce)"), "\(stats)")
         let json = try m.p.run(["stats", "--json"]).stdout
         #expect(json.contains("\"bounced\" : 1"), "\(json)")
+        // /metrics counts what came back, whichever process recorded it.
+        let serve = try m.p.start(["serve"])
+        defer { serve.kill(SIGTERM); _ = serve.wait() }
+        #expect(BoundedPoll.until(timeout: 30) { (try? m.made.http.get("/healthz").status) == 200 }, "\(serve.stderr())")
+        let metrics = String(decoding: try m.made.http.get("/metrics").body, as: UTF8.self)
+        #expect(metrics.contains(#"nurture_inbound_messages{outcome="hard_bounce"} 1"#), "\(metrics.prefix(2_000))")
     }
 
     @Test func aBounceThatNamesNoneOfOurMessagesSuppressesNoOne() throws {
@@ -155,6 +161,8 @@ struct InboundPipeTests {
         #expect(first.status == 0 && first.stdout.hasPrefix("soft_bounce"), "\(first.stdout)\(first.stderr)")
         #expect(try m.lead(ada).suppressed == nil)
         #expect(try m.lead(ada).events.contains { $0.type == "soft_bounce" })
+        let steps = try m.p.run(["stats", "--json"]).stdout
+        #expect(steps.contains("\"soft_bounced\" : 1"), "\(steps)")
         // A later report about the same message is not a second bounce "in a row".
         let failedLater = Self.dsn(to: m.verp(ada), recipient: ada, messageID: m.sent[ada]!.messageID, status: "4.4.7", id: "<delay-2@mx.example.net>")
         _ = try m.p.run(["inbound"], input: failedLater)

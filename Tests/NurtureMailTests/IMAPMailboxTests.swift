@@ -175,10 +175,10 @@ struct IMAPMailboxTests {
                                         caFile: IMAPTestServer.caFile, timeout: 60)
         let mailbox = IMAPMailbox(settings: settings)
         let clock = ContinuousClock()
-        let started = clock.now
         let task = Task { try await mailbox.unseen() }
         // Cancelled once libcurl is connected and waiting for the greeting that never comes.
         try await silent.waitForConnection()
+        let started = clock.now
         task.cancel()
         await #expect(throws: IMAPError.cancelled) { _ = try await task.value }
         #expect(clock.now - started < .seconds(30))
