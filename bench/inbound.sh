@@ -2,13 +2,16 @@
 # Inbound benchmark: M distinct messages (a third hard-bounce DSNs naming a sent message by its Message-ID, a third
 # replies from leads, a third out-of-office replies) through `nurture inbound`, one process per message as an MTA's
 # pipe runs it, against a SQLite store of L leads. Prints "pipe=X msg/s (S ms per message)".
+# Then the same messages placed in a throwaway Dovecot's Maildir and read by the daemon's IMAP poller (IMAPS, moved to
+# a processed folder): "imap=Y msg/s", from the first message recorded to the last (the inbound table's times).
 # Usage: bench/inbound.sh [MESSAGES] [LEADS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 N=${NURTURE_BIN:-$here/.build/release/nurture}
 messages=${1:-600}; leads=${2:-1000}
 work=$(mktemp -d /tmp/nurture-bench-inbound.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+imap_dir=/tmp/nurture-imap-bench-$$
+trap 'kill $(jobs -p) 2>/dev/null || true; NURTURE_IMAP_TEST_DIR=$imap_dir "$here/scripts/dovecot-test-server.sh" stop; rm -rf "$work"' EXIT
 mkdir -p "$work/sequences" "$work/mail"
 cp -r "$here/templates" "$work/templates"
 cat > "$work/sequences/bench.yaml" <<YAML
@@ -33,7 +36,7 @@ for i in range(int(sys.argv[1])):
 PY
 (cd "$work" && "$N" lead import leads.csv --consent bench > /dev/null)
 # Every lead is sent its step (file outbox), so reports have messages to name.
-(cd "$work" && "$N" serve > "$work/serve.log" 2>&1) & serve=$!
+(cd "$work" && exec "$N" serve > "$work/serve.log" 2>&1) & serve=$!
 for _ in $(seq 600); do
   [ "$(ls "$work/var/outbox" 2>/dev/null | grep -c '\.eml$')" -ge "$leads" ] && break; sleep 0.1
 done
@@ -93,4 +96,37 @@ import sys
 n, s, e = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 print(f"pipe={n / (e - s):.0f} msg/s ({(e - s) * 1000 / n:.1f} ms per message, one process each)")
 PY
+sqlite3 "$work/var/nurture.sqlite" "SELECT outcome, count(*) FROM inbound GROUP BY outcome" | tr '\n' ' '; echo
+
+# IMAP: a fresh database with the same leads and sends, the messages in a Maildir folder, the daemon polling it.
+eval "$(NURTURE_IMAP_TEST_DIR=$imap_dir "$here/scripts/dovecot-test-server.sh" start)"
+folder="$NURTURE_IMAP_TEST_MAILDIR/.bench"
+mkdir -p "$folder/tmp" "$folder/new" "$folder/cur" && touch "$folder/maildirfolder" && chmod -R 0777 "$folder"
+# The inbound keys are what make a message a duplicate: without them the same messages count again (the leads keep
+# the pipe run's effects, which only spares some exit-rule work).
+sqlite3 "$work/var/nurture.sqlite" "DELETE FROM handoff; DELETE FROM inbound" > /dev/null
+for f in "$work"/mail/*.eml; do
+  name="$(basename "$f" .eml).M1P$$.bench"
+  cp "$f" "$folder/tmp/$name" && chmod 0666 "$folder/tmp/$name" && mv "$folder/tmp/$name" "$folder/new/$name"
+done
+cat >> "$work/nurture.yaml" <<YAML
+inbound:
+  poll_interval: 1s
+  mailboxes:
+    - url: $NURTURE_IMAP_TEST_IMAPS_URL/bench
+      username: $NURTURE_IMAP_TEST_USER
+      password_file: $NURTURE_IMAP_TEST_PASSWORD_FILE
+      ca_file: $NURTURE_IMAP_TEST_CA_FILE
+      processed_folder: processed
+YAML
+(cd "$work" && exec "$N" serve > "$work/serve-imap.log" 2>&1) & serve=$!
+for _ in $(seq 1200); do
+  [ "$(sqlite3 "$work/var/nurture.sqlite" "SELECT count(*) FROM inbound" 2>/dev/null || echo 0)" -ge "$messages" ] && break; sleep 0.1
+done
+kill -0 $serve 2>/dev/null || { echo "nurture serve stopped:" >&2; tail -5 "$work/serve-imap.log" >&2; exit 1; }
+kill -TERM $serve; wait $serve || true
+sqlite3 "$work/var/nurture.sqlite" "SELECT count(*), min(received_at), max(received_at) FROM inbound" | python3 -c '
+import sys
+n, lo, hi = (int(x) for x in sys.stdin.read().strip().split("|"))
+print(f"imap={(n - 1) * 1000 / max(hi - lo, 1):.0f} msg/s ({n} messages recorded, first to last)")'
 sqlite3 "$work/var/nurture.sqlite" "SELECT outcome, count(*) FROM inbound GROUP BY outcome" | tr '\n' ' '; echo
