@@ -91,10 +91,15 @@ for f in "$work"/mail/*.eml; do
   (cd "$work" && "$N" inbound < "$f" > /dev/null) || { echo "nurture inbound failed on $f" >&2; exit 1; }
 done
 end=$(date +%s.%N)
-python3 - "$messages" "$start" "$end" <<'PY'
+# The floor of one process per message: the same loop starting the binary for its version only.
+vstart=$(date +%s.%N)
+for f in "$work"/mail/*.eml; do "$N" --version < "$f" > /dev/null; done
+vend=$(date +%s.%N)
+python3 - "$messages" "$start" "$end" "$vstart" "$vend" <<'PY'
 import sys
-n, s, e = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-print(f"pipe={n / (e - s):.0f} msg/s ({(e - s) * 1000 / n:.1f} ms per message, one process each)")
+n, s, e, vs, ve = int(sys.argv[1]), *map(float, sys.argv[2:])
+print(f"pipe={n / (e - s):.0f} msg/s ({(e - s) * 1000 / n:.1f} ms per message, one process each); "
+      f"start_only={n / (ve - vs):.0f} msg/s ({(ve - vs) * 1000 / n:.1f} ms); ratio={(ve - vs) / (e - s):.2f}")
 PY
 sqlite3 "$work/var/nurture.sqlite" "SELECT outcome, count(*) FROM inbound GROUP BY outcome" | tr '\n' ' '; echo
 
@@ -125,8 +130,32 @@ for _ in $(seq 1200); do
 done
 kill -0 $serve 2>/dev/null || { echo "nurture serve stopped:" >&2; tail -5 "$work/serve-imap.log" >&2; exit 1; }
 kill -TERM $serve; wait $serve || true
-sqlite3 "$work/var/nurture.sqlite" "SELECT count(*), min(received_at), max(received_at) FROM inbound" | python3 -c '
+imap_rate=$(sqlite3 "$work/var/nurture.sqlite" "SELECT count(*), min(received_at), max(received_at) FROM inbound" | python3 -c '
 import sys
 n, lo, hi = (int(x) for x in sys.stdin.read().strip().split("|"))
-print(f"imap={(n - 1) * 1000 / max(hi - lo, 1):.0f} msg/s ({n} messages recorded, first to last)")'
+print(f"{(n - 1) * 1000 / max(hi - lo, 1):.0f}")')
+# Reference: Python's imaplib on the same server doing only the mailbox's part (search, fetch without \Seen, move).
+ref="$NURTURE_IMAP_TEST_MAILDIR/.reference"
+mkdir -p "$ref/tmp" "$ref/new" "$ref/cur" && touch "$ref/maildirfolder" && chmod -R 0777 "$ref"
+for f in "$work"/mail/*.eml; do
+  name="$(basename "$f" .eml).M2P$$.bench"
+  cp "$f" "$ref/tmp/$name" && chmod 0666 "$ref/tmp/$name" && mv "$ref/tmp/$name" "$ref/new/$name"
+done
+imaplib_rate=$(python3 - "$NURTURE_IMAP_TEST_IMAPS_URL" "$NURTURE_IMAP_TEST_USER" "$NURTURE_IMAP_TEST_PASSWORD_FILE" "$NURTURE_IMAP_TEST_CA_FILE" <<'PY'
+import imaplib, ssl, sys, time
+url, user, pwfile, ca = sys.argv[1:]
+host, port = url.split("//")[1].split(":")
+c = imaplib.IMAP4_SSL(host, int(port), ssl_context=ssl.create_default_context(cafile=ca))
+c.login(user, open(pwfile).read().strip())
+c.create("reference-done")
+c.select("reference")
+uids = c.uid("SEARCH", None, "UNSEEN")[1][0].split()
+start = time.time()
+for uid in uids:
+    c.uid("FETCH", uid, "(BODY.PEEK[])")
+    c.uid("MOVE", uid, "reference-done")
+print(f"{len(uids) / (time.time() - start):.0f}")
+PY
+)
+echo "imap=$imap_rate msg/s (recorded, first to last; IMAPS, moved) imaplib=$imaplib_rate msg/s (fetch and move only) ratio=$(python3 -c "print(f'{$imap_rate / $imaplib_rate:.2f}')")"
 sqlite3 "$work/var/nurture.sqlite" "SELECT outcome, count(*) FROM inbound GROUP BY outcome" | tr '\n' ' '; echo

@@ -106,6 +106,17 @@ def authoring():
     return {"validate_1000_files": validate, "import_100k_rows_per_s": spread(rates), "import_100k_peak_rss_mb": spread(rss)}
 
 
+def inbound():
+    """The pipe (one process per message, beside the binary's bare start) and the IMAP poller (beside imaplib)."""
+    out = run([os.path.join(HERE, "inbound.sh"), "900", "900"])
+    def number(key, line):
+        return float(line.split(key + "=", 1)[1].split()[0].rstrip(";"))
+    pipe = next(l for l in out.splitlines() if l.startswith("pipe="))
+    imap = next(l for l in out.splitlines() if l.startswith("imap="))
+    return {"pipe_msg_s": number("pipe", pipe), "start_only_msg_s": number("start_only", pipe), "pipe_ratio": number("ratio", pipe),
+            "imap_msg_s": number("imap", imap), "imaplib_msg_s": number("imaplib", imap), "imap_ratio": number("ratio", imap)}
+
+
 def fmt(s, unit="", digits=0):
     if s is None:
         return "n/a"
@@ -127,6 +138,7 @@ def main():
     results["tracking"] = tracking()
     results["scale"] = scale()
     results["authoring"] = authoring()
+    results["inbound"] = inbound()
     results["seconds"] = round(time.time() - started)
     os.makedirs(f"{HERE}/results", exist_ok=True)
     with open(f"{HERE}/results/latest.json", "w") as f:
@@ -161,6 +173,9 @@ def main():
     print(f"| import {LEADS:,} rows | {LEADS / s['import_seconds']:,.0f} rows/s, peak {s['import_peak_rss_kb'] / 1024:.0f} MB | | | ≥ 50 000 rows/s |")
     print(f"| import 100 000 rows | {fmt(a['import_100k_rows_per_s'], ' rows/s')}, peak {fmt(a['import_100k_peak_rss_mb'], ' MB')} | | | ≥ 50 000 rows/s |")
     print(f"| validate 1 000 sequence files | {fmt({k: v * 1000 if isinstance(v, float) else v for k, v in a['validate_1000_files']['seconds'].items()}, ' ms')} | | | |")
+    i = results["inbound"]
+    print(f"| inbound: `nurture inbound` pipe, 900 msgs, one process each | {i['pipe_msg_s']:.0f} msg/s | the binary's bare start {i['start_only_msg_s']:.0f} /s | {i['pipe_ratio']:.2f} | |")
+    print(f"| inbound: IMAP poller (IMAPS, moved), 900 msgs | {i['imap_msg_s']:.0f} msg/s | imaplib fetch + move {i['imaplib_msg_s']:.0f} msg/s | {i['imap_ratio']:.2f} | |")
     print(f"\nWritten to bench/results/latest.json ({results['seconds']} s).")
 
 
