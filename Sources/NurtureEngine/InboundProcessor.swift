@@ -45,7 +45,8 @@ public struct InboundProcessor: Sendable {
             let head = Self.headerSection(bytes)
             let report = try InboundClassifier.classify(head, envelopeRecipient: envelopeRecipient)
             let reason = "message of \(total) bytes is over inbound.max_message_size (\(settings.maxMessageSize)): headers kept"
-            return try await keepAside(head, size: total, key: Self.key(report.messageID, head), reason: reason, source: source, now: now)
+            return try await keepAside(head, size: total, key: Self.key(report.messageID, head), reason: reason, source: source, now: now,
+                                       sender: report.from)
         }
         let report = try InboundClassifier.classify(bytes, envelopeRecipient: envelopeRecipient)
         let key = Self.key(report.messageID, bytes)
@@ -54,7 +55,7 @@ public struct InboundProcessor: Sendable {
         var detail: [String: String] = [:]
         switch report.kind {
         case let .unclassified(reason):
-            return try await keepAside(bytes, size: total, key: key, reason: reason, source: source, now: now)
+            return try await keepAside(bytes, size: total, key: key, reason: reason, source: source, now: now, sender: report.from)
         case let .bounce(permanent, status, diagnostic, _):
             signal = .bounce(permanent: permanent, status: status, diagnostic: diagnostic)
             detail["status"] = status
@@ -74,7 +75,8 @@ public struct InboundProcessor: Sendable {
         if let subject = report.subject, outcome == .reply || outcome == .autoReply { detail["subject"] = String(subject.prefix(200)) }
         let keep = outcome == .quarantined || forward
         let record = InboundRecord(key: key, source: source, receivedAt: now, outcome: outcome, reason: reason, size: total,
-                                   copy: keep ? bytes : nil, keepLimit: settings.quarantineLimit, detail: detail)
+                                   copy: keep ? bytes : nil, keepLimit: settings.quarantineLimit, detail: detail,
+                                   senderKey: report.from?.key)
         guard let active = try await store.recordInbound(record, effect: effect, target: outcome == .quarantined ? nil : target,
                                                          forward: forward, scoring: catalog.scoringContext) else {
             return Result(outcome: outcome, duplicate: true, reason: "already processed", leadID: nil)
@@ -121,11 +123,12 @@ public struct InboundProcessor: Sendable {
     }
 
     /// Keeps a message aside with its reason (a copy within the cap).
-    public func keepAside(_ bytes: [UInt8], size: Int, key: String, reason: String, source: String, now: Date) async throws -> Result {
+    public func keepAside(_ bytes: [UInt8], size: Int, key: String, reason: String, source: String, now: Date,
+                          sender: EmailAddress? = nil) async throws -> Result {
         if try await store.inboundSeen(key) { return Result(outcome: .quarantined, duplicate: true, reason: "already processed", leadID: nil) }
         let limit = catalog.current.config.inbound.quarantineLimit
         let record = InboundRecord(key: key, source: source, receivedAt: now, outcome: .quarantined, reason: reason, size: size,
-                                   copy: bytes, keepLimit: limit)
+                                   copy: bytes, keepLimit: limit, senderKey: sender?.key)
         let recorded = try await store.recordInbound(record, effect: .none, target: nil, forward: false, scoring: catalog.current.scoringContext)
         logger.notice("inbound \(source): kept aside (\(LogRedaction.addresses(reason)))")
         return Result(outcome: .quarantined, duplicate: recorded == nil, reason: reason, leadID: nil)

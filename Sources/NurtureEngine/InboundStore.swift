@@ -39,9 +39,12 @@ public struct InboundRecord: Sendable, Hashable {
     public var keepLimit: Int
     /// Stored with the event (`{"status":…,"diagnostic":…}`) for `lead show` and the export.
     public var detail: [String: String]
+    /// The From address's key: erasing that address deletes the message (kept copies hold personal data).
+    public var senderKey: String?
 
     public init(key: String, source: String, receivedAt: Date, outcome: InboundOutcome, reason: String?, size: Int,
-                copy: [UInt8]?, keepLimit: Int, detail: [String: String] = [:]) {
+                copy: [UInt8]?, keepLimit: Int, detail: [String: String] = [:], senderKey: String? = nil) {
+        self.senderKey = senderKey
         self.key = key
         self.source = source
         self.receivedAt = receivedAt

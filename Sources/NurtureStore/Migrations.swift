@@ -191,8 +191,10 @@ enum Migrations {
                     lead_id INTEGER REFERENCES lead(id) ON DELETE CASCADE,
                     outbox_id INTEGER REFERENCES outbox(id) ON DELETE SET NULL,
                     size INTEGER NOT NULL,
-                    message TEXT
+                    message TEXT,
+                    sender_key TEXT                      -- the From address's key: erasing it deletes its messages too
                 ) STRICT;
+                CREATE INDEX inbound_sender ON inbound(sender_key) WHERE sender_key IS NOT NULL;
                 CREATE INDEX inbound_lead ON inbound(lead_id) WHERE lead_id IS NOT NULL;
                 CREATE INDEX inbound_kept ON inbound(id) WHERE message IS NOT NULL;
                 CREATE INDEX inbound_outcome ON inbound(outcome, received_at);

@@ -181,9 +181,11 @@ enum PostgresMigrations {
                 lead_id bigint REFERENCES lead (id) ON DELETE CASCADE,
                 outbox_id bigint REFERENCES outbox (id) ON DELETE SET NULL,
                 size bigint NOT NULL,
-                message text
+                message text,
+                sender_key text
             )
             """,
+            "CREATE INDEX inbound_sender ON inbound (sender_key) WHERE sender_key IS NOT NULL",
             "CREATE INDEX inbound_lead ON inbound (lead_id) WHERE lead_id IS NOT NULL",
             "CREATE INDEX inbound_kept ON inbound (id) WHERE message IS NOT NULL",
             "CREATE INDEX inbound_outcome ON inbound (outcome, received_at)",

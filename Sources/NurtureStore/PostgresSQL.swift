@@ -489,6 +489,7 @@ enum PostgresSQL {
     static func deleteLead(_ id: Int64) -> Q { "DELETE FROM lead WHERE id = \(id)" }
     static func outboxIDsOfLead(_ id: Int64) -> Q { "SELECT id FROM outbox WHERE lead_id = \(id) ORDER BY id" }
     static func deleteSuppression(_ key: String) -> Q { "DELETE FROM suppression WHERE email_key = \(key)" }
+    static func deleteInboundFrom(_ key: String) -> Q { "DELETE FROM inbound WHERE sender_key = \(key)" }
     static func exportLead(_ id: Int64) -> Q {
         """
         SELECT email, persona, timezone, locale, fields::text AS fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
@@ -598,10 +599,10 @@ enum PostgresSQL {
         """
     }
     static func insertInbound(key: String, at: Int64, source: String, outcome: String, reason: String?, lead: Int64?, outbox: Int64?,
-                              size: Int64, message: String?) -> Q {
+                              size: Int64, message: String?, sender: String?) -> Q {
         """
-        INSERT INTO inbound (dedup_key, received_at, source, outcome, reason, lead_id, outbox_id, size, message)
-        VALUES (\(key), \(at), \(source), \(outcome), \(reason), \(lead), \(outbox), \(size), \(message))
+        INSERT INTO inbound (dedup_key, received_at, source, outcome, reason, lead_id, outbox_id, size, message, sender_key)
+        VALUES (\(key), \(at), \(source), \(outcome), \(reason), \(lead), \(outbox), \(size), \(message), \(sender))
         ON CONFLICT (dedup_key) DO NOTHING RETURNING id
         """
     }

@@ -11,6 +11,8 @@ extension PostgresStore {
         return try await write { tx in
             try await tx.execute(PostgresSQL.suppress(hashed, reason: "erased", now: t))
             try await tx.execute(PostgresSQL.deleteSuppression(key))
+            // Messages from the address (a quarantined reply from someone who never became a lead) go too.
+            try await tx.execute(PostgresSQL.deleteInboundFrom(key))
             guard let row = try await tx.row(PostgresSQL.leadIDAndKey(key)) else { return nil }
             let leadID: Int64 = try row["id"]
             let sends = try await tx.rows(PostgresSQL.outboxIDsOfLead(leadID)).map { try $0["id"] as Int64 }

@@ -34,7 +34,7 @@ extension PostgresStore: InboundStore {
         return try await write { tx in
             guard let inserted = try await tx.row(PostgresSQL.insertInbound(key: m.key, at: t, source: m.source, outcome: m.outcome.rawValue,
                                                                             reason: m.reason, lead: target?.leadID, outbox: target?.outboxID,
-                                                                            size: Int64(m.size), message: copy)) else { return nil }
+                                                                            size: Int64(m.size), message: copy, sender: m.senderKey)) else { return nil }
             let inboundID: Int64 = try inserted["id"]
             if copy != nil {
                 let kept = try await tx.rows(PostgresSQL.keptInbound).map { (id: try $0["id"] as Int64, size: try $0["n"] as Int64) }

@@ -253,6 +253,7 @@ enum SQL {
     static let deleteLead = "DELETE FROM lead WHERE id = ?"
     static let outboxIDsOfLead = "SELECT id FROM outbox WHERE lead_id = ?"
     static let deleteSuppression = "DELETE FROM suppression WHERE email_key = ?"
+    static let deleteInboundFrom = "DELETE FROM inbound WHERE sender_key = ?"
     static let exportLead = """
         SELECT email, persona, timezone, locale, fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
                recontact_after, created_at, updated_at FROM lead WHERE id = ?
@@ -325,8 +326,8 @@ enum SQL {
         FROM lead l WHERE l.email_key = ?
         """
     static let insertInbound = """
-        INSERT INTO inbound (dedup_key, received_at, source, outcome, reason, lead_id, outbox_id, size, message)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING
+        INSERT INTO inbound (dedup_key, received_at, source, outcome, reason, lead_id, outbox_id, size, message, sender_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING
         """
     static let keptInbound = "SELECT id, length(message) AS n FROM inbound WHERE message IS NOT NULL ORDER BY id"
     static let dropInboundCopy = "UPDATE inbound SET message = NULL WHERE id = ?"

@@ -18,6 +18,8 @@ extension SQLiteStore {
         let erased: [Int64]? = try await write { db in
             try db.execute(sql: SQL.suppress, arguments: [hashed, "erased", Self.millis(now)])
             try db.execute(sql: SQL.deleteSuppression, arguments: [key])
+            // Messages from the address (a quarantined reply from someone who never became a lead) go too.
+            try db.execute(sql: SQL.deleteInboundFrom, arguments: [key])
             guard let row = try Row.fetchOne(db, sql: SQL.leadIDAndKey, arguments: [key]) else { return nil }
             let leadID: Int64 = row["id"]
             let sends = try Int64.fetchAll(db, sql: SQL.outboxIDsOfLead, arguments: [leadID])

@@ -34,7 +34,7 @@ extension SQLiteStore: InboundStore {
         let copy = m.copy.map { Data($0).base64EncodedString() }
         return try await write { [self] db in
             try db.execute(sql: SQL.insertInbound, arguments: [m.key, t, m.source, m.outcome.rawValue, m.reason, target?.leadID,
-                                                                target?.outboxID, m.size, copy])
+                                                                target?.outboxID, m.size, copy, m.senderKey])
             guard db.changesCount > 0 else { return nil }
             let inboundID = db.lastInsertedRowID
             if copy != nil { try Self.capKeptCopies(db, limit: m.keepLimit) }

@@ -152,6 +152,14 @@ extension StoreContractTests {
         #expect(try await store.inboundMessage(id) == nil)
         #expect(try await store.inboundCounts().isEmpty)
         #expect(try await store.inboundTarget(outboxID: d.outboxID) == nil)
+        // A stranger's kept-aside message goes when the stranger's address is erased, though they were never a lead.
+        let stranger = try EmailAddress(validating: "carol@example.org")
+        var kept = record("s", .quarantined, copy: Array("From: carol@example.org\r\n\r\nhello\r\n".utf8))
+        kept.senderKey = stranger.key
+        _ = try await store.recordInbound(kept, effect: .none, target: nil, forward: false, scoring: scoring)
+        #expect(try await store.quarantined(limit: 5).count == 1)
+        #expect(try await store.erase(stranger, now: now) == nil)
+        #expect(try await store.quarantined(limit: 5).isEmpty)
         await store.close()
     }
 }
