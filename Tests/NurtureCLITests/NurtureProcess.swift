@@ -51,9 +51,10 @@ struct NurtureProcess {
         try Data(bytes).write(to: URL(fileURLWithPath: path(name)))
     }
 
-    /// Runs `nurture ARGS` in the scratch folder (so ./nurture.yaml is discovered) and waits for it.
+    /// Runs `nurture ARGS` in the scratch folder (so ./nurture.yaml is discovered) and waits for it; `input` goes to its
+    /// standard input, as an MTA's pipe transport gives a message.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    func run(_ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:]) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "\(Self.binary) is missing: run 'swift build' first"])
         }
@@ -63,6 +64,11 @@ struct NurtureProcess {
         FileManager.default.createFile(atPath: err, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        if let input {
+            let file = path(".stdin-\(UUID().uuidString)")
+            try Data(input).write(to: URL(fileURLWithPath: file))
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+        }
         try process.run()
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
