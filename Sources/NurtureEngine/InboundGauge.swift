@@ -1,6 +1,5 @@
 import Metrics
 import NurtureCore
-import Synchronization
 
 /// `nurture_inbound_messages{outcome}`: inbound messages recorded, by outcome, counted from the store (the pipe runs
 /// in other processes) at most once per `interval` however often `/metrics` is scraped.

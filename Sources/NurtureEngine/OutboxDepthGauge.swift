@@ -1,7 +1,6 @@
 import Metrics
 import NurtureCore
 import NurtureHTTP
-import Synchronization
 
 /// `nurture_outbox_messages{status}`, counted at most once per `interval` however often `/metrics` is scraped:
 /// a scrape reads the gauges in memory, and a scrape storm cannot turn into a `count(*)` storm on the database.
