@@ -1,4 +1,5 @@
 import Foundation
+import NurtureAuthoring
 import NurtureCore
 
 /// Records a lead's events and applies exit rules at once, so no later step of an ended enrollment is sent.
@@ -16,13 +17,18 @@ public struct EventRecorder: Sendable {
     public func record(_ event: NewEvent) async throws -> [EnrollmentEnd] {
         let catalog = self.catalog.current
         let active = try await store.recordEvent(event, scoring: catalog.scoringContext)
-        var ends: [EnrollmentEnd] = []
-        for a in active {
-            guard let sequence = catalog.sequence(a.sequenceID),
-                  let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore) else { continue }
-            ends.append(EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff))
-        }
+        let ends = Self.exitRuleEnds(active, catalog: catalog)
         if !ends.isEmpty { try await store.endEnrollments(ends, now: event.at) }
         return ends
+    }
+
+    /// The enrollments an event's exit rules end, judged with the score the event left (every recorded event: posted,
+    /// tracked, read from inbound mail).
+    static func exitRuleEnds(_ active: [ActiveEnrollment], catalog: Catalog) -> [EnrollmentEnd] {
+        active.compactMap { a in
+            guard let sequence = catalog.sequence(a.sequenceID),
+                  let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore) else { return nil }
+            return EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff)
+        }
     }
 }

@@ -81,12 +81,7 @@ public struct InboundProcessor: Sendable {
                                                          forward: forward, scoring: catalog.scoringContext) else {
             return Result(outcome: outcome, duplicate: true, reason: "already processed", leadID: nil)
         }
-        var ends: [EnrollmentEnd] = []
-        for a in active {
-            guard let sequence = catalog.sequence(a.sequenceID),
-                  let (why, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore) else { continue }
-            ends.append(EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: why, handoff: handoff, allOfLead: handoff))
-        }
+        let ends = EventRecorder.exitRuleEnds(active, catalog: catalog)
         if !ends.isEmpty { try await store.endEnrollments(ends, now: now) }
         let leadID = outcome == .quarantined || outcome == .ignored ? nil : target?.leadID
         let line = "inbound \(source): \(outcome.rawValue)" + (leadID.map { " lead=\($0)" } ?? "") + (target?.outboxID.map { " outbox=\($0)" } ?? "")
