@@ -14,6 +14,8 @@ final class IMAPSession {
     let settings: IMAPSettings
     /// Checked while waiting for the server: the caller's task was cancelled, or the client is closing.
     var shouldAbort: () -> Bool = { false }
+    /// The sockets libcurl holds open while it connects, so a cancellation can cut its wait for the server short.
+    var connecting: ConnectingSocket?
     /// Tests only: behave as if the server had no MOVE, to exercise COPY + STORE + EXPUNGE on a server that has it.
     var ignoresMove = false
 
@@ -192,17 +194,32 @@ final class IMAPSession {
             guard let userdata else { return 0 }
             return Unmanaged<IMAPSession>.fromOpaque(userdata).takeUnretainedValue().shouldAbort() ? 1 : 0
         }
+        // libcurl does not call the progress callback while it waits for the greeting: a cancellation shuts the
+        // socket down instead (the wait then ends at once, and the abort flag says why).
+        if connecting != nil {
+            _ = nurture_easy_setopt_pointer(h, CURLOPT_SOCKOPTDATA, Unmanaged.passUnretained(self).toOpaque())
+            _ = nurture_easy_setopt_sockopt_callback(h) { userdata, fd, _ in
+                if let userdata { Unmanaged<IMAPSession>.fromOpaque(userdata).takeUnretainedValue().connecting?.opened(fd) }
+                return 0 // CURL_SOCKOPT_OK
+            }
+            _ = nurture_easy_setopt_pointer(h, CURLOPT_CLOSESOCKETDATA, Unmanaged.passUnretained(self).toOpaque())
+            _ = nurture_easy_setopt_closesocket_callback(h) { userdata, fd in
+                if let userdata { Unmanaged<IMAPSession>.fromOpaque(userdata).takeUnretainedValue().connecting?.closing(fd) }
+                return Glibc.close(fd)
+            }
+        }
         var errorText = [CChar](repeating: 0, count: 256)
         let code = errorText.withUnsafeMutableBufferPointer { text -> CURLcode in
             _ = nurture_easy_setopt_pointer(h, CURLOPT_ERRORBUFFER, text.baseAddress)
             defer { _ = nurture_easy_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil) }
+            defer { connecting?.connected() } // from here the waits are ours, and check the abort flag
             return curl_easy_perform(h)
         }
         // The password is wiped from the handle's copy of the options: it is not needed once logged in.
         _ = nurture_easy_setopt_string(h, CURLOPT_PASSWORD, "")
         guard code == CURLE_OK else {
             curl_easy_cleanup(h)
-            if code == CURLE_ABORTED_BY_CALLBACK { throw IMAPError.cancelled }
+            if code == CURLE_ABORTED_BY_CALLBACK || shouldAbort() { throw IMAPError.cancelled }
             throw Self.error(code, detail: errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         var s: curl_socket_t = -1

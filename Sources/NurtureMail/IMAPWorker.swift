@@ -11,6 +11,7 @@ final class IMAPWorker: Sendable {
     private let wakeUp = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
     private let ignoresMove: Bool
+    private let connecting = ConnectingSocket()
 
     private struct State {
         var jobs: [Job] = []
@@ -50,8 +51,9 @@ final class IMAPWorker: Sendable {
                 }
                 enqueue(job)
             }
-        } onCancel: {
+        } onCancel: { [connecting] in
             flag.value.store(true, ordering: .releasing)
+            connecting.interrupt()
         }
     }
 
@@ -87,12 +89,14 @@ final class IMAPWorker: Sendable {
     /// Gives up what is in flight too (the daemon's shutdown): waits for the server are cut short.
     func abort() {
         stopping.store(true, ordering: .releasing)
+        connecting.interrupt()
         stop()
     }
 
     private func loop() {
         let session = IMAPSession(settings: settings)
         session.ignoresMove = ignoresMove
+        session.connecting = connecting
         while true {
             wakeUp.wait()
             let next = state.withLock { state -> (Job?, Bool) in
@@ -113,5 +117,20 @@ final class IMAPWorker: Sendable {
             return state.onExit
         }
         for callback in callbacks { callback() }
+    }
+}
+
+/// The sockets libcurl has open while it connects and logs in (`curl_easy_perform`): `interrupt()` (a cancellation, from any thread)
+/// shuts them down, so the blocked wait ends at once. A socket is forgotten before libcurl closes it, so its number
+/// can never name somebody else's socket by then.
+final class ConnectingSocket: Sendable {
+    private let open = Mutex<Set<Int32>>([])
+
+    func opened(_ fd: Int32) { open.withLock { _ = $0.insert(fd) } }
+    func closing(_ fd: Int32) { open.withLock { _ = $0.remove(fd) } }
+    func connected() { open.withLock { $0.removeAll() } }
+
+    func interrupt() {
+        open.withLock { fds in for fd in fds { _ = shutdown(fd, Int32(SHUT_RDWR)) } }
     }
 }

@@ -181,7 +181,7 @@ struct IMAPMailboxTests {
         let started = clock.now
         task.cancel()
         await #expect(throws: IMAPError.cancelled) { _ = try await task.value }
-        #expect(clock.now - started < .seconds(30))
+        #expect(clock.now - started < .seconds(10)) // the socket is shut down at the cancel: far less in practice
         // The client is still usable: the next request connects again (and waits again on this server).
         let next = Task { try await mailbox.unseen() }
         try await silent.waitForConnection()
