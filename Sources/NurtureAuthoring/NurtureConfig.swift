@@ -67,6 +67,12 @@ public struct NurtureConfig: Sendable {
         public var webhook: String?
         /// Sent a notification email through the configured transport.
         public var email: String?
+        /// What each answer from sales does (`handoff.outcomes`); every outcome has an entry.
+        public var outcomes = HandoffOutcomeRule.allDefaults
+        /// Unanswered this long, a hand-off is re-notified once and shown overdue; nil: no SLA.
+        public var sla: HandoffSLA?
+        /// Channels the re-notification uses (`handoff.renotify`); nil: the hand-off's own channels.
+        public var renotify: [String]?
 
         public var channels: [String] { (webhook == nil ? [] : ["webhook"]) + (email == nil ? [] : ["email"]) }
     }

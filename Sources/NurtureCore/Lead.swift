@@ -12,6 +12,9 @@ public struct Lead: Hashable, Sendable {
     public var consent: Consent
     public var stage: LifecycleStage
     public var score: Double
+    /// The fit score (`scoring.fit`), kept apart from the engagement `score`, and its grade (nil until computed).
+    public var fit: Double = 0
+    public var fitGrade: String?
     /// "Qualified but not ready yet": nurturing starts no earlier than this.
     public var recontactAfter: Date?
 

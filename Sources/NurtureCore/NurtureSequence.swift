@@ -55,11 +55,19 @@ public struct EntryGate: Hashable, Sendable {
     public var minScore: Double?
     /// Equality filters on lead fields; two sequences of one persona must differ on one of them.
     public var match: [String: String]
+    /// `entry.min_fit`: minimum fit score (`scoring.fit`) to enter.
+    public var minFit: Double?
+    /// `entry.stage`: the stages a lead must be at to enter (and to stay: a lead that moves out of them leaves);
+    /// prospects (lead, mql, sql) when not written, so a customer is never mailed prospect sequences again.
+    public var stages: Set<LifecycleStage>
 
-    public init(require: [String] = ["email"], minScore: Double? = nil, match: [String: String] = [:]) {
+    public init(require: [String] = ["email"], minScore: Double? = nil, match: [String: String] = [:], minFit: Double? = nil,
+                stages: Set<LifecycleStage> = LifecycleStage.prospects) {
         self.require = require
         self.minScore = minScore
         self.match = match
+        self.minFit = minFit
+        self.stages = stages
     }
 
     /// True when some lead could pass both gates (their filters never contradict each other).
@@ -76,6 +84,8 @@ public struct ExitRule: Hashable, Sendable {
     public enum Trigger: Hashable, Sendable {
         case event(String)
         case scoreAtLeast(Double)
+        /// `when:` over score, fit and stage (`fit >= 20 and score >= 50`).
+        case condition(LeadCondition)
     }
     public enum Action: String, Hashable, Sendable {
         case exit

@@ -39,6 +39,8 @@ public struct ScoringRules: Hashable, Sendable {
     /// A lead with no human open, click or custom event for this long is charged `points["inactivity"]` once
     /// per such silence; nil disables it.
     public var inactiveAfter: TimeSpan? = .days(60)
+    /// `scoring.fit`: points from who the lead is (fields, address domain), kept apart from the engagement score.
+    public var fit = FitRules()
 
     public init(points: [String: Double] = ScoringRules.defaultPoints, halfLife: TimeSpan? = .days(30),
                 thresholds: [ScoreThreshold] = []) {
@@ -62,6 +64,8 @@ public struct ScoreThreshold: Hashable, Sendable {
     public var enroll: String?
     /// The score must fall this far below `at` before the threshold can fire again.
     public var hysteresis: Double
+    /// `when:` beyond `at` (e.g. `fit >= 20 and stage == customer`): the threshold fires only while it also holds.
+    public var when: LeadCondition?
 
     public init(at: Double, stage: LifecycleStage? = nil, handoff: Bool = false, enroll: String? = nil, hysteresis: Double = 0) {
         self.at = at
@@ -72,10 +76,17 @@ public struct ScoreThreshold: Hashable, Sendable {
     }
 }
 
-/// Where a lead stands in the funnel.
+/// Where a lead stands in the funnel: target → lead → client → ambassador (the seeds' funnel), plus `disqualified`
+/// for a lead sales rejected, which no score threshold moves on.
 public enum LifecycleStage: String, CaseIterable, Hashable, Sendable, Codable {
     case lead
     case mql
     case sql
     case customer
+    case ambassador
+    case disqualified
+
+    /// Stages still being sold to: a sequence with no `entry.stage` admits only these, so a customer never gets
+    /// prospect mail again.
+    public static let prospects: Set<LifecycleStage> = [.lead, .mql, .sql]
 }
