@@ -183,7 +183,7 @@ public enum CatalogLoader {
 
 extension ScoringContext {
     /// The scoring rules and hand-off channels of a configuration.
-    public init(_ config: NurtureConfig) { self.init(rules: config.scoring, handoffChannels: config.handoff.channels) }
+    public init(_ config: NurtureConfig) { self.init(rules: config.scoring, handoffChannels: config.handoff.channels, sla: config.handoff.sla) }
 }
 
 extension Catalog {

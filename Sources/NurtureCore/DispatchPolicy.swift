@@ -17,6 +17,9 @@ public struct DispatchInput: Sendable {
     public var sendsSinceEngagement: Int
     public var zone: TimeZone
     public var throttle: ThrottlePolicy
+    /// The lead's stage now: a lead that left the sequence's `entry.stage` (a prospect won, a customer recycled)
+    /// leaves the sequence.
+    public var leadStage: LifecycleStage = .lead
 
     public init(now: Date, dueAt: Date, sequence: NurtureSequence, stepID: String, leadSuppressed: Bool, leadScore: Double,
                 eventsSinceEnrollment: Set<String>, engagement: Engagement, recentSends: [Date], sendsSinceEngagement: Int,
@@ -51,6 +54,10 @@ public enum DispatchDecision: Sendable, Hashable {
 public enum DispatchPolicy {
     public static func decide(_ i: DispatchInput) -> DispatchDecision {
         if i.leadSuppressed { return .exit(reason: "suppressed", handoff: false, leadWide: true) }
+        if !i.sequence.entry.stages.contains(i.leadStage) {
+            return .exit(reason: "stage \(i.leadStage.rawValue): the sequence is for \(i.sequence.entry.stages.map(\.rawValue).sorted().joined(separator: ", "))",
+                         handoff: false, leadWide: false)
+        }
         if let (reason, handoff) = exitRule(of: i.sequence, events: i.eventsSinceEnrollment, score: i.leadScore) {
             return .exit(reason: reason, handoff: handoff, leadWide: handoff)
         }

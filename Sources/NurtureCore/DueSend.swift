@@ -120,6 +120,8 @@ public struct NewEvent: Sendable {
     public var outboxID: Int64?
     public var machine: Bool
     public var at: Date
+    /// A number the event carries (an NPS answer's score), kept in the event's data.
+    public var value: Double?
 
     public init(email: EmailAddress, type: String, sequenceID: String? = nil, stepID: String? = nil, outboxID: Int64? = nil,
                 machine: Bool = false, at: Date) {
@@ -140,6 +142,8 @@ public struct ActiveEnrollment: Sendable, Hashable {
     public var enrolledAt: Date
     public var leadScore: Double
     public var eventsSinceEnrollment: Set<String>
+    /// Score, fit, stage and grade after the event, for exit rules' `when:` (nil when the event left no score).
+    public var facts: LeadCondition.Facts?
 
     public init(enrollmentID: Int64, leadID: Int64, sequenceID: String, enrolledAt: Date, leadScore: Double, eventsSinceEnrollment: Set<String>) {
         self.enrollmentID = enrollmentID
@@ -158,12 +162,19 @@ public struct EnrollmentEnd: Sendable, Hashable {
     public var handoff: Bool
     /// End every active enrollment of the lead, not only this one.
     public var allOfLead: Bool
+    /// A hand-off by exit rule (`then: handoff`): the channels sales is told on, and when an unanswered one is
+    /// overdue; both from the scoring context, as a threshold's hand-off has.
+    public var handoffChannels: [String]
+    public var handoffDueAt: Date?
 
-    public init(enrollmentID: Int64, leadID: Int64, reason: String, handoff: Bool, allOfLead: Bool) {
+    public init(enrollmentID: Int64, leadID: Int64, reason: String, handoff: Bool, allOfLead: Bool, handoffChannels: [String] = [],
+                handoffDueAt: Date? = nil) {
         self.enrollmentID = enrollmentID
         self.leadID = leadID
         self.reason = reason
         self.handoff = handoff
         self.allOfLead = allOfLead
+        self.handoffChannels = handoffChannels
+        self.handoffDueAt = handoffDueAt
     }
 }

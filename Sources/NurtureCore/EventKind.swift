@@ -6,6 +6,10 @@ public enum EventKind: Hashable, Sendable {
     case open, click, unsubscribe, bounce, handoff, inactivity, sent
     /// Read from inbound mail: a 4.x.x delivery report, a feedback-loop complaint, an automatic reply.
     case softBounce, complaint, autoReply
+    /// Sales answered a hand-off (`handoff_accepted`, `handoff_won`, …): scored like any event (`scoring.points`).
+    case salesAnswer(HandoffOutcome)
+    /// An answer from sales reset the engagement score here: a replay (`rescore`) starts again from zero too.
+    case scoreReset
     /// Posted by the API or `nurture event`.
     case custom(String)
 
@@ -21,7 +25,13 @@ public enum EventKind: Hashable, Sendable {
         case "soft_bounce": self = .softBounce
         case "complaint": self = .complaint
         case "auto_reply": self = .autoReply
-        default: self = .custom(name)
+        case "score_reset": self = .scoreReset
+        default:
+            if name.hasPrefix("handoff_"), let outcome = HandoffOutcome(rawValue: String(name.dropFirst("handoff_".count))) {
+                self = .salesAnswer(outcome)
+            } else {
+                self = .custom(name)
+            }
         }
     }
 
@@ -38,16 +48,26 @@ public enum EventKind: Hashable, Sendable {
         case .softBounce: "soft_bounce"
         case .complaint: "complaint"
         case .autoReply: "auto_reply"
+        case .salesAnswer(let outcome): "handoff_\(outcome.rawValue)"
+        case .scoreReset: "score_reset"
         case .custom(let name): name
         }
     }
 
     /// Names a caller cannot post: Nurture records these itself (and `machine_open`/`machine_click` are scoring keys).
-    public static let reservedNames: Set<String> = ["open", "click", "unsubscribe", "bounce", "handoff", "inactivity", "sent",
-                                                    "soft_bounce", "complaint", "auto_reply", "machine_open", "machine_click"]
+    public static let reservedNames: Set<String> = Set<String>(["open", "click", "unsubscribe", "bounce", "handoff", "inactivity", "sent",
+                                                    "soft_bounce", "complaint", "auto_reply", "machine_open", "machine_click", "score_reset"])
+        .union(HandoffOutcome.allCases.map { "handoff_\($0.rawValue)" })
 
     /// A person's reply: read from inbound mail, and still postable by hand (a reply logged in the CRM).
     public static let replied = EventKind.custom("replied")
+
+    /// A Net Promoter Score answer is recorded under its standard band, so exit rules, points and stats name it:
+    /// `nps_promoter` (9–10), `nps_passive` (7–8), `nps_detractor` (0–6); nil for a value outside 0…10.
+    public static func npsBand(_ value: Double) -> EventKind? {
+        guard value >= 0, value <= 10, value == value.rounded() else { return nil }
+        return .custom(value >= 9 ? "nps_promoter" : value >= 7 ? "nps_passive" : "nps_detractor")
+    }
 
     /// An open or a click of a message.
     public var isMessageEngagement: Bool { self == .open || self == .click }
@@ -56,7 +76,7 @@ public enum EventKind: Hashable, Sendable {
     public var showsInterest: Bool {
         switch self {
         case .open, .click, .custom: true
-        case .unsubscribe, .bounce, .handoff, .inactivity, .sent, .softBounce, .complaint, .autoReply: false
+        case .unsubscribe, .bounce, .handoff, .inactivity, .sent, .softBounce, .complaint, .autoReply, .salesAnswer, .scoreReset: false
         }
     }
 

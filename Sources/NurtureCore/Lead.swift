@@ -20,7 +20,9 @@ public struct Lead: Hashable, Sendable {
 
     public init(email: EmailAddress, persona: String, timeZone: String? = nil, locale: String? = nil,
                 fields: [String: String] = [:], consent: Consent, stage: LifecycleStage = .lead, score: Double = 0,
-                recontactAfter: Date? = nil) {
+                recontactAfter: Date? = nil, fit: Double = 0, fitGrade: String? = nil) {
+        self.fit = fit
+        self.fitGrade = fitGrade
         self.email = email
         self.persona = persona
         self.timeZone = timeZone

@@ -11,13 +11,21 @@ public enum LeadScoring {
         public var stage: LifecycleStage
         /// Thresholds (by their `at`) that fired and have not re-armed yet.
         public var fired: Set<Double>
+        /// The fit score and grade (`scoring.fit`): read for thresholds' `when:`, never changed by events.
+        public var fit: Double
+        public var grade: String?
 
-        public init(score: Double = 0, at: Date? = nil, stage: LifecycleStage = .lead, fired: Set<Double> = []) {
+        public init(score: Double = 0, at: Date? = nil, stage: LifecycleStage = .lead, fired: Set<Double> = [], fit: Double = 0,
+                    grade: String? = nil) {
             self.score = score
             self.at = at
             self.stage = stage
             self.fired = fired
+            self.fit = fit
+            self.grade = grade
         }
+
+        public var facts: LeadCondition.Facts { LeadCondition.Facts(score: score, fit: fit, stage: stage, grade: grade) }
     }
 
     public struct Change: Sendable, Hashable {
@@ -72,7 +80,9 @@ public enum LeadScoring {
         return thresholds(out, rules: rules, at: at)
     }
 
-    /// Fires each armed threshold the score reached, and re-arms those it fell `hysteresis` below.
+    /// Fires each armed threshold the score reached, and re-arms those it fell `hysteresis` below. A threshold
+    /// without `when:` is for prospects (lead, mql, sql): a customer is not handed to sales again, nor a lead sales
+    /// rejected; one with `when:` fires only while its condition also holds (`stage == customer` for ambassadors).
     static func thresholds(_ outcome: Outcome, rules: ScoringRules, at: Date) -> Outcome {
         var out = outcome
         for t in rules.thresholds.sorted(by: { $0.at < $1.at }) {
@@ -81,6 +91,11 @@ public enum LeadScoring {
                 continue
             }
             guard out.state.score >= t.at else { continue }
+            if let when = t.when {
+                guard when.holds(out.state.facts) else { continue }
+            } else if !LifecycleStage.prospects.contains(out.state.stage) {
+                continue
+            }
             out.state.fired.insert(t.at)
             // Stages only move forward: a cooling lead keeps what sales already saw.
             if let stage = t.stage, stage.rank > out.state.stage.rank {
@@ -93,10 +108,16 @@ public enum LeadScoring {
         return out
     }
 
-    /// Replays a lead's events from zero under the current rules (`nurture rescore`).
-    public static func replay(_ events: [(type: String, machine: Bool, at: Date)], until now: Date, rules: ScoringRules) -> State {
-        var state = State()
+    /// Replays a lead's events from zero under the current rules (`nurture rescore`); a `score_reset` event (an
+    /// answer from sales that resets the score) starts again from zero there, as it did when recorded.
+    public static func replay(_ events: [(type: String, machine: Bool, at: Date)], until now: Date, rules: ScoringRules,
+                              fit: Double = 0, grade: String? = nil) -> State {
+        var state = State(fit: fit, grade: grade)
         for e in events.sorted(by: { $0.at < $1.at }) {
+            if e.type == EventKind.scoreReset.name {
+                state = State(score: 0, at: e.at, stage: state.stage, fired: [], fit: fit, grade: grade)
+                continue
+            }
             state = apply(e.type, machine: e.machine, cause: e.type, at: e.at, to: state, rules: rules).state
         }
         return decay(state, to: now, rules: rules).state
@@ -113,9 +134,12 @@ public struct ScoringContext: Sendable, Hashable {
     public var rules: ScoringRules
     /// `webhook`, `email`: one hand-off row per channel when a hand-off threshold is crossed.
     public var handoffChannels: [String]
+    /// When an unanswered hand-off becomes overdue (`handoff.sla`); nil: never.
+    public var sla: HandoffSLA?
 
-    public init(rules: ScoringRules, handoffChannels: [String]) {
+    public init(rules: ScoringRules, handoffChannels: [String], sla: HandoffSLA? = nil) {
         self.rules = rules
         self.handoffChannels = handoffChannels
+        self.sla = sla
     }
 }

@@ -53,6 +53,8 @@ public struct ScoringRules: Hashable, Sendable {
         "open": 1, "machine_open": 0, "click": 5, "machine_click": 0,
         "unsubscribe": -50, "bounce": -20, "inactivity": -10,
         "replied": 15, "complaint": -100, "soft_bounce": 0, "auto_reply": 0,
+        // After the sale: what makes a customer an ambassador.
+        "referred": 30, "reviewed": 20, "nps_promoter": 20, "nps_passive": 0, "nps_detractor": -10,
     ]
 }
 

@@ -5,6 +5,9 @@ public struct RescoredLead: Sendable, Hashable {
     public var after: Double
     public var stageBefore: String
     public var stageAfter: String
+    /// Set when the fit rules changed the lead's fit score.
+    public var fitBefore: Double?
+    public var fitAfter: Double?
 
     public init(email: String, before: Double, after: Double, stageBefore: String, stageAfter: String) {
         self.email = email

@@ -19,6 +19,8 @@ public struct ScoreRecord: Sendable, Hashable {
     public var ledger: [Line] = []
     /// Hand-off channels to queue a delivery on.
     public var handoffs: [String] = []
+    /// When the hand-off becomes overdue without an answer from sales (`handoff.sla`).
+    public var handoffDueAt: Date?
     /// The lead leaves nurturing (handed to sales).
     public var end: EnrollmentEnd?
     /// Sequences a threshold asked the lead to enter.
@@ -36,6 +38,7 @@ public struct ScoreRecord: Sendable, Hashable {
             case .handoff(let threshold):
                 ledger.append(Line(at: at, delta: 0, scoreAfter: s.score, cause: "hand-off: score reached \(threshold)", fromEvent: true))
                 handoffs += context.handoffChannels
+                handoffDueAt = context.sla?.deadline(after: at)
                 end = EnrollmentEnd(enrollmentID: 0, leadID: leadID, reason: "handed to sales at score \(s.score)", handoff: true, allOfLead: true)
             case .enroll(let sequence):
                 ledger.append(Line(at: at, delta: 0, scoreAfter: s.score, cause: "enroll in \(sequence)", fromEvent: true))

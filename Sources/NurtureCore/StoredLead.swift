@@ -20,6 +20,8 @@ public struct StoredLead: Sendable, Hashable {
     /// Why the address is on the suppression list (unsubscribed, bounced, complained), or nil: an operator asks "will
     /// this lead get mail?" before anything else.
     public var suppression: String?
+    /// Hand-offs to sales and what sales answered, oldest first.
+    public var handoffs: [HandoffSummary] = []
 
     public init(id: Int64, lead: Lead, createdAt: Date, updatedAt: Date,
                 enrollments: [EnrollmentSummary] = [], events: [EventSummary] = [], ledger: [LedgerEntry] = [], sends: [SendSummary] = [],
@@ -117,13 +119,55 @@ public struct EventSummary: Sendable, Hashable {
 public struct LedgerEntry: Sendable, Hashable {
     public var at: Date
     public var delta: Double
+    /// The engagement score after the line, or the fit score after it for a fit line.
     public var scoreAfter: Double
     public var cause: String
+    /// `engagement` or `fit`.
+    public var kind: String
 
-    public init(at: Date, delta: Double, scoreAfter: Double, cause: String) {
+    public init(at: Date, delta: Double, scoreAfter: Double, cause: String, kind: String = "engagement") {
         self.at = at
         self.delta = delta
         self.scoreAfter = scoreAfter
         self.cause = cause
+        self.kind = kind
+    }
+}
+
+/// One hand-off row of a lead: the crossing (or its reminder) told on one channel, and sales' answer.
+public struct HandoffSummary: Sendable, Hashable {
+    /// The id sales answers (`X-Nurture-Delivery`); `crossing` is the hand-off it belongs to.
+    public var id: Int64
+    public var crossing: Int64?
+    public var channel: String
+    public var status: String
+    public var attempts: Int
+    public var lastError: String?
+    public var createdAt: Date
+    public var deliveredAt: Date?
+    public var reminder: Bool
+    public var slaDueAt: Date?
+    public var outcome: HandoffOutcome?
+    public var outcomeReason: String?
+    public var answeredAt: Date?
+    public var sequenceID: String?
+
+    public init(id: Int64, crossing: Int64?, channel: String, status: String, attempts: Int, lastError: String?, createdAt: Date,
+                deliveredAt: Date?, reminder: Bool, slaDueAt: Date?, outcome: HandoffOutcome?, outcomeReason: String?, answeredAt: Date?,
+                sequenceID: String?) {
+        self.id = id
+        self.crossing = crossing
+        self.channel = channel
+        self.status = status
+        self.attempts = attempts
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.deliveredAt = deliveredAt
+        self.reminder = reminder
+        self.slaDueAt = slaDueAt
+        self.outcome = outcome
+        self.outcomeReason = outcomeReason
+        self.answeredAt = answeredAt
+        self.sequenceID = sequenceID
     }
 }

@@ -17,18 +17,20 @@ public struct EventRecorder: Sendable {
     public func record(_ event: NewEvent) async throws -> [EnrollmentEnd] {
         let catalog = self.catalog.current
         let active = try await store.recordEvent(event, scoring: catalog.scoringContext)
-        let ends = Self.exitRuleEnds(active, catalog: catalog)
+        let ends = Self.exitRuleEnds(active, catalog: catalog, at: event.at)
         if !ends.isEmpty { try await store.endEnrollments(ends, now: event.at) }
         return ends
     }
 
     /// The enrollments an event's exit rules end, judged with the score the event left (every recorded event: posted,
     /// tracked, read from inbound mail).
-    static func exitRuleEnds(_ active: [ActiveEnrollment], catalog: Catalog) -> [EnrollmentEnd] {
-        active.compactMap { a in
+    static func exitRuleEnds(_ active: [ActiveEnrollment], catalog: Catalog, at: Date) -> [EnrollmentEnd] {
+        let context = catalog.scoringContext
+        return active.compactMap { a in
             guard let sequence = catalog.sequence(a.sequenceID),
                   let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore) else { return nil }
-            return EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff)
+            return EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff,
+                                 handoffChannels: handoff ? context.handoffChannels : [], handoffDueAt: handoff ? context.sla?.deadline(after: at) : nil)
         }
     }
 }

@@ -11,6 +11,9 @@ public protocol HandoffStore: Sendable {
     func handoffFailed(_ id: Int64, error: String, retryAt: Date) async throws
     /// The earliest pending attempt, so the loop can sleep until then.
     func nextHandoffAt() async throws -> Date?
+    /// Queues one reminder per channel (`channels`, else the hand-off's own) for each unanswered hand-off past its
+    /// SLA that was not re-notified yet, and marks it re-notified, in one transaction. Returns how many.
+    func queueReminders(at now: Date, channels: [String]?, limit: Int) async throws -> Int
     /// A reply to forward (channel `reply`): the copy kept with the inbound message; nil once dropped or erased.
     func inboundMessage(_ id: Int64) async throws -> [UInt8]?
 }
@@ -26,6 +29,11 @@ public struct PendingHandoff: Sendable, Hashable {
     public var createdAt: Date
     /// The inbound message a `reply` row forwards.
     public var inboundID: Int64?
+    /// The hand-off this row tells (its first row's id: what sales answers); nil for a forwarded reply.
+    public var crossing: Int64?
+    /// A re-notification of an unanswered hand-off past its SLA.
+    public var reminder = false
+    public var slaDueAt: Date?
 
     public init(id: Int64, leadID: Int64, email: EmailAddress, channel: String, score: Double, attempts: Int, createdAt: Date,
                 inboundID: Int64? = nil) {

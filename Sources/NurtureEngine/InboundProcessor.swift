@@ -81,7 +81,7 @@ public struct InboundProcessor: Sendable {
                                                          forward: forward, scoring: catalog.scoringContext) else {
             return Result(outcome: outcome, duplicate: true, reason: "already processed", leadID: nil)
         }
-        let ends = EventRecorder.exitRuleEnds(active, catalog: catalog)
+        let ends = EventRecorder.exitRuleEnds(active, catalog: catalog, at: now)
         if !ends.isEmpty { try await store.endEnrollments(ends, now: now) }
         let leadID = outcome == .quarantined || outcome == .ignored ? nil : target?.leadID
         let line = "inbound \(source): \(outcome.rawValue)" + (leadID.map { " lead=\($0)" } ?? "") + (target?.outboxID.map { " outbox=\($0)" } ?? "")

@@ -62,7 +62,8 @@ public struct LeadsAPIBackend: LeadsAPI {
 
     static let leadKeys: Set<String> = ["email", "persona", "timezone", "locale", "recontact_after", "fields", "consent"]
     static let consentKeys: Set<String> = ["source", "at", "text", "ip"]
-    static let eventKeys: Set<String> = ["email", "name", "at"]
+    static let eventKeys: Set<String> = ["email", "name", "at", "value"]
+    static let answerKeys: Set<String> = ["outcome", "reason"]
 
     struct APIError: Error {
         var status: Int, message: String
@@ -106,7 +107,7 @@ public struct LeadsAPIBackend: LeadsAPI {
                                       defaultTimeZone: current.config.defaultTimeZone)
                 let lead: Lead
                 do { lead = try rules.lead(from: input, now: clock.now()) } catch { throw APIError(422, "\(error)") }
-                switch try await store.upsert([lead], now: clock.now())[0] {
+                switch try await store.upsert([lead], now: clock.now(), fit: current.config.scoring.fit)[0] {
                 case .suppressed: throw APIError(409, "\(lead.email) is on the suppression list (unsubscribed, bounced or erased)")
                 case .inserted: return APIResponse(status: 201, json: ["email": lead.email.value, "result": "created"])
                 case .updated: return APIResponse(status: 200, json: ["email": lead.email.value, "result": "updated"])
@@ -123,8 +124,18 @@ public struct LeadsAPIBackend: LeadsAPI {
             do {
                 let o = try Self.object(body, allowed: Self.eventKeys).get()
                 guard let email = try Self.string(o, "email") else { throw APIError(422, "'email' is required") }
-                guard let name = try Self.string(o, "name") else { throw APIError(422, "'name' is required") }
+                guard var name = try Self.string(o, "name") else { throw APIError(422, "'name' is required") }
                 if let problem = EventName.problem(name) { throw APIError(422, problem) }
+                var value: Double?
+                if let raw = o["value"], !(raw is NSNull) {
+                    guard let v = raw as? Double, v.isFinite else { throw APIError(422, "'value' must be a number") }
+                    value = v
+                }
+                // An NPS answer is recorded under its band (nps_promoter, nps_passive, nps_detractor), with its value.
+                if name == "nps" {
+                    guard let v = value, let band = EventKind.npsBand(v) else { throw APIError(422, "an 'nps' event needs a 'value' from 0 to 10") }
+                    name = band.name
+                }
                 let address = try Self.address(email)
                 var at = clock.now()
                 if let text = try Self.string(o, "at") {
@@ -136,7 +147,9 @@ public struct LeadsAPIBackend: LeadsAPI {
                                                        tolerance: catalog.current.config.eventTimeTolerance) {
                     throw APIError(422, "'at': \(problem)")
                 }
-                let ends = try await EventRecorder(store: store, catalog: catalog).record(NewEvent(email: address, type: name, at: at))
+                var event = NewEvent(email: address, type: name, at: at)
+                event.value = value
+                let ends = try await EventRecorder(store: store, catalog: catalog).record(event)
                 let lead = try await store.lead(address)
                 return APIResponse(status: 201, json: [
                     "email": address.value, "event": name, "score": lead?.lead.score ?? 0, "stage": lead?.lead.stage.rawValue ?? "lead",
@@ -187,15 +200,38 @@ public struct LeadsAPIBackend: LeadsAPI {
         }
     }
 
+    public func answerHandoff(_ id: String, _ body: [UInt8]) async -> APIResponse {
+        await guarded {
+            do {
+                let o = try Self.object(body, allowed: Self.answerKeys).get()
+                guard let outcome = try Self.string(o, "outcome") else { throw APIError(422, "'outcome' is required") }
+                let r = try await HandoffAnswerRecorder(store: store, catalog: catalog).answer(id: id, outcome: outcome,
+                                                                                                 reason: try Self.string(o, "reason"), at: clock.now())
+                return APIResponse(status: 200, json: [
+                    "handoff": r.crossing, "outcome": r.outcome.rawValue, "previous": r.previous?.rawValue as Any? ?? NSNull(),
+                    "result": r.changed ? "recorded" : "unchanged", "stage": r.stage.rawValue, "score": r.score,
+                ])
+            } catch let error as APIError {
+                return error.response
+            } catch let failure as HandoffAnswerRecorder.Failure {
+                if case .unknownHandoff = failure { return .error(404, failure.description) }
+                return .error(422, failure.description)
+            }
+        }
+    }
+
     static func describe(_ s: StoredLead) -> [String: Any] {
         let l = s.lead
         return [
             "email": l.email.value, "persona": l.persona, "stage": l.stage.rawValue, "score": l.score, "fields": l.fields,
+            "fit": l.fit, "fit_grade": l.fitGrade as Any? ?? NSNull(),
+            "handoffs": s.handoffs.map { ["id": $0.id, "channel": $0.channel, "status": $0.status, "reminder": $0.reminder,
+                                          "outcome": $0.outcome?.rawValue as Any? ?? NSNull(), "reason": $0.outcomeReason as Any? ?? NSNull()] },
             "locale": l.locale as Any? ?? NSNull(), "timezone": l.timeZone as Any? ?? NSNull(),
             "consent": ["source": l.consent.source, "at": DateText.iso(l.consent.at)],
             "enrollments": s.enrollments.map { ["sequence": $0.sequenceID, "state": $0.state.rawValue, "next_step": $0.nextStep as Any? ?? NSNull(),
                                                 "end_reason": $0.endReason as Any? ?? NSNull()] },
-            "ledger": s.ledger.map { ["at": DateText.iso($0.at), "delta": $0.delta, "score_after": $0.scoreAfter, "cause": $0.cause] },
+            "ledger": s.ledger.map { ["at": DateText.iso($0.at), "delta": $0.delta, "score_after": $0.scoreAfter, "cause": $0.cause, "kind": $0.kind] },
             "sends": s.sends.map { ["sequence": $0.sequenceID, "step": $0.stepID, "status": $0.status.rawValue] },
         ]
     }

@@ -2,7 +2,7 @@ import Foundation
 import NurtureCore
 
 /// What the leads and events API (LeadsAPIBackend) needs from storage, beyond recording events and erasing.
-public protocol LeadsAPIStore: EventStore, ErasureStore {
+public protocol LeadsAPIStore: EventStore, ErasureStore, HandoffAnswerStore {
     /// What the store derives from leads without the database; callable on any thread, so a bulk import does it on
     /// its reader's thread beside the writer instead of before each write.
     func prepare(_ leads: [Lead]) -> PreparedLeads
@@ -14,7 +14,9 @@ public protocol LeadsAPIStore: EventStore, ErasureStore {
 }
 
 extension LeadsAPIStore {
-    public func upsert(_ leads: [Lead], now: Date) async throws -> [UpsertOutcome] {
-        try await upsert(prepare(leads), now: now)
+    public func upsert(_ leads: [Lead], now: Date, fit: FitRules = FitRules()) async throws -> [UpsertOutcome] {
+        var prepared = prepare(leads)
+        prepared.fitRules = fit
+        return try await upsert(prepared, now: now)
     }
 }

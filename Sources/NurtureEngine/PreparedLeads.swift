@@ -7,6 +7,8 @@ public struct PreparedLeads: Sendable {
     public let keys: [String]
     public let erasedKeys: [String]
     public let fields: [String]
+    /// `scoring.fit`: when not empty, the store computes each written lead's fit in the same transaction.
+    public var fitRules = FitRules()
 
     public init(leads: [Lead], keys: [String], erasedKeys: [String], fields: [String]) {
         precondition(keys.count == leads.count && erasedKeys.count == leads.count && fields.count == leads.count)

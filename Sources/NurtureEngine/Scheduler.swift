@@ -140,7 +140,7 @@ public actor Scheduler {
     /// Enrollments a score threshold asked for (`enroll: SEQUENCE`): the lead enters that sequence now, whatever
     /// its persona; an unknown sequence (removed by a reload) is dropped.
     private func intakeRequested(_ catalog: Catalog, now: Date) async throws {
-        let requests = try await store.pendingEnrollments(limit: settings.intakeBatch)
+        let requests = try await store.pendingEnrollments(at: now, limit: settings.intakeBatch)
         guard !requests.isEmpty else { return }
         let enrollments: [NewEnrollment] = requests.compactMap { r in
             guard let sequence = catalog.sequence(r.sequenceID), let first = sequence.steps.first else { return nil }
@@ -218,11 +218,12 @@ public actor Scheduler {
                 report.entries.append(Self.entry(.exited, d, now, "sequence removed"))
                 continue
             }
-            let input = DispatchInput(
+            var input = DispatchInput(
                 now: now, dueAt: d.dueAt, sequence: sequence, stepID: d.stepID, leadSuppressed: d.suppressed, leadScore: d.lead.score,
                 eventsSinceEnrollment: d.eventsSinceEnrollment, engagement: d.engagement,
                 recentSends: d.recentSends + (claimedForLead[d.leadID] ?? []), sendsSinceEngagement: d.sendsSinceEngagement,
                 zone: Self.zone(sequence.window.zoneName(lead: d.lead.timeZone, default: catalog.config.defaultTimeZone), cache: &zones), throttle: throttle)
+            input.leadStage = d.lead.stage
             switch DispatchPolicy.decide(input) {
             case .send:
                 let domain = String(d.lead.email.domain)
@@ -272,7 +273,7 @@ public actor Scheduler {
                          report: inout Report) async throws {
         let width = max(1, transport.groupWidth)
         let groups = stride(from: 0, to: sends.count, by: width).map { Array(sends[$0..<min($0 + width, sends.count)]) }
-        if !decided.isEmpty { try await store.apply(decided, now: now) }
+        if !decided.isEmpty { try await store.apply(decided, now: now, handoff: catalog.scoringContext) }
         guard !groups.isEmpty else { return }
         let (transport, composer, retry) = (self.transport, self.composer, settings.retry)
         let clock = settings.clock ?? { now }

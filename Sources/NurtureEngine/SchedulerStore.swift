@@ -9,9 +9,10 @@ public protocol SchedulerStore: UnsubscribeGate {
     func leadsAwaitingEnrollment(limit: Int) async throws -> [EnrollmentCandidate]
     /// Creates the enrollments and their first sends, and marks every candidate as considered.
     func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) async throws
-    /// Enrollments a score threshold asked for (lead, sequence), oldest first.
-    func pendingEnrollments(limit: Int) async throws -> [(leadID: Int64, sequenceID: String)]
-    /// Creates those enrollments and clears the requests, in one transaction.
+    /// Enrollments a score threshold or an answer from sales asked for (lead, sequence) whose cooldown has passed.
+    func pendingEnrollments(at now: Date, limit: Int) async throws -> [(leadID: Int64, sequenceID: String)]
+    /// Creates those enrollments and clears the requests, in one transaction. A threshold's request enters a
+    /// sequence the lead was never in; an answer from sales may re-enter one whose enrollment ended.
     func applyPendingEnrollments(_ enrollments: [NewEnrollment], resolved: [(leadID: Int64, sequenceID: String)], now: Date) async throws
     /// Scheduled or deferred sends due by `now`, oldest first, with what deciding them requires. In a cluster, only
     /// sends of leads no other live node is deciding, and their leads are leased to this node until `releaseLeads`
@@ -20,7 +21,8 @@ public protocol SchedulerStore: UnsubscribeGate {
     /// Records dispatch decisions; claimed sends become `sending` (committed before any transfer starts).
     /// Returns the sends actually claimed: one cancelled meanwhile (an unsubscribe) is not, and must not go out.
     @discardableResult
-    func apply(_ outcomes: [DispatchOutcome], now: Date) async throws -> Set<Int64>
+    /// An exit rule's hand-off (`then: handoff`) is queued on `handoff`'s channels, as a threshold's is.
+    func apply(_ outcomes: [DispatchOutcome], now: Date, handoff: ScoringContext?) async throws -> Set<Int64>
     /// Records transfer results and plans each enrollment's next step, then claims the next sends in the same
     /// transaction (one commit per batch on the delivery path).
     @discardableResult
@@ -40,4 +42,10 @@ public protocol SchedulerStore: UnsubscribeGate {
     func releaseJob(_ name: String) async throws
     /// Gives back the space failed commits left in the write-ahead log (after a full disk); best effort.
     func checkpoint() async throws
+}
+
+extension SchedulerStore {
+    /// Claims and decisions that cannot hand off.
+    @discardableResult
+    public func apply(_ outcomes: [DispatchOutcome], now: Date) async throws -> Set<Int64> { try await apply(outcomes, now: now, handoff: nil) }
 }

@@ -13,6 +13,8 @@ public protocol LeadsAPI: Sendable {
     func export(_ email: String) async -> APIResponse
     /// `DELETE /api/v1/leads/{email}`: erasure.
     func erase(_ email: String) async -> APIResponse
+    /// `POST /api/v1/handoffs/{id}`: sales' answer about a hand-off (`{"outcome": "won", "reason": "…"}`).
+    func answerHandoff(_ id: String, _ body: [UInt8]) async -> APIResponse
 }
 
 /// A JSON answer: an object or array for success, `{"error": "…"}` otherwise.

@@ -154,6 +154,12 @@ public struct TrackingServer: Sendable {
         v1.get("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.lead(email) } }
         v1.get("/leads/:email/export") { request, context in await self.leadCall(request, context) { api, email in await api.export(email) } }
         v1.delete("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.erase(email) } }
+        v1.post("/handoffs/:id") { request, context in
+            await self.apiCall(request, context) { api, body in
+                guard let id = PathParameter.get("id", context) else { return .error(404, "no such hand-off") }
+                return await api.answerHandoff(id, body)
+            }
+        }
         if !limits.metricsElsewhere {
             router.get("/metrics") { request, _ in await self.metrics(request, requireToken: limits.metricsRequireToken) }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The schema, as an append-only list of named migrations: never edit a shipped one, add the next.
@@ -204,7 +205,59 @@ enum Migrations {
                 ALTER TABLE handoff ADD COLUMN inbound_id INTEGER REFERENCES inbound(id) ON DELETE SET NULL;
                 """)
         }
+        m.registerMigration("v10-lifecycle") { db in
+            // A lead may enter a sequence again after its enrollment ended (sales recycled it, a customer is won
+            // twice): one active enrollment per sequence, any number of ended ones.
+            try Self.rebuild(db, table: "enrollment") { create in
+                create.replacingOccurrences(of: #",\s*UNIQUE \(lead_id, sequence_id\)"#, with: "", options: .regularExpression)
+            }
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX enrollment_active ON enrollment(lead_id, sequence_id) WHERE state = 'active';
+                CREATE INDEX enrollment_lead ON enrollment(lead_id, sequence_id);
+                -- The fit score (scoring.fit), its grade, and the rules it matched (label → points), so a change of
+                -- fields or rules writes ledger lines for what changed only.
+                ALTER TABLE lead ADD COLUMN fit REAL NOT NULL DEFAULT 0;
+                ALTER TABLE lead ADD COLUMN fit_grade TEXT;
+                ALTER TABLE lead ADD COLUMN fit_matched TEXT NOT NULL DEFAULT '{}';
+                -- Ledger lines explain the engagement score or the fit score.
+                ALTER TABLE score_ledger ADD COLUMN kind TEXT NOT NULL DEFAULT 'engagement';
+                -- A hand-off is one threshold crossing, told on one row per channel: `crossing` is the first row's
+                -- id (sales answers any of them), NULL for a forwarded reply. Sales' answer, the SLA, the reminder.
+                ALTER TABLE handoff ADD COLUMN crossing INTEGER;
+                ALTER TABLE handoff ADD COLUMN sequence_id TEXT;
+                ALTER TABLE handoff ADD COLUMN reminder INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE handoff ADD COLUMN sla_due_at INTEGER;
+                ALTER TABLE handoff ADD COLUMN renotified_at INTEGER;
+                ALTER TABLE handoff ADD COLUMN outcome TEXT;
+                ALTER TABLE handoff ADD COLUMN outcome_reason TEXT;
+                ALTER TABLE handoff ADD COLUMN answered_at INTEGER;
+                ALTER TABLE handoff ADD COLUMN accepted_at INTEGER;
+                UPDATE handoff SET crossing = id WHERE channel <> 'reply';
+                CREATE INDEX handoff_crossing ON handoff(crossing) WHERE crossing IS NOT NULL;
+                CREATE INDEX handoff_unanswered ON handoff(sla_due_at) WHERE outcome IS NULL AND renotified_at IS NULL AND reminder = 0;
+                -- An answer from sales asks for an enrollment after a cooldown, and may re-enter an ended sequence.
+                ALTER TABLE pending_enrollment ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE pending_enrollment ADD COLUMN reenter INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return m
+    }
+
+    /// Rebuilds `table` with its CREATE statement transformed, keeping its rows and indexes (SQLite's documented
+    /// table-rebuild procedure; the migrator runs it with foreign keys off and checks them after).
+    static func rebuild(_ db: Database, table: String, transform: (String) -> String) throws {
+        guard let create = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
+              let head = create.range(of: #"CREATE TABLE "?\#(table)"? \("#, options: .regularExpression) else {
+            throw DatabaseError(message: "unexpected schema for table \(table)")
+        }
+        let indexes = try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                                          arguments: [table])
+        let rebuilt = transform(create.replacingCharacters(in: head, with: "CREATE TABLE \(table)_rebuilt ("))
+        try db.execute(sql: rebuilt)
+        try db.execute(sql: "INSERT INTO \(table)_rebuilt SELECT * FROM \(table)")
+        try db.execute(sql: "DROP TABLE \(table)")
+        try db.execute(sql: "ALTER TABLE \(table)_rebuilt RENAME TO \(table)")
+        for index in indexes { try db.execute(sql: index) }
     }
 
     /// Rebuilds `table` with `id INTEGER PRIMARY KEY AUTOINCREMENT`, keeping its rows, columns and indexes (SQLite's

@@ -67,7 +67,7 @@ enum PostgresSQL {
     /// The lead columns `PostgresStore.lead(from:)` reads.
     static let leadColumns = """
         l.email, l.persona, l.timezone, l.locale, l.fields::text AS fields, l.consent_source, l.consent_at, l.consent_text,
-        l.consent_ip, l.stage, l.score, l.recontact_after
+        l.consent_ip, l.stage, l.score, l.recontact_after, l.fit, l.fit_grade
         """
     static func leadByKey(_ key: String) -> Q {
         "SELECT l.id, \(unescaped: leadColumns), l.created_at, l.updated_at FROM lead l WHERE l.email_key = \(key)"
@@ -91,7 +91,7 @@ enum PostgresSQL {
     }
     static func suppressionReason(_ key: String) -> Q { "SELECT reason FROM suppression WHERE email_key = \(key)" }
     static func ledgerOfLead(_ id: Int64, limit: Int64) -> Q {
-        "SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = \(id) ORDER BY at DESC, id DESC LIMIT \(limit)"
+        "SELECT at, delta, score_after, cause, kind FROM score_ledger WHERE lead_id = \(id) ORDER BY at DESC, id DESC LIMIT \(limit)"
     }
 
     // MARK: scheduler
@@ -109,7 +109,17 @@ enum PostgresSQL {
         """
         INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
         VALUES (\(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now))
-        ON CONFLICT (lead_id, sequence_id) DO NOTHING RETURNING id
+        ON CONFLICT (lead_id, sequence_id) WHERE state = \(unescaped: EnrollmentState.active.sql) DO NOTHING RETURNING id
+        """
+    }
+    /// A requested enrollment: re-entering an ended sequence only when the request says so (an answer from sales).
+    static func insertRequestedEnrollment(lead: Int64, sequence: String, firstStep: String, now: Int64) -> Q {
+        """
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
+        SELECT \(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now)
+        WHERE coalesce((SELECT reenter FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)), false)
+           OR NOT EXISTS (SELECT 1 FROM enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence))
+        ON CONFLICT (lead_id, sequence_id) WHERE state = \(unescaped: EnrollmentState.active.sql) DO NOTHING RETURNING id
         """
     }
     /// A step is never queued twice (the idempotency key is unique), and only an active enrollment gets one.
@@ -149,7 +159,9 @@ enum PostgresSQL {
         WHERE id = ANY(\(enrollments)) AND state = \(unescaped: EnrollmentState.active.sql)
         """
     }
-    static func pendingEnrollments(limit: Int64) -> Q { "SELECT lead_id, sequence_id FROM pending_enrollment LIMIT \(limit)" }
+    static func pendingEnrollments(at now: Int64, limit: Int64) -> Q {
+        "SELECT lead_id, sequence_id FROM pending_enrollment WHERE not_before <= \(now) ORDER BY not_before LIMIT \(limit)"
+    }
     static func deletePendingEnrollment(lead: Int64, sequence: String) -> Q {
         "DELETE FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)"
     }
@@ -435,7 +447,7 @@ enum PostgresSQL {
     static func markInactivityScored(_ lead: Int64, now: Int64) -> Q { "UPDATE lead SET inactivity_scored_at = \(now) WHERE id = \(lead)" }
     /// Locks the lead's row: two events of one lead scored at once are applied one after the other.
     static func scoreStateOfLead(_ lead: Int64) -> Q {
-        "SELECT score, score_at, stage, thresholds_fired FROM lead WHERE id = \(lead) FOR UPDATE"
+        "SELECT score, score_at, stage, thresholds_fired, fit, fit_grade FROM lead WHERE id = \(lead) FOR UPDATE"
     }
     static func setScoreState(_ lead: Int64, score: Double, at: Int64?, stage: String, fired: String) -> Q {
         "UPDATE lead SET score = \(score), score_at = \(at), stage = \(stage), thresholds_fired = \(fired) WHERE id = \(lead)"
@@ -446,10 +458,28 @@ enum PostgresSQL {
         VALUES (\(lead), \(at), \(delta), \(scoreAfter), \(cause), \(event))
         """
     }
-    static func insertHandoff(lead: Int64, channel: String, score: Double, now: Int64) -> Q {
+    /// One row of a hand-off per channel; `crossing` nil makes the row its own crossing (the first row).
+    static func insertHandoff(lead: Int64, channel: String, score: Double, now: Int64, slaDueAt: Int64?, sequence: String?, reminder: Bool,
+                              crossing: Int64?) -> Q {
         """
-        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at)
-        VALUES (\(lead), \(channel), \(score), \(unescaped: HandoffStatus.pending.sql), \(now), \(now))
+        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at, sla_due_at, sequence_id, reminder, crossing)
+        VALUES (\(lead), \(channel), \(score), \(unescaped: HandoffStatus.pending.sql), \(now), \(now), \(slaDueAt), \(sequence), \(reminder),
+                \(crossing))
+        RETURNING id
+        """
+    }
+    static func setCrossing(_ id: Int64) -> Q { "UPDATE handoff SET crossing = id WHERE id = \(id)" }
+    /// The sequence a hand-off is credited to: the last one that mailed the lead.
+    static func lastSequenceOfLead(_ lead: Int64) -> Q {
+        """
+        SELECT sequence_id FROM outbox WHERE lead_id = \(lead) AND status = \(unescaped: OutboxStatus.sent.sql) ORDER BY sent_at DESC, id DESC LIMIT 1
+        """
+    }
+    static func leadNeedsEnrollment(_ lead: Int64) -> Q { "UPDATE lead SET needs_enrollment = true WHERE id = \(lead)" }
+    static func insertAnsweredEnrollment(lead: Int64, sequence: String, notBefore: Int64) -> Q {
+        """
+        INSERT INTO pending_enrollment (lead_id, sequence_id, not_before, reenter) VALUES (\(lead), \(sequence), \(notBefore), true)
+        ON CONFLICT (lead_id, sequence_id) DO UPDATE SET not_before = excluded.not_before, reenter = true
         """
     }
     static func insertPendingEnrollment(lead: Int64, sequence: String) -> Q {
@@ -463,8 +493,10 @@ enum PostgresSQL {
         WHERE l.id = h.lead_id AND h.id IN (
             SELECT id FROM handoff WHERE status = \(unescaped: HandoffStatus.pending.sql) AND next_attempt_at <= \(now)
               AND (claimed_by IS NULL OR claimed_by = \(node) OR lease_until <= \(now))
+              AND NOT (reminder AND outcome IS NOT NULL) -- sales answered meanwhile: no reminder
             ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-        RETURNING h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, h.next_attempt_at, h.inbound_id, l.email
+        RETURNING h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, h.next_attempt_at, h.inbound_id, h.crossing, h.reminder,
+                  h.sla_due_at, l.email
         """
     }
     static let nextHandoffAt: Q = "SELECT min(next_attempt_at) AS at FROM handoff WHERE status = \(unescaped: HandoffStatus.pending.sql)"
@@ -512,13 +544,19 @@ enum PostgresSQL {
         "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = \(id) ORDER BY id"
     }
     static func handoffsOfLead(_ id: Int64) -> Q {
-        "SELECT channel, status, attempts, last_error, created_at, delivered_at FROM handoff WHERE lead_id = \(id) ORDER BY id"
+        """
+        SELECT id, channel, status, attempts, last_error, created_at, delivered_at, crossing, reminder, sla_due_at, outcome, outcome_reason,
+               answered_at, sequence_id FROM handoff WHERE lead_id = \(id) ORDER BY id
+        """
     }
 
     // MARK: rescore and stats
 
     static func leadsForRescore(after: Int64, limit: Int64) -> Q {
-        "SELECT id, email, score, score_at, stage, thresholds_fired FROM lead WHERE id > \(after) ORDER BY id LIMIT \(limit)"
+        """
+        SELECT id, email, persona, fields::text AS fields, score, score_at, stage, thresholds_fired, fit, fit_grade, fit_matched FROM lead
+        WHERE id > \(after) ORDER BY id LIMIT \(limit)
+        """
     }
     static func eventsOfLeadForRescore(_ id: Int64) -> Q {
         "SELECT type, machine, occurred_at FROM event WHERE lead_id = \(id) ORDER BY occurred_at, id"
@@ -630,4 +668,44 @@ enum PostgresSQL {
         """
     }
     static func inboundMessage(_ id: Int64) -> Q { "SELECT message FROM inbound WHERE id = \(id)" }
+
+    // MARK: lifecycle (fit, answers from sales, SLA), as SQL.swift's
+
+    static func fitOfLeads(keys: [String]) -> Q {
+        "SELECT id, email, persona, fields::text AS fields, fit_grade, fit_matched FROM lead WHERE email_key = ANY(\(keys)) ORDER BY id"
+    }
+    static func setFit(_ id: Int64, fit: Double, grade: String, matched: String) -> Q {
+        "UPDATE lead SET fit = \(fit), fit_grade = \(grade), fit_matched = \(matched) WHERE id = \(id)"
+    }
+    static func insertFitLedgerEntry(lead: Int64, at: Int64, delta: Double, fitAfter: Double, cause: String) -> Q {
+        "INSERT INTO score_ledger (lead_id, at, delta, score_after, cause, kind) VALUES (\(lead), \(at), \(delta), \(fitAfter), \(cause), 'fit')"
+    }
+    /// The hand-off a delivery id belongs to, its row locked so two answers apply one after the other.
+    static func crossingOfHandoff(_ id: Int64) -> Q {
+        "SELECT h.crossing, h.lead_id, c.outcome FROM handoff h JOIN handoff c ON c.id = h.crossing WHERE h.id = \(id) FOR UPDATE OF c"
+    }
+    static func answerCrossing(_ crossing: Int64, outcome: String, reason: String?, at: Int64) -> Q {
+        """
+        UPDATE handoff SET outcome = \(outcome), outcome_reason = \(reason), answered_at = \(at),
+               accepted_at = coalesce(accepted_at, CASE WHEN \(outcome) IN ('accepted', 'won', 'lost') THEN \(at) END)
+        WHERE crossing = \(crossing)
+        """
+    }
+    static func overdueCrossings(at now: Int64, limit: Int64) -> Q {
+        """
+        SELECT id, lead_id, score, sequence_id FROM handoff
+        WHERE outcome IS NULL AND renotified_at IS NULL AND NOT reminder AND sla_due_at <= \(now) AND id = crossing
+        ORDER BY sla_due_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+        """
+    }
+    static func channelsOfCrossing(_ crossing: Int64) -> Q { "SELECT channel FROM handoff WHERE crossing = \(crossing) AND NOT reminder ORDER BY id" }
+    static func markRenotified(_ crossing: Int64, at: Int64) -> Q { "UPDATE handoff SET renotified_at = \(at) WHERE crossing = \(crossing)" }
+    static func handoffStats(now: Int64) -> Q {
+        """
+        SELECT coalesce(sequence_id, '') AS sequence_id, outcome, count(*) AS n,
+               sum(CASE WHEN outcome IS NULL AND sla_due_at <= \(now) THEN 1 ELSE 0 END) AS overdue,
+               coalesce(sum(accepted_at - created_at), 0)::bigint AS accept_ms, count(accepted_at) AS accept_n
+        FROM handoff WHERE id = crossing GROUP BY coalesce(sequence_id, ''), outcome
+        """
+    }
 }

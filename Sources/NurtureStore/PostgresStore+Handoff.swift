@@ -10,9 +10,13 @@ extension PostgresStore {
                 (try $0["next_attempt_at"] as Int64, try $0["id"] as Int64) < (try $1["next_attempt_at"] as Int64, try $1["id"] as Int64)
             }.compactMap { row in
                 guard let email = try? EmailAddress(validating: try row["email"] as String) else { return nil }
-                return PendingHandoff(id: try row["id"], leadID: try row["lead_id"], email: email, channel: try row["channel"], score: try row["score"],
-                                      attempts: Int(try row["attempts"] as Int64), createdAt: Self.date(try row["created_at"]),
-                                      inboundID: try row["inbound_id"])
+                var h = PendingHandoff(id: try row["id"], leadID: try row["lead_id"], email: email, channel: try row["channel"], score: try row["score"],
+                                       attempts: Int(try row["attempts"] as Int64), createdAt: Self.date(try row["created_at"]),
+                                       inboundID: try row["inbound_id"])
+                h.crossing = try row["crossing"]
+                h.reminder = try row["reminder"]
+                h.slaDueAt = (try row["sla_due_at"] as Int64?).map(Self.date)
+                return h
             }
         }
     }

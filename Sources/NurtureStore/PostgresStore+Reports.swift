@@ -30,12 +30,16 @@ extension PostgresStore {
             let log = try await tx.rows(PostgresSQL.eventsOfLeadForRescore(id)).map { r in
                 (type: try r["type"] as String, machine: try r["machine"] as Bool, at: Self.date(try r["occurred_at"]))
             }
-            let stored = LeadScoring.State(score: try lead["score"], at: (try lead["score_at"] as Int64?).map(Self.date),
-                                           stage: LifecycleStage(rawValue: try lead["stage"]) ?? .lead)
-            guard let r = LeadScoring.rescore(log, stored: stored, until: now, rules: rules) else { continue }
-            let state = r.state, before = r.before
-            chunk.changed.append(r.lead(try lead["email"]))
+            let stored = try Self.scoreState(lead)
+            let subject = Lead(email: try EmailAddress(validating: try lead["email"]), persona: try lead["persona"],
+                               fields: JSONText.decodeObject(try lead["fields"]), consent: Consent(source: "", at: Date(timeIntervalSince1970: 0)))
+            let full = LeadScoring.rescore(log, stored: stored, lead: subject, matched: FitUpdate.matched(fromJSON: try lead["fit_matched"]),
+                                           until: now, rules: rules)
+            if let line = full.line { chunk.changed.append(line) }
             guard write else { continue }
+            if let fit = full.fit { try await writeFit(tx, id: id, fit, now: Self.millis(now)) }
+            guard let r = full.engagement else { continue }
+            let state = r.state, before = r.before
             try await tx.execute(PostgresSQL.setScoreState(id, score: state.score, at: state.at.map(Self.millis), stage: state.stage.rawValue,
                                                            fired: JSONText.array(state.fired.sorted().map { String($0) })))
             try await tx.execute(PostgresSQL.insertLedgerEntry(lead: id, at: Self.millis(now), delta: state.score - before, scoreAfter: state.score,

@@ -20,9 +20,10 @@ extension PostgresStore {
         }
     }
 
-    public func pendingEnrollments(limit: Int) async throws -> [(leadID: Int64, sequenceID: String)] {
+    public func pendingEnrollments(at now: Date, limit: Int) async throws -> [(leadID: Int64, sequenceID: String)] {
+        let t = Self.millis(now)
         let rows: [PendingEnrollment] = try await read { tx in
-            try await tx.rows(PostgresSQL.pendingEnrollments(limit: Int64(limit))).map { PendingEnrollment(leadID: try $0["lead_id"], sequenceID: try $0["sequence_id"]) }
+            try await tx.rows(PostgresSQL.pendingEnrollments(at: t, limit: Int64(limit))).map { PendingEnrollment(leadID: try $0["lead_id"], sequenceID: try $0["sequence_id"]) }
         }
         return rows.map { ($0.leadID, $0.sequenceID) }
     }
@@ -31,15 +32,16 @@ extension PostgresStore {
         let t = Self.millis(now)
         let resolved = resolved.map { PendingEnrollment(leadID: $0.leadID, sequenceID: $0.sequenceID) }
         try await writeProgress { tx in
-            for e in enrollments { try await enroll(tx, e, now: t) }
+            for e in enrollments { try await enroll(tx, e, now: t, requested: true) }
             for r in resolved { try await tx.execute(PostgresSQL.deletePendingEnrollment(lead: r.leadID, sequence: r.sequenceID)) }
         }
     }
 
     /// Creates the enrollment and its first send; nothing when the lead is already in the sequence (entered once).
-    private func enroll(_ tx: PostgresTransaction, _ e: NewEnrollment, now: Int64) async throws {
-        guard let id: Int64 = try await tx.row(PostgresSQL.insertEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID,
-                                                                              now: now))?["id"] else { return }
+    private func enroll(_ tx: PostgresTransaction, _ e: NewEnrollment, now: Int64, requested: Bool = false) async throws {
+        let insert = requested ? PostgresSQL.insertRequestedEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now)
+            : PostgresSQL.insertEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now)
+        guard let id: Int64 = try await tx.row(insert)?["id"] else { return }
         try await insertSend(tx, enrollmentID: id, leadID: e.leadID, sequenceID: e.sequenceID,
                              next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: now)
     }
@@ -133,7 +135,7 @@ extension PostgresStore {
     }
 
     @discardableResult
-    public func apply(_ outcomes: [DispatchOutcome], now: Date) async throws -> Set<Int64> {
+    public func apply(_ outcomes: [DispatchOutcome], now: Date, handoff context: ScoringContext?) async throws -> Set<Int64> {
         let t = Self.millis(now)
         return try await writeProgress { tx in
             var claimed: Set<Int64> = []
@@ -153,7 +155,9 @@ extension PostgresStore {
                     try await plan(tx, [(enrollmentID, leadID, sequenceID, next)], now: t)
                 case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
                     try await tx.execute(PostgresSQL.resolve(id, status: .cancelled, reason: reason, now: t))
-                    try await end(tx, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead),
+                    try await end(tx, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead,
+                                                    handoffChannels: handoff ? context?.handoffChannels ?? [] : [],
+                                                    handoffDueAt: handoff ? context?.sla?.deadline(after: now) : nil),
                                   now: t)
                 case .claim: preconditionFailure("claims are gathered above")
                 }
@@ -213,6 +217,10 @@ extension PostgresStore {
         if e.handoff {
             try await tx.execute(PostgresSQL.insertEvent(lead: e.leadID, outbox: nil, sequence: nil, step: nil, type: EventKind.handoff.name,
                                                          machine: false, at: now))
+            if !e.handoffChannels.isEmpty {
+                let score: Double = try await tx.row(PostgresSQL.scoreOfLead(e.leadID))?["score"] ?? 0
+                try await insertCrossing(tx, leadID: e.leadID, channels: e.handoffChannels, score: score, dueAt: e.handoffDueAt, now: now)
+            }
         }
     }
 
@@ -255,7 +263,8 @@ extension PostgresStore {
             guard let found = try await tx.row(PostgresSQL.leadIDByKey(event.email.key)) else { return [] }
             let leadID: Int64 = try found["id"]
             let eventID: Int64? = try await tx.row(PostgresSQL.insertEvent(lead: leadID, outbox: event.outboxID, sequence: event.sequenceID,
-                                                                            step: event.stepID, type: event.type, machine: event.machine, at: t))?["id"]
+                                                                            step: event.stepID, type: event.type, machine: event.machine, at: t,
+                                                                            data: event.value.map { "{\"value\":\($0)}" }))?["id"]
             // The enrollments the event finds active, read before scoring: a hand-off the score triggers ends them,
             // yet exit rules still judge them (with the new score).
             var active: [(id: Int64, sequenceID: String, since: Int64, events: Set<String>)] = []
@@ -271,8 +280,10 @@ extension PostgresStore {
                                           eventID: eventID, at: event.at, context: scoring)
             let score = try outcome?.state.score ?? (found["score"] as Double)
             return active.map { a in
-                ActiveEnrollment(enrollmentID: a.id, leadID: leadID, sequenceID: a.sequenceID, enrolledAt: Self.date(a.since),
-                                 leadScore: score, eventsSinceEnrollment: a.events)
+                var e = ActiveEnrollment(enrollmentID: a.id, leadID: leadID, sequenceID: a.sequenceID, enrolledAt: Self.date(a.since),
+                                         leadScore: score, eventsSinceEnrollment: a.events)
+                if let state = outcome?.state { e.facts = state.facts }
+                return e
             }
         }
     }

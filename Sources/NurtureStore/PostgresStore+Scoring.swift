@@ -12,12 +12,30 @@ extension PostgresStore {
                context: ScoringContext) async throws -> LeadScoring.Outcome? {
         if !machine, EventKind(type).showsInterest { try await tx.execute(PostgresSQL.markEngaged(leadID, at: Self.millis(at))) }
         guard let row = try await tx.row(PostgresSQL.scoreStateOfLead(leadID)) else { return nil }
-        let fired = Set(JSONText.decodeArray(try row["thresholds_fired"]).compactMap(Double.init))
-        let state = LeadScoring.State(score: try row["score"], at: (try row["score_at"] as Int64?).map(Self.date),
-                                      stage: LifecycleStage(rawValue: try row["stage"]) ?? .lead, fired: fired)
+        let state = try Self.scoreState(row)
         let outcome = LeadScoring.apply(type, machine: machine, cause: cause, at: at, to: state, rules: context.rules)
         try await persist(tx, leadID: leadID, outcome, eventID: eventID, at: at, context: context)
         return outcome
+    }
+
+    /// Queues a hand-off, as SQLiteStore.insertCrossing does: one row per channel named by the first row's id.
+    @discardableResult
+    func insertCrossing(_ tx: PostgresTransaction, leadID: Int64, channels: [String], score: Double, dueAt: Date?, now t: Int64,
+                        reminderOf: Int64? = nil, sequenceID: String? = nil) async throws -> Int64? {
+        guard !channels.isEmpty else { return nil }
+        var sequence = sequenceID
+        if sequence == nil { sequence = try await tx.row(PostgresSQL.lastSequenceOfLead(leadID))?["sequence_id"] }
+        var crossing = reminderOf
+        for channel in channels {
+            let id: Int64? = try await tx.row(PostgresSQL.insertHandoff(lead: leadID, channel: channel, score: score, now: t,
+                                                                          slaDueAt: dueAt.map(Self.millis), sequence: sequence,
+                                                                          reminder: reminderOf != nil, crossing: crossing))?["id"]
+            if crossing == nil, let id {
+                crossing = id
+                try await tx.execute(PostgresSQL.setCrossing(id))
+            }
+        }
+        return crossing
     }
 
     /// Writes what the core decided the outcome commits (`ScoreRecord`); nothing is decided here.
@@ -31,9 +49,10 @@ extension PostgresStore {
             try await tx.execute(PostgresSQL.insertLedgerEntry(lead: leadID, at: Self.millis(line.at), delta: line.delta, scoreAfter: line.scoreAfter,
                                                                cause: line.cause, event: line.fromEvent ? eventID : nil))
         }
-        for channel in record.handoffs {
-            try await tx.execute(PostgresSQL.insertHandoff(lead: leadID, channel: channel, score: s.score, now: t))
+        if outcome.actions.contains(where: { if case .stage = $0 { true } else { false } }) {
+            try await tx.execute(PostgresSQL.leadNeedsEnrollment(leadID))
         }
+        try await insertCrossing(tx, leadID: leadID, channels: record.handoffs, score: s.score, dueAt: record.handoffDueAt, now: t)
         if let end = record.end { try await self.end(tx, end, now: t) }
         for sequence in record.enroll {
             try await tx.execute(PostgresSQL.insertPendingEnrollment(lead: leadID, sequence: sequence))

@@ -277,7 +277,7 @@ public final class PostgresStore: Sendable {
              locale: try r["locale"], fields: JSONText.decodeObject(try r["fields"]),
              consent: Consent(source: try r["consent_source"], at: date(try r["consent_at"]), text: try r["consent_text"], ip: try r["consent_ip"]),
              stage: LifecycleStage(rawValue: try r["stage"]) ?? .lead, score: try r["score"],
-             recontactAfter: (try r["recontact_after"] as Int64?).map(date))
+             recontactAfter: (try r["recontact_after"] as Int64?).map(date), fit: try r["fit"], fitGrade: try r["fit_grade"])
     }
 
     // MARK: leads
@@ -288,8 +288,8 @@ public final class PostgresStore: Sendable {
     /// a repeat updates the row its first occurrence wrote, as in SQLite).
     public func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome] {
         let t = Self.millis(now)
-        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields
-        return try await write { tx in
+        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields, fitRules = prepared.fitRules
+        return try await write { [self] tx in
             let suppressed = Set(try await tx.rows(PostgresSQL.suppressedKeys(keys + erased)).map { try $0["email_key"] as String })
             var stored = Set(try await tx.rows(PostgresSQL.storedKeys(keys)).map { try $0["email_key"] as String })
             var outcomes = [UpsertOutcome](repeating: .unchanged, count: leads.count)
@@ -311,6 +311,10 @@ public final class PostgresStore: Sendable {
                 for (n, i) in round.enumerated() {
                     outcomes[i] = !existed[n] ? .inserted : (changed.contains(keys[i]) ? .updated : .unchanged)
                 }
+            }
+            if !fitRules.isEmpty {
+                let written = zip(keys, outcomes).filter { $0.1 == .inserted || $0.1 == .updated }.map(\.0)
+                try await applyFit(tx, keys: Array(Set(written)), rules: fitRules, now: t)
             }
             return outcomes
         }
@@ -352,7 +356,7 @@ public final class PostgresStore: Sendable {
                              isRepeat: try r["repeated"], detail: try r["detail"])
             }
             let ledger = try await tx.rows(PostgresSQL.ledgerOfLead(id, limit: 50)).map { r in
-                LedgerEntry(at: Self.date(try r["at"]), delta: try r["delta"], scoreAfter: try r["score_after"], cause: try r["cause"])
+                LedgerEntry(at: Self.date(try r["at"]), delta: try r["delta"], scoreAfter: try r["score_after"], cause: try r["cause"], kind: try r["kind"])
             }
             let sends = try await tx.rows(PostgresSQL.sendsOfLead(id, limit: 50)).map { r in
                 SendSummary(outboxID: try r["id"], sequenceID: try r["sequence_id"], stepID: try r["step_id"],
@@ -361,8 +365,10 @@ public final class PostgresStore: Sendable {
                             reply: try r["server_reply"], possiblySent: try r["possibly_sent"])
             }
             let suppression: String? = try await tx.row(PostgresSQL.suppressionReason(email.key))?["reason"]
-            return StoredLead(id: id, lead: lead, createdAt: Self.date(try row["created_at"]), updatedAt: Self.date(try row["updated_at"]),
-                              enrollments: enrollments, events: events, ledger: ledger, sends: sends, suppression: suppression)
+            var stored = StoredLead(id: id, lead: lead, createdAt: Self.date(try row["created_at"]), updatedAt: Self.date(try row["updated_at"]),
+                                    enrollments: enrollments, events: events, ledger: ledger, sends: sends, suppression: suppression)
+            stored.handoffs = try await tx.rows(PostgresSQL.handoffsOfLead(id)).map(Self.handoffSummary)
+            return stored
         }
     }
 

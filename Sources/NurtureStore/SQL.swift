@@ -38,7 +38,7 @@ enum SQL {
 
     static let leadByKey = """
         SELECT id, email, persona, timezone, locale, fields, consent_source, consent_at, consent_text, consent_ip,
-               stage, score, recontact_after, created_at, updated_at
+               stage, score, recontact_after, created_at, updated_at, fit, fit_grade
         FROM lead WHERE email_key = ?
         """
     static let enrollmentsOfLead = """
@@ -58,7 +58,7 @@ enum SQL {
         """
     static let suppressionReason = "SELECT reason FROM suppression WHERE email_key = ?"
     static let ledgerOfLead = """
-        SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = ? ORDER BY at DESC, id DESC LIMIT ?
+        SELECT at, delta, score_after, cause, kind FROM score_ledger WHERE lead_id = ? ORDER BY at DESC, id DESC LIMIT ?
         """
 
     // MARK: scheduler
@@ -66,14 +66,23 @@ enum SQL {
     static let instanceID = "SELECT value FROM meta WHERE key = 'instance'"
     static let leadsAwaitingEnrollment = """
         SELECT l.id, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage, l.score,
-               l.recontact_after, EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed,
+               l.recontact_after, l.fit, l.fit_grade, EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed,
                (SELECT group_concat(e.sequence_id, ' ') FROM enrollment e WHERE e.lead_id = l.id) AS enrolled_in
         FROM lead l WHERE l.needs_enrollment = 1 ORDER BY l.id LIMIT ?
         """
     static let markConsidered = "UPDATE lead SET needs_enrollment = 0 WHERE id = ?"
     static let insertEnrollment = """
         INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at) VALUES (?, ?, \(EnrollmentState.active.sql), ?, ?)
-        ON CONFLICT (lead_id, sequence_id) DO NOTHING
+        ON CONFLICT (lead_id, sequence_id) WHERE state = \(EnrollmentState.active.sql) DO NOTHING
+        """
+    /// A requested enrollment: re-entering an ended sequence only when the request says so (an answer from sales).
+    /// Parameters: lead, sequence, first step, now, then lead and sequence twice more.
+    static let insertRequestedEnrollment = """
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
+        SELECT ?, ?, \(EnrollmentState.active.sql), ?, ?
+        WHERE coalesce((SELECT reenter FROM pending_enrollment WHERE lead_id = ? AND sequence_id = ?), 0) = 1
+           OR NOT EXISTS (SELECT 1 FROM enrollment WHERE lead_id = ? AND sequence_id = ?)
+        ON CONFLICT (lead_id, sequence_id) WHERE state = \(EnrollmentState.active.sql) DO NOTHING
         """
     /// The idempotency key (enrollment + step) is unique: a step can never be queued twice; and only an active
     /// enrollment gets one (a hand-off or exit while a message was in flight ends it for good).
@@ -93,7 +102,7 @@ enum SQL {
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
                o.first_attempt_at,
                e.enrolled_at, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage,
-               l.score, l.recontact_after,
+               l.score, l.recontact_after, l.fit, l.fit_grade,
                EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
         FROM outbox o
         JOIN enrollment e ON e.id = o.enrollment_id
@@ -225,26 +234,49 @@ enum SQL {
           AND (inactivity_scored_at IS NULL OR inactivity_scored_at < coalesce(last_engaged_at, created_at)) LIMIT ?
         """
     static let markInactivityScored = "UPDATE lead SET inactivity_scored_at = ? WHERE id = ?"
-    static let scoreStateOfLead = "SELECT score, score_at, stage, thresholds_fired FROM lead WHERE id = ?"
+    static let scoreStateOfLead = "SELECT score, score_at, stage, thresholds_fired, fit, fit_grade FROM lead WHERE id = ?"
+    /// A stage change makes intake look at the lead again: a sequence gated on the new stage may take it.
+    static let leadNeedsEnrollment = "UPDATE lead SET needs_enrollment = 1 WHERE id = ?"
     static let setScoreState = "UPDATE lead SET score = ?, score_at = ?, stage = ?, thresholds_fired = ? WHERE id = ?"
     static let insertLedgerEntry = """
         INSERT INTO score_ledger (lead_id, at, delta, score_after, cause, event_id) VALUES (?, ?, ?, ?, ?, ?)
         """
+    static let insertFitLedgerEntry = """
+        INSERT INTO score_ledger (lead_id, at, delta, score_after, cause, kind) VALUES (?, ?, ?, ?, ?, 'fit')
+        """
+    /// One row per channel of a crossing; `crossing` set after (the first row's id). Parameters: lead, channel,
+    /// score, now (attempt and creation), SLA due time, sequence (the last one that sent to the lead), reminder.
     static let insertHandoff = """
-        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at) VALUES (?, ?, ?, \(HandoffStatus.pending.sql), ?, ?)
+        INSERT INTO handoff (lead_id, channel, score, status, next_attempt_at, created_at, sla_due_at, sequence_id, reminder, crossing)
+        VALUES (?, ?, ?, \(HandoffStatus.pending.sql), ?, ?, ?, ?, ?, ?)
+        """
+    static let scoreOfLead = "SELECT score FROM lead WHERE id = ?"
+    static let setCrossing = "UPDATE handoff SET crossing = ? WHERE id = ?"
+    /// The sequence a hand-off is credited to: the last one that mailed the lead.
+    static let lastSequenceOfLead = """
+        SELECT sequence_id FROM outbox WHERE lead_id = ? AND status = \(OutboxStatus.sent.sql) ORDER BY sent_at DESC, id DESC LIMIT 1
         """
     static let insertPendingEnrollment = "INSERT INTO pending_enrollment (lead_id, sequence_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    /// An answer from sales: the latest request wins (its cooldown, and re-entry).
+    static let insertAnsweredEnrollment = """
+        INSERT INTO pending_enrollment (lead_id, sequence_id, not_before, reenter) VALUES (?, ?, ?, 1)
+        ON CONFLICT (lead_id, sequence_id) DO UPDATE SET not_before = excluded.not_before, reenter = 1
+        """
     static let dueHandoffs = """
-        SELECT h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, h.inbound_id, l.email FROM handoff h JOIN lead l ON l.id = h.lead_id
-        WHERE h.status = \(HandoffStatus.pending.sql) AND h.next_attempt_at <= ? ORDER BY h.next_attempt_at LIMIT ?
+        SELECT h.id, h.lead_id, h.channel, h.score, h.attempts, h.created_at, h.inbound_id, h.crossing, h.reminder, h.sla_due_at, l.email
+        FROM handoff h JOIN lead l ON l.id = h.lead_id
+        WHERE h.status = \(HandoffStatus.pending.sql) AND h.next_attempt_at <= ?
+          AND NOT (h.reminder = 1 AND h.outcome IS NOT NULL) -- sales answered meanwhile: no reminder
+        ORDER BY h.next_attempt_at LIMIT ?
         """
     static let nextHandoffAt = "SELECT min(next_attempt_at) FROM handoff WHERE status = \(HandoffStatus.pending.sql)"
     static let handoffDelivered = "UPDATE handoff SET status = \(HandoffStatus.delivered.sql), attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?"
     static let handoffRetry = "UPDATE handoff SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?"
     static let handoffsOfLead = """
-        SELECT channel, status, attempts, last_error, created_at, delivered_at FROM handoff WHERE lead_id = ? ORDER BY id
+        SELECT id, channel, status, attempts, last_error, created_at, delivered_at, crossing, reminder, sla_due_at, outcome, outcome_reason,
+               answered_at, sequence_id FROM handoff WHERE lead_id = ? ORDER BY id
         """
-    static let pendingEnrollments = "SELECT lead_id, sequence_id FROM pending_enrollment LIMIT ?"
+    static let pendingEnrollments = "SELECT lead_id, sequence_id FROM pending_enrollment WHERE not_before <= ? ORDER BY not_before LIMIT ?"
     static let deletePendingEnrollment = "DELETE FROM pending_enrollment WHERE lead_id = ? AND sequence_id = ?"
 
     // MARK: GDPR
@@ -268,7 +300,10 @@ enum SQL {
 
     // MARK: rescore and stats
 
-    static let leadsForRescore = "SELECT id, email, score, score_at, stage, thresholds_fired FROM lead WHERE id > ? ORDER BY id LIMIT ?"
+    static let leadsForRescore = """
+        SELECT id, email, persona, fields, score, score_at, stage, thresholds_fired, fit, fit_grade, fit_matched FROM lead
+        WHERE id > ? ORDER BY id LIMIT ?
+        """
     static let eventsOfLeadForRescore = "SELECT type, machine, occurred_at FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
     static let leadCount = "SELECT count(*) FROM lead"
     static let suppressionCounts = "SELECT reason, count(*) AS n FROM suppression GROUP BY reason"
@@ -349,4 +384,34 @@ enum SQL {
         WHERE outcome = 'quarantined' ORDER BY id DESC LIMIT ?
         """
     static let inboundMessage = "SELECT message FROM inbound WHERE id = ?"
+
+    // MARK: lifecycle (fit, answers from sales, SLA)
+
+    static let fitOfLeadByKey = "SELECT id, email, persona, fields, fit_grade, fit_matched FROM lead WHERE email_key = ?"
+    static let setFit = "UPDATE lead SET fit = ?, fit_grade = ?, fit_matched = ? WHERE id = ?"
+    /// The hand-off a delivery id belongs to (a reply forward is not one: sales cannot answer it).
+    static let crossingOfHandoff = """
+        SELECT h.crossing, h.lead_id, c.outcome FROM handoff h JOIN handoff c ON c.id = h.crossing WHERE h.id = ?
+        """
+    /// Parameters: outcome, reason, now, now (accepted_at when taken), outcome (again), crossing.
+    static let answerCrossing = """
+        UPDATE handoff SET outcome = ?, outcome_reason = ?, answered_at = ?,
+               accepted_at = coalesce(accepted_at, CASE WHEN ? IN ('accepted', 'won', 'lost') THEN ? END)
+        WHERE crossing = ?
+        """
+    /// Unanswered hand-offs past their SLA that were not re-notified yet, oldest first.
+    static let overdueCrossings = """
+        SELECT id, lead_id, score, sequence_id FROM handoff
+        WHERE outcome IS NULL AND renotified_at IS NULL AND reminder = 0 AND sla_due_at <= ? AND id = crossing
+        ORDER BY sla_due_at LIMIT ?
+        """
+    static let channelsOfCrossing = "SELECT channel FROM handoff WHERE crossing = ? AND reminder = 0 ORDER BY id"
+    static let markRenotified = "UPDATE handoff SET renotified_at = ? WHERE crossing = ?"
+    /// Hand-offs (their first rows) by sequence and answer, with the SLA and time-to-accept figures.
+    static let handoffStats = """
+        SELECT coalesce(sequence_id, '') AS sequence_id, outcome, count(*) AS n,
+               sum(CASE WHEN outcome IS NULL AND sla_due_at <= ? THEN 1 ELSE 0 END) AS overdue,
+               coalesce(sum(accepted_at - created_at), 0) AS accept_ms, count(accepted_at) AS accept_n
+        FROM handoff WHERE id = crossing GROUP BY coalesce(sequence_id, ''), outcome
+        """
 }

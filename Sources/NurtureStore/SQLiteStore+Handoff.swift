@@ -8,8 +8,12 @@ extension SQLiteStore {
         try await read { db in
             try Row.fetchAll(try db.cachedStatement(sql: SQL.dueHandoffs), arguments: [Self.millis(now), limit]).compactMap { row in
                 guard let email = try? EmailAddress(validating: row["email"] as String) else { return nil }
-                return PendingHandoff(id: row["id"], leadID: row["lead_id"], email: email, channel: row["channel"], score: row["score"],
-                                      attempts: row["attempts"], createdAt: Self.date(row["created_at"]), inboundID: row["inbound_id"])
+                var h = PendingHandoff(id: row["id"], leadID: row["lead_id"], email: email, channel: row["channel"], score: row["score"],
+                                       attempts: row["attempts"], createdAt: Self.date(row["created_at"]), inboundID: row["inbound_id"])
+                h.crossing = row["crossing"]
+                h.reminder = (row["reminder"] as Int64? ?? 0) != 0
+                h.slaDueAt = (row["sla_due_at"] as Int64?).map(Self.date)
+                return h
             }
         }
     }

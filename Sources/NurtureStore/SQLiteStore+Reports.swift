@@ -34,12 +34,16 @@ extension SQLiteStore {
             let log = try Row.fetchAll(events, arguments: [id]).map { r in
                 (type: r["type"] as String, machine: (r["machine"] as Int64) != 0, at: Self.date(r["occurred_at"]))
             }
-            let stored = LeadScoring.State(score: lead["score"], at: (lead["score_at"] as Int64?).map(Self.date),
-                                           stage: LifecycleStage(rawValue: lead["stage"]) ?? .lead)
-            guard let r = LeadScoring.rescore(log, stored: stored, until: now, rules: rules) else { continue }
-            let state = r.state, before = r.before
-            changed.append(r.lead(lead["email"]))
+            let stored = Self.scoreState(lead)
+            let subject = Lead(email: try EmailAddress(validating: lead["email"]), persona: lead["persona"], fields: JSONText.decodeObject(lead["fields"]),
+                               consent: Consent(source: "", at: Date(timeIntervalSince1970: 0)))
+            let full = LeadScoring.rescore(log, stored: stored, lead: subject, matched: FitUpdate.matched(fromJSON: lead["fit_matched"]), until: now,
+                                           rules: rules)
+            if let line = full.line { changed.append(line) }
             guard write else { continue }
+            if let fit = full.fit { try writeFit(db, id: id, fit, now: Self.millis(now)) }
+            guard let r = full.engagement else { continue }
+            let state = r.state, before = r.before
             try db.cachedStatement(sql: SQL.setScoreState).execute(arguments: [
                 state.score, state.at.map(Self.millis), state.stage.rawValue, JSONText.array(state.fired.sorted().map { String($0) }), id,
             ])

@@ -5,6 +5,15 @@ import NurtureCore
 extension SQLiteStore {
     /// Builds a domain lead from a row holding the lead columns.
     static func lead(from row: Row) throws -> Lead {
+        var lead = try bareLead(from: row)
+        if row.hasColumn("fit") {
+            lead.fit = row["fit"]
+            lead.fitGrade = row["fit_grade"]
+        }
+        return lead
+    }
+
+    private static func bareLead(from row: Row) throws -> Lead {
         Lead(email: try EmailAddress(validating: row["email"]), persona: row["persona"], timeZone: row["timezone"],
              locale: row["locale"], fields: JSONText.decodeObject(row["fields"]),
              consent: Consent(source: row["consent_source"], at: date(row["consent_at"]), text: row["consent_text"], ip: row["consent_ip"]),
@@ -40,9 +49,9 @@ extension SQLiteStore {
         }
     }
 
-    public func pendingEnrollments(limit: Int) async throws -> [(leadID: Int64, sequenceID: String)] {
+    public func pendingEnrollments(at now: Date, limit: Int) async throws -> [(leadID: Int64, sequenceID: String)] {
         try await read { db in
-            try Row.fetchAll(db, sql: SQL.pendingEnrollments, arguments: [limit]).map { ($0["lead_id"], $0["sequence_id"]) }
+            try Row.fetchAll(db, sql: SQL.pendingEnrollments, arguments: [Self.millis(now), limit]).map { ($0["lead_id"], $0["sequence_id"]) }
         }
     }
 
@@ -50,8 +59,9 @@ extension SQLiteStore {
         let t = Self.millis(now)
         try await writeProgress { [self] db in
             for e in enrollments {
-                try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t])
-                guard db.changesCount > 0 else { continue } // already in it: a sequence is entered once
+                try db.execute(sql: SQL.insertRequestedEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t, e.leadID, e.sequenceID,
+                                                                               e.leadID, e.sequenceID])
+                guard db.changesCount > 0 else { continue } // already in it (a threshold enters a sequence once)
                 try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID,
                                next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: t)
             }
@@ -137,7 +147,7 @@ extension SQLiteStore {
     }
 
     @discardableResult
-    public func apply(_ outcomes: [DispatchOutcome], now: Date) async throws -> Set<Int64> {
+    public func apply(_ outcomes: [DispatchOutcome], now: Date, handoff context: ScoringContext?) async throws -> Set<Int64> {
         let t = Self.millis(now)
         let held = pendingUnsubscribes()
         return try await writeProgress { [self] db in
@@ -151,7 +161,9 @@ extension SQLiteStore {
                     try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
                     try db.cachedStatement(sql: SQL.resolve).execute(arguments: [OutboxStatus.cancelled.rawValue, reason, t, id])
-                    try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead), now: t)
+                    try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead,
+                                              handoffChannels: handoff ? context?.handoffChannels ?? [] : [],
+                                              handoffDueAt: handoff ? context?.sla?.deadline(after: now) : nil), now: t)
                 case let .claim(id):
                     if try claim(db, id, now: t, held: held) { claimed.insert(id) }
                 }
@@ -208,6 +220,8 @@ extension SQLiteStore {
         }
         if e.handoff {
             try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [e.leadID, nil, nil, nil, EventKind.handoff.name, 0, now])
+            let score = try Double.fetchOne(db, sql: SQL.scoreOfLead, arguments: [e.leadID]) ?? 0
+            try insertCrossing(db, leadID: e.leadID, channels: e.handoffChannels, score: score, dueAt: e.handoffDueAt, now: now)
         }
     }
 
@@ -246,9 +260,14 @@ extension SQLiteStore {
         return try await write { [self] db in
             guard let found = try Row.fetchOne(db, sql: SQL.leadIDByKey, arguments: [event.email.key]) else { return [] }
             let leadID: Int64 = found["id"]
-            try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [
-                leadID, event.outboxID, event.sequenceID, event.stepID, event.type, event.machine ? 1 : 0, t,
-            ])
+            if let value = event.value {
+                try db.execute(sql: SQL.insertEventWithData, arguments: [leadID, event.outboxID, event.sequenceID, event.stepID, event.type, t,
+                                                                         "{\"value\":\(value)}"])
+            } else {
+                try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [
+                    leadID, event.outboxID, event.sequenceID, event.stepID, event.type, event.machine ? 1 : 0, t,
+                ])
+            }
             let eventID = db.lastInsertedRowID
             // The enrollments the event finds active, read before scoring: a hand-off the score triggers ends them,
             // yet exit rules still judge them (with the new score).
@@ -264,8 +283,10 @@ extension SQLiteStore {
                                     eventID: eventID, at: event.at, context: scoring)
             let score = outcome?.state.score ?? (found["score"] as Double)
             return active.map { a in
-                ActiveEnrollment(enrollmentID: a.id, leadID: leadID, sequenceID: a.sequenceID, enrolledAt: Self.date(a.since),
-                                 leadScore: score, eventsSinceEnrollment: a.events)
+                var e = ActiveEnrollment(enrollmentID: a.id, leadID: leadID, sequenceID: a.sequenceID, enrolledAt: Self.date(a.since),
+                                         leadScore: score, eventsSinceEnrollment: a.events)
+                if let state = outcome?.state { e.facts = state.facts }
+                return e
             }
         }
     }

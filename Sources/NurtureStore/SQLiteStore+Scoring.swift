@@ -43,10 +43,28 @@ extension SQLiteStore {
     func scoreOutcome(_ db: Database, leadID: Int64, type: String, machine: Bool, cause: String, at: Date,
                       context: ScoringContext) throws -> LeadScoring.Outcome? {
         guard let row = try Row.fetchOne(try db.cachedStatement(sql: SQL.scoreStateOfLead), arguments: [leadID]) else { return nil }
-        let fired = Set(JSONText.decodeArray(row["thresholds_fired"]).compactMap(Double.init))
-        let state = LeadScoring.State(score: row["score"], at: (row["score_at"] as Int64?).map(Self.date),
-                                      stage: LifecycleStage(rawValue: row["stage"]) ?? .lead, fired: fired)
+        let state = Self.scoreState(row)
         return LeadScoring.apply(type, machine: machine, cause: cause, at: at, to: state, rules: context.rules)
+    }
+
+    /// Queues a hand-off (a threshold crossing or an exit rule's `then: handoff`): one row per channel, all named by
+    /// the first row's id, credited to the last sequence that mailed the lead. Returns that id (nil: no channel).
+    @discardableResult
+    func insertCrossing(_ db: Database, leadID: Int64, channels: [String], score: Double, dueAt: Date?, now t: Int64,
+                        reminderOf: Int64? = nil, sequenceID: String? = nil) throws -> Int64? {
+        guard !channels.isEmpty else { return nil }
+        let sequence = try sequenceID ?? String.fetchOne(try db.cachedStatement(sql: SQL.lastSequenceOfLead), arguments: [leadID])
+        var crossing = reminderOf
+        for channel in channels {
+            try db.cachedStatement(sql: SQL.insertHandoff).execute(arguments: [
+                leadID, channel, score, t, t, dueAt.map(Self.millis), sequence, reminderOf == nil ? 0 : 1, crossing,
+            ])
+            if crossing == nil {
+                crossing = db.lastInsertedRowID
+                try db.cachedStatement(sql: SQL.setCrossing).execute(arguments: [crossing, crossing])
+            }
+        }
+        return crossing
     }
 
     /// Writes what the core decided the outcome commits (`ScoreRecord`); nothing is decided here.
@@ -61,9 +79,10 @@ extension SQLiteStore {
         for line in record.ledger {
             try ledger.execute(arguments: [leadID, Self.millis(line.at), line.delta, line.scoreAfter, line.cause, line.fromEvent ? eventID : nil])
         }
-        for channel in record.handoffs {
-            try db.cachedStatement(sql: SQL.insertHandoff).execute(arguments: [leadID, channel, s.score, t, t])
+        if outcome.actions.contains(where: { if case .stage = $0 { true } else { false } }) {
+            try db.cachedStatement(sql: SQL.leadNeedsEnrollment).execute(arguments: [leadID])
         }
+        try insertCrossing(db, leadID: leadID, channels: record.handoffs, score: s.score, dueAt: record.handoffDueAt, now: t)
         if let end = record.end { try self.end(db, end, now: t) }
         for sequence in record.enroll {
             try db.cachedStatement(sql: SQL.insertPendingEnrollment).execute(arguments: [leadID, sequence])

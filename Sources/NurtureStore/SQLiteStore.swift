@@ -122,8 +122,8 @@ public final class SQLiteStore: Sendable {
 
     public func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome] {
         let nowMillis = Self.millis(now)
-        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields
-        return try await write { db in
+        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields, fitRules = prepared.fitRules
+        return try await write { [self] db in
             // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position, directly.
             var suppressed = Set<String>(), stored = Set<String>()
             for chunk in stride(from: 0, to: keys.count, by: 10_000) {
@@ -151,6 +151,10 @@ public final class SQLiteStore: Sendable {
                 try LeadRowBinder.bind(upsert, lead, key: key, fields: fields[i], now: nowMillis, millis: Self.millis)
                 try upsert.execute()
                 outcomes.append(!existed ? .inserted : (db.changesCount > 0 ? .updated : .unchanged))
+            }
+            if !fitRules.isEmpty {
+                let written = zip(keys, outcomes).filter { $0.1 == .inserted || $0.1 == .updated }.map(\.0)
+                try applyFit(db, keys: written, rules: fitRules, now: nowMillis)
             }
             return outcomes
         }
@@ -183,7 +187,7 @@ public final class SQLiteStore: Sendable {
                              link: r["link"], machineReason: r["why"], isRepeat: r["repeated"] as Int64 != 0, detail: r["detail"])
             }
             let ledger = try Row.fetchAll(db, sql: SQL.ledgerOfLead, arguments: [id, 50]).map { r in
-                LedgerEntry(at: Self.date(r["at"]), delta: r["delta"], scoreAfter: r["score_after"], cause: r["cause"])
+                LedgerEntry(at: Self.date(r["at"]), delta: r["delta"], scoreAfter: r["score_after"], cause: r["cause"], kind: r["kind"])
             }
             let sends = try Row.fetchAll(db, sql: SQL.sendsOfLead, arguments: [id, 50]).map { r in
                 SendSummary(outboxID: r["id"], sequenceID: r["sequence_id"], stepID: r["step_id"], status: OutboxStatus(rawValue: r["status"]) ?? .failed, dueAt: Self.date(r["due_at"]),
@@ -191,8 +195,10 @@ public final class SQLiteStore: Sendable {
                             possiblySent: r["possibly_sent"] as Int64 != 0)
             }
             let suppression = try String.fetchOne(db, sql: SQL.suppressionReason, arguments: [email.key])
-            return StoredLead(id: id, lead: lead, createdAt: Self.date(row["created_at"]), updatedAt: Self.date(row["updated_at"]),
-                              enrollments: enrollments, events: events, ledger: ledger, sends: sends, suppression: suppression)
+            var stored = StoredLead(id: id, lead: lead, createdAt: Self.date(row["created_at"]), updatedAt: Self.date(row["updated_at"]),
+                                    enrollments: enrollments, events: events, ledger: ledger, sends: sends, suppression: suppression)
+            stored.handoffs = try Row.fetchAll(db, sql: SQL.handoffsOfLead, arguments: [id]).map(Self.handoffSummary)
+            return stored
         }
     }
 
