@@ -288,7 +288,7 @@ public enum ConfigLoader {
     }
 
     static func readScoring(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
-        guard let m = r.mapping(node, "'scoring'", allowed: ["points", "half_life", "thresholds", "inactive_after"]) else { return }
+        guard let m = r.mapping(node, "'scoring'", allowed: ["points", "half_life", "thresholds", "inactive_after", "fit"]) else { return }
         var s = config.scoring
         if let n = m["points"]?.value, let entries = r.freeMapping(n, "'scoring.points'") {
             for (name, keyNode, value) in entries {
@@ -309,6 +309,10 @@ public enum ConfigLoader {
         }
         if let n = m["thresholds"]?.value, let items = r.list(n, "'scoring.thresholds'") {
             s.thresholds = items.compactMap { threshold($0, reader: r) }.sorted { $0.at < $1.at }
+        }
+        if let n = m["fit"]?.value, let fit = FitRulesLoader.read(n, fields: config.knownLeadFields,
+                                                                  folder: URL(fileURLWithPath: r.file).deletingLastPathComponent().path, reader: r) {
+            s.fit = fit
         }
         config.scoring = s
     }
