@@ -12,4 +12,6 @@ protocol AdminStore: LeadsAPIStore, InboundStore, StoreLifecycle {
     func clusterNodes() async throws -> [ClusterNode]
     /// Recomputes every score from the event log; writes unless `dryRun`. Returns the leads that changed.
     func rescore(rules: ScoringRules, now: Date, dryRun: Bool, chunk: Int) async throws -> [RescoredLead]
+    /// Hand-offs per sequence and what sales answered, for `nurture stats`.
+    func handoffStats(now: Date) async throws -> [HandoffStats]
 }

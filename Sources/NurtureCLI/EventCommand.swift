@@ -15,9 +15,16 @@ struct EventCommand: AsyncParsableCommand {
     @Argument(help: "The lead's email address.") var email: String
     @Argument(help: "Event name: a-z, 0-9 and _.") var name: String
     @Option(help: "When it happened (ISO 8601; default: now).") var at: String?
+    @Option(help: "A number the event carries: an 'nps' event needs its score (0 to 10), recorded as nps_promoter, nps_passive or nps_detractor.")
+    var value: Double?
 
     func run() async throws {
         if let problem = EventName.problem(name) { throw ValidationError(problem) }
+        var name = self.name
+        if name == "nps" {
+            guard let v = value, let band = EventKind.npsBand(v) else { throw ValidationError("an 'nps' event needs --value from 0 to 10") }
+            name = band.name
+        }
         let catalog = try options.loadCatalog()
         let address = try options.address(email)
         let when = try at.map { text in
@@ -34,7 +41,9 @@ struct EventCommand: AsyncParsableCommand {
         if let problem = EventName.timeProblem(when, leadCreatedAt: stored.createdAt, now: Date(), tolerance: catalog.config.eventTimeTolerance) {
             throw ValidationError("--at: \(problem)")
         }
-        let ends = try await EventRecorder(store: store, catalog: CatalogHolder(catalog)).record(NewEvent(email: address, type: name, at: when))
+        var event = NewEvent(email: address, type: name, at: when)
+        event.value = value
+        let ends = try await EventRecorder(store: store, catalog: CatalogHolder(catalog)).record(event)
         let lead = try await store.lead(address)!
         print("\(name) recorded for \(address): score \(lead.lead.score), stage \(lead.lead.stage.rawValue.uppercased())")
         for e in ends { print("  ended an enrollment: \(e.reason)") }

@@ -48,7 +48,11 @@ struct LeadImportCommand: AsyncParsableCommand {
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: catalog.personas,
                               defaultTimeZone: catalog.config.defaultTimeZone)
         let rows = LeadBatchReader(file: file, columns: columns, rules: rules, persona: persona, consent: consent,
-                                   batchSize: batchSize, now: Date(), prepare: { [store] in store.prepare($0) })
+                                   batchSize: batchSize, now: Date(), prepare: { [store, fit = catalog.config.scoring.fit] in
+                                       var prepared = store.prepare($0)
+                                       prepared.fitRules = fit
+                                       return prepared
+                                   })
         var tally = Tally()
         let started = Date()
         var lastProgress = 0

@@ -43,7 +43,12 @@ struct LeadReport: Encodable {
         /// From inbound mail: a bounce's status and diagnostic, a complaint's type, a reply's subject.
         var detail: String?
     }
-    struct LedgerReport: Encodable { var at: String; var delta: Double; var scoreAfter: Double; var cause: String }
+    /// `kind`: `engagement` or `fit` (then `scoreAfter` is the fit score after the line).
+    struct LedgerReport: Encodable { var at: String; var delta: Double; var scoreAfter: Double; var cause: String; var kind: String }
+    struct HandoffReport: Encodable {
+        var id: Int64; var crossing: Int64?; var channel: String; var status: String; var reminder: Bool; var createdAt: String
+        var sequence: String?; var slaDueAt: String?; var outcome: String?; var reason: String?; var answeredAt: String?
+    }
     struct SendReport: Encodable {
         var id: Int64; var sequence: String; var step: String; var status: String; var dueAt: String; var sentAt: String?; var attempts: Int
         var reason: String?; var reply: String?
@@ -55,6 +60,8 @@ struct LeadReport: Encodable {
     var persona: String
     var stage: String
     var score: Double
+    var fit: Double
+    var fitGrade: String?
     /// Why the address is on the suppression list; absent when it may be mailed.
     var suppressed: String?
     var timezone: String
@@ -69,6 +76,7 @@ struct LeadReport: Encodable {
     var events: [EventReport]
     var ledger: [LedgerReport]
     var sends: [SendReport]
+    var handoffs: [HandoffReport]
 
     init(_ s: StoredLead, defaultTimeZone: String) {
         let iso = DateText.iso
@@ -77,6 +85,8 @@ struct LeadReport: Encodable {
         persona = lead.persona
         stage = lead.stage.rawValue
         score = lead.score
+        fit = lead.fit
+        fitGrade = lead.fitGrade
         suppressed = s.suppression
         timezone = lead.timeZone ?? defaultTimeZone
         timezoneIsDefault = lead.timeZone == nil
@@ -94,7 +104,12 @@ struct LeadReport: Encodable {
             EventReport(type: $0.type, sequence: $0.sequenceID, step: $0.stepID, machine: $0.machine, at: iso($0.at), link: $0.link,
                         why: $0.machineReason, repeated: $0.isRepeat, detail: $0.detail)
         }
-        ledger = s.ledger.map { LedgerReport(at: iso($0.at), delta: $0.delta, scoreAfter: $0.scoreAfter, cause: $0.cause) }
+        ledger = s.ledger.map { LedgerReport(at: iso($0.at), delta: $0.delta, scoreAfter: $0.scoreAfter, cause: $0.cause, kind: $0.kind) }
+        handoffs = s.handoffs.map {
+            HandoffReport(id: $0.id, crossing: $0.crossing, channel: $0.channel, status: $0.status, reminder: $0.reminder, createdAt: iso($0.createdAt),
+                          sequence: $0.sequenceID, slaDueAt: $0.slaDueAt.map(iso), outcome: $0.outcome?.rawValue, reason: $0.outcomeReason,
+                          answeredAt: $0.answeredAt.map(iso))
+        }
         sends = s.sends.map {
             SendReport(id: $0.outboxID, sequence: $0.sequenceID, step: $0.stepID, status: $0.status.rawValue, dueAt: iso($0.dueAt),
                        sentAt: $0.sentAt.map(iso), attempts: $0.attempts, reason: $0.reason, reply: $0.reply, possiblySent: $0.possiblySent)
@@ -113,7 +128,8 @@ struct LeadReport: Encodable {
         func row(_ label: String, _ value: String) { out.append("  " + label.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
         row("persona", persona)
         row("stage", stage)
-        row("score", String(format: "%.1f", score))
+        row("score", String(format: "%.1f", score) + " (engagement)")
+        row("fit", String(format: "%.1f", fit) + (fitGrade.map { ", grade \($0)" } ?? ""))
         if let suppressed { row("suppressed", suppressed + ": never mailed again") }
         row("time zone", timezone + (timezoneIsDefault ? " (default)" : ""))
         row("locale", locale ?? "(default)")
@@ -141,9 +157,25 @@ struct LeadReport: Encodable {
             if x.possiblySent { line += ", possibly delivered twice" }
             out.append(line)
         }
+        out.append("hand-offs:" + (handoffs.isEmpty ? " none" : ""))
+        for h in handoffs where h.crossing == nil || h.crossing == h.id || h.reminder {
+            var line = "  #\(h.id) \(h.reminder ? "reminder" : "hand-off") by \(h.channel) at \(h.createdAt): \(h.status)"
+            if let sequence = h.sequence, !sequence.isEmpty { line += ", from \(sequence)" }
+            if !h.reminder {
+                if let outcome = h.outcome {
+                    line += "; sales: \(outcome)" + (h.reason.map { " (\($0))" } ?? "") + (h.answeredAt.map { " at \($0)" } ?? "")
+                } else if let due = h.slaDueAt {
+                    line += "; awaiting sales' answer, due \(due)"
+                } else {
+                    line += "; awaiting sales' answer"
+                }
+            }
+            out.append(line)
+        }
         out.append("score ledger (latest first):" + (ledger.isEmpty ? " none" : ""))
         for l in ledger {
-            out.append("  \(l.at)  \(l.delta >= 0 ? "+" : "")\(String(format: "%.1f", l.delta)) → \(String(format: "%.1f", l.scoreAfter))  \(l.cause)")
+            let tag = l.kind == "fit" ? "fit " : "    "
+            out.append("  \(l.at)  \(tag)\(l.delta >= 0 ? "+" : "")\(String(format: "%.1f", l.delta)) → \(String(format: "%.1f", l.scoreAfter))  \(l.cause)")
         }
         out.append("recent events (latest first):" + (events.isEmpty ? " none" : ""))
         for e in events {

@@ -33,14 +33,18 @@ struct StatsCommand: AsyncParsableCommand {
         }
         let store = try await options.openStore(catalog)
         var stats = try await store.stats(since: from)
-        if let sequence { stats = stats.filter { $0.sequenceID == sequence } }
+        var handoffs = try await store.handoffStats(now: Date())
+        if let sequence {
+            stats = stats.filter { $0.sequenceID == sequence }
+            handoffs = handoffs.filter { $0.sequenceID == sequence }
+        }
         switch json ? .json : format {
-        case .json: print(Self.json(stats))
+        case .json: print(Self.json(stats, handoffs: handoffs))
         case .csv: print(Self.csv(stats), terminator: "")
         case .table:
             let nodes = try await store.clusterNodes()
-            print(Self.table(stats) + Self.nodes(nodes, now: Date(), lease: catalog.config.postgres.lease) + Self.totals(try await store.totals())
-                  + Self.inbound(try await store.inboundCounts()), terminator: "")
+            print(Self.table(stats) + Self.handoffTable(handoffs) + Self.nodes(nodes, now: Date(), lease: catalog.config.postgres.lease)
+                  + Self.totals(try await store.totals()) + Self.inbound(try await store.inboundCounts()), terminator: "")
         }
     }
 
@@ -102,9 +106,11 @@ struct StatsCommand: AsyncParsableCommand {
             + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: ", ") + ")") + "\n"
     }
 
-    static func json(_ stats: [SequenceStats]) -> String {
+    static func json(_ stats: [SequenceStats], handoffs: [HandoffStats] = []) -> String {
+        let bySequence = Dictionary(handoffs.map { ($0.sequenceID, $0) }, uniquingKeysWith: { a, _ in a })
         let document: [[String: Any]] = stats.map { s in
             [
+                "handoffs": handoffJSON(bySequence[s.sequenceID] ?? HandoffStats(sequenceID: s.sequenceID)),
                 "sequence": s.sequenceID, "enrolled": s.enrolled, "converted": s.converted, "handed_off": s.handedOff,
                 "conversion_rate": s.enrolled == 0 ? NSNull() : Double(s.converted) / Double(s.enrolled) as Any,
                 "handoff_rate": s.enrolled == 0 ? NSNull() : Double(s.handedOff) / Double(s.enrolled) as Any,
@@ -121,6 +127,35 @@ struct StatsCommand: AsyncParsableCommand {
         }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Sales' answers for one sequence: counts by outcome, awaiting and overdue, the rates and the mean time to accept.
+    static func handoffJSON(_ h: HandoffStats) -> [String: Any] {
+        var o: [String: Any] = ["handed_off": h.handedOff, "awaiting": h.awaiting, "overdue": h.overdue,
+                                "acceptance_rate": h.acceptanceRate as Any? ?? NSNull(), "win_rate": h.winRate as Any? ?? NSNull(),
+                                "mean_seconds_to_accept": h.meanTimeToAccept as Any? ?? NSNull()]
+        for outcome in HandoffOutcome.allCases { o[outcome.rawValue] = h.outcomes[outcome] ?? 0 }
+        return o
+    }
+
+    /// Hand-offs and sales' answers per sequence (the last one that mailed the lead), with a total line; nothing
+    /// when no lead was handed off.
+    static func handoffTable(_ rows: [HandoffStats]) -> String {
+        guard !rows.isEmpty else { return "" }
+        func line(_ h: HandoffStats) -> String {
+            let cells = [h.sequenceID.padding(toLength: 22, withPad: " ", startingAt: 0), String(h.handedOff).leftPad(7)]
+                + HandoffOutcome.allCases.map { String(h.outcomes[$0] ?? 0).leftPad(9) }
+                + [String(h.awaiting).leftPad(9), String(h.overdue).leftPad(8), percent(h.acceptanceRate).leftPad(11), percent(h.winRate).leftPad(9),
+                   duration(h.meanTimeToAccept).leftPad(15)]
+            return "  " + cells.joined(separator: " ") + "\n"
+        }
+        var out = "hand-offs to sales (by the sequence that last mailed the lead):\n"
+        out += "  " + "sequence".padding(toLength: 22, withPad: " ", startingAt: 0) + " " + "handed".leftPad(7) + " "
+            + HandoffOutcome.allCases.map { $0.rawValue.leftPad(9) }.joined(separator: " ") + " " + "awaiting".leftPad(9) + " " + "overdue".leftPad(8)
+            + " " + "acceptance".leftPad(11) + " " + "win rate".leftPad(9) + " " + "time to accept".leftPad(15) + "\n"
+        for r in rows { out += line(r) }
+        if rows.count > 1 { out += line(HandoffStats.total(rows)) }
+        return out
     }
 
     static func csv(_ stats: [SequenceStats]) -> String {

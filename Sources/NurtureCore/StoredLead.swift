@@ -171,3 +171,14 @@ public struct HandoffSummary: Sendable, Hashable {
         self.sequenceID = sequenceID
     }
 }
+
+extension HandoffSummary {
+    /// As the GDPR export and the API show it.
+    public var document: [String: Any] {
+        func iso(_ d: Date?) -> Any { d.map(DateText.iso) ?? NSNull() }
+        return ["id": id, "handoff": crossing as Any? ?? NSNull(), "channel": channel, "status": status, "attempts": attempts,
+                "last_error": lastError as Any? ?? NSNull(), "created_at": iso(createdAt), "delivered_at": iso(deliveredAt),
+                "reminder": reminder, "sla_due_at": iso(slaDueAt), "outcome": outcome?.rawValue as Any? ?? NSNull(),
+                "outcome_reason": outcomeReason as Any? ?? NSNull(), "answered_at": iso(answeredAt), "sequence": sequenceID as Any? ?? NSNull()]
+    }
+}

@@ -85,8 +85,12 @@ public enum Daemon {
         let clock = options.clock
         let depth = OutboxDepthGauge()
         let inboundGauge = InboundGauge()
+        let handoffGauge = HandoffGauge()
         let tracking = TrackingServer(store: store, signer: signer, site: { Self.site(holder.current.config) }, health: health,
-                                      now: { clock.now() }, metricsText: { await inboundGauge.refreshIfStale(store); return await Self.metricsText(registry, store: store, depth: depth) + Array(cluster.metricsText(now: clock.now()).utf8) },
+                                      now: { clock.now() }, metricsText: {
+                                          await inboundGauge.refreshIfStale(store)
+                                          await handoffGauge.refreshIfStale(store, now: clock.now())
+                                          return await Self.metricsText(registry, store: store, depth: depth) + Array(cluster.metricsText(now: clock.now()).utf8) },
                                       api: LeadsAPIBackend(store: store, catalog: holder, clock: clock),
                                       apiToken: try Self.secret(config.secrets.apiToken).map { String(decoding: $0, as: UTF8.self) },
                                       storedRepeatsPerHour: config.http.storedRepeatsPerHour, logger: logger)

@@ -39,6 +39,12 @@ public struct HandoffService: Service {
             let now = clock.now()
             var wake = now.addingTimeInterval(pollInterval)
             do {
+                // Hand-offs past the SLA with no answer are re-notified once (reminder rows, delivered like any other).
+                let handoff = catalog.current.config.handoff
+                if handoff.sla != nil {
+                    let queued = try await store.queueReminders(at: now, channels: handoff.renotify, limit: 50)
+                    if queued > 0 { logger.warning("\(queued) hand-off(s) past handoff.sla without an answer from sales: re-notified") }
+                }
                 for handoff in try await store.dueHandoffs(at: now, limit: 20) { await deliver(handoff, now: now) }
                 if let next = try await store.nextHandoffAt(), next > now { wake = min(wake, next) }
             } catch {
@@ -92,10 +98,13 @@ public struct HandoffService: Service {
     static func payload(_ h: PendingHandoff, _ s: StoredLead) -> [UInt8] {
         let lead = s.lead
         var document: [String: Any] = [
-            "event": "lead.handoff", "delivery_id": h.id, "crossed_at": DateText.iso(h.createdAt), "score": h.score,
+            "event": h.reminder ? "lead.handoff.overdue" : "lead.handoff", "delivery_id": h.id, "crossed_at": DateText.iso(h.createdAt),
+            "score": h.score,
+            // What sales answers (`POST /api/v1/handoffs/{handoff_id}`); the delivery id works too.
+            "handoff_id": h.crossing ?? h.id, "sla_due_at": h.slaDueAt.map(DateText.iso) as Any? ?? NSNull(),
             "lead": [
                 "email": lead.email.value, "persona": lead.persona, "stage": lead.stage.rawValue, "score": lead.score,
-                "fields": lead.fields, "locale": lead.locale as Any, "timezone": lead.timeZone as Any,
+                "fields": lead.fields, "fit": lead.fit, "fit_grade": lead.fitGrade as Any? ?? NSNull(), "locale": lead.locale as Any, "timezone": lead.timeZone as Any,
                 "consent": ["source": lead.consent.source, "at": DateText.iso(lead.consent.at)],
             ] as [String: Any],
         ]
@@ -160,15 +169,20 @@ public struct HandoffService: Service {
     func email(_ h: PendingHandoff, _ s: StoredLead, config: NurtureConfig) async -> Result<String, HandoffError> {
         guard let to = config.handoff.email.flatMap({ try? EmailAddress(validating: $0) }),
               let from = try? EmailAddress(validating: config.sender.email) else { return .failure(HandoffError("handoff.email is not configured")) }
-        let lines = ["\(s.lead.email.value) reached a score of \(h.score) and is ready for sales.", "",
+        let opening = h.reminder
+            ? "Reminder: \(s.lead.email.value) was handed to sales with a score of \(h.score) and has no answer yet (hand-off \(h.crossing ?? h.id))."
+            : "\(s.lead.email.value) reached a score of \(h.score) and is ready for sales (hand-off \(h.crossing ?? h.id))."
+        let lines = [opening, "",
                      "Persona: \(s.lead.persona)", "Stage: \(s.lead.stage.rawValue.uppercased())"]
             + s.lead.fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-            + ["", "Why:"] + s.ledger.prefix(10).map { "  \(DateText.iso($0.at))  \($0.delta >= 0 ? "+" : "")\($0.delta)  \($0.cause)" }
+            + ["", "Answer with: nurture handoff set \(h.crossing ?? h.id) accepted|rejected|recycled|won|lost",
+               "Why:"] + s.ledger.prefix(10).map { "  \(DateText.iso($0.at))  \($0.delta >= 0 ? "+" : "")\($0.delta)  \($0.cause)" }
         let text = lines.joined(separator: "\n")
         // A notification to our own sales team, not list mail: no List-Unsubscribe (a one-click there would POST to
         // the site root, or worse, to a lead's token).
         let message = MailMessage(fromName: "Nurture", from: from, toName: nil, to: to, replyTo: nil,
-                                  subject: "Sales-ready lead: \(s.lead.email.value) (score \(h.score))", date: clock.now(),
+                                  subject: "\(h.reminder ? "Overdue: no answer yet for" : "Sales-ready lead:") \(s.lead.email.value) (score \(h.score))",
+                                  date: clock.now(),
                                   messageID: "<handoff-\(h.id)@\(from.domain)>", unsubscribeURL: nil,
                                   text: text, html: "<pre>" + HTMLEscape.escaped(text) + "</pre>")
         var data = MIMEBuilder.build(message)

@@ -14,6 +14,8 @@ public protocol HandoffStore: Sendable {
     /// Queues one reminder per channel (`channels`, else the hand-off's own) for each unanswered hand-off past its
     /// SLA that was not re-notified yet, and marks it re-notified, in one transaction. Returns how many.
     func queueReminders(at now: Date, channels: [String]?, limit: Int) async throws -> Int
+    /// Hand-offs per sequence and sales' answers (`nurture_handoffs` on `/metrics`).
+    func handoffStats(now: Date) async throws -> [HandoffStats]
     /// A reply to forward (channel `reply`): the copy kept with the inbound message; nil once dropped or erased.
     func inboundMessage(_ id: Int64) async throws -> [UInt8]?
 }

@@ -525,14 +525,14 @@ enum PostgresSQL {
     static func exportLead(_ id: Int64) -> Q {
         """
         SELECT email, persona, timezone, locale, fields::text AS fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
-               recontact_after, created_at, updated_at FROM lead WHERE id = \(id)
+               recontact_after, created_at, updated_at, fit, fit_grade FROM lead WHERE id = \(id)
         """
     }
     static func exportEvents(_ id: Int64) -> Q {
         "SELECT type, sequence_id, step_id, machine, occurred_at, data::text AS data FROM event WHERE lead_id = \(id) ORDER BY occurred_at, id"
     }
     static func exportLedger(_ id: Int64) -> Q {
-        "SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = \(id) ORDER BY at, id"
+        "SELECT at, delta, score_after, cause, kind FROM score_ledger WHERE lead_id = \(id) ORDER BY at, id"
     }
     static func exportSends(_ id: Int64) -> Q {
         """

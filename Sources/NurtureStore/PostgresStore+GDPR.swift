@@ -33,6 +33,7 @@ extension PostgresStore {
                     "email": try lead["email"] as String, "persona": try lead["persona"] as String, "timezone": orNull(try lead["timezone"]),
                     "locale": orNull(try lead["locale"]), "fields": JSONText.decodeObject(try lead["fields"]),
                     "stage": try lead["stage"] as String, "score": try lead["score"] as Double, "recontact_after": iso(try lead["recontact_after"]),
+                    "fit": try lead["fit"] as Double, "fit_grade": orNull(try lead["fit_grade"]),
                     "created_at": iso(try lead["created_at"]), "updated_at": iso(try lead["updated_at"]),
                 ] as [String: Any],
                 "consent": ["source": try lead["consent_source"] as String, "at": iso(try lead["consent_at"]),
@@ -51,12 +52,10 @@ extension PostgresStore {
                 ["type": try r["type"] as String, "sequence": orNull(try r["sequence_id"]), "step": orNull(try r["step_id"]),
                  "machine": try r["machine"] as Bool, "at": iso(try r["occurred_at"]), "data": orNull(try r["data"])]
             }
-            out["handoffs"] = try await tx.rows(PostgresSQL.handoffsOfLead(id)).map { r -> [String: Any] in
-                ["channel": try r["channel"] as String, "status": try r["status"] as String, "attempts": Int(try r["attempts"] as Int64),
-                 "last_error": orNull(try r["last_error"]), "created_at": iso(try r["created_at"]), "delivered_at": iso(try r["delivered_at"])]
-            }
+            out["handoffs"] = try await tx.rows(PostgresSQL.handoffsOfLead(id)).map { try Self.handoffSummary($0).document }
             out["score_ledger"] = try await tx.rows(PostgresSQL.exportLedger(id)).map { r -> [String: Any] in
-                ["at": iso(try r["at"]), "delta": try r["delta"] as Double, "score_after": try r["score_after"] as Double, "cause": try r["cause"] as String]
+                ["at": iso(try r["at"]), "delta": try r["delta"] as Double, "score_after": try r["score_after"] as Double, "cause": try r["cause"] as String,
+                 "kind": try r["kind"] as String]
             }
             return LeadExport(document: out)
         }

@@ -288,10 +288,10 @@ enum SQL {
     static let deleteInboundFrom = "DELETE FROM inbound WHERE sender_key = ?"
     static let exportLead = """
         SELECT email, persona, timezone, locale, fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
-               recontact_after, created_at, updated_at FROM lead WHERE id = ?
+               recontact_after, created_at, updated_at, fit, fit_grade FROM lead WHERE id = ?
         """
     static let exportEvents = "SELECT type, sequence_id, step_id, machine, occurred_at, data FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
-    static let exportLedger = "SELECT at, delta, score_after, cause FROM score_ledger WHERE lead_id = ? ORDER BY at, id"
+    static let exportLedger = "SELECT at, delta, score_after, cause, kind FROM score_ledger WHERE lead_id = ? ORDER BY at, id"
     static let exportSends = """
         SELECT sequence_id, step_id, status, message_id, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
         FROM outbox WHERE lead_id = ? ORDER BY id

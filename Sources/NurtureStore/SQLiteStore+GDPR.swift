@@ -49,6 +49,7 @@ extension SQLiteStore {
                     "email": lead["email"] as String, "persona": lead["persona"] as String, "timezone": lead["timezone"] as String? ?? NSNull(),
                     "locale": lead["locale"] as String? ?? NSNull(), "fields": JSONText.decodeObject(lead["fields"]),
                     "stage": lead["stage"] as String, "score": lead["score"] as Double, "recontact_after": iso(lead["recontact_after"]),
+                    "fit": lead["fit"] as Double, "fit_grade": lead["fit_grade"] as String? ?? NSNull(),
                     "created_at": iso(lead["created_at"]), "updated_at": iso(lead["updated_at"]),
                 ] as [String: Any],
                 "consent": ["source": lead["consent_source"] as String, "at": iso(lead["consent_at"]),
@@ -66,12 +67,10 @@ extension SQLiteStore {
                     ["type": r["type"] as String, "sequence": r["sequence_id"] as String? ?? NSNull(), "step": r["step_id"] as String? ?? NSNull(),
                      "machine": (r["machine"] as Int64) != 0, "at": iso(r["occurred_at"]), "data": r["data"] as String? ?? NSNull()]
                 },
-                "handoffs": try rows(SQL.handoffsOfLead) { r in
-                    ["channel": r["channel"] as String, "status": r["status"] as String, "attempts": r["attempts"] as Int,
-                     "last_error": r["last_error"] as String? ?? NSNull(), "created_at": iso(r["created_at"]), "delivered_at": iso(r["delivered_at"])]
-                },
+                "handoffs": try rows(SQL.handoffsOfLead) { Self.handoffSummary($0).document },
                 "score_ledger": try rows(SQL.exportLedger) { r in
-                    ["at": iso(r["at"]), "delta": r["delta"] as Double, "score_after": r["score_after"] as Double, "cause": r["cause"] as String]
+                    ["at": iso(r["at"]), "delta": r["delta"] as Double, "score_after": r["score_after"] as Double, "cause": r["cause"] as String,
+                     "kind": r["kind"] as String]
                 },
             ])
         }

@@ -109,12 +109,12 @@ extension StoreContractTests {
                                                            thresholds: [ScoreThreshold(at: 25, enroll: "sales-ready")]),
                                        handoffChannels: [])
         _ = try await store.recordEvent(NewEvent(email: d.lead.email, type: "demo_requested", at: now), scoring: enrolling)
-        let pending = try await store.pendingEnrollments(limit: 10)
+        let pending = try await store.pendingEnrollments(at: now, limit: 10)
         #expect(pending.map(\.leadID) == [d.leadID] && pending.map(\.sequenceID) == ["sales-ready"])
         try await store.applyPendingEnrollments([NewEnrollment(leadID: d.leadID, sequenceID: "sales-ready", firstStepID: "intro", dueAt: now,
                                                                messageDomain: "example.com")],
                                                 resolved: pending, now: now)
-        #expect(try await store.pendingEnrollments(limit: 10).isEmpty)
+        #expect(try await store.pendingEnrollments(at: now, limit: 10).isEmpty)
         let sequences = try await store.lead(d.lead.email)?.enrollments.map(\.sequenceID).sorted()
         #expect(sequences == ["s", "sales-ready"])
         #expect(try await store.dueSends(at: now, limit: 10, recentSince: now).map(\.stepID).sorted() == ["a", "intro"])
