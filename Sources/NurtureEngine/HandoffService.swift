@@ -36,26 +36,32 @@ public struct HandoffService: Service {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let now = clock.now()
-            var wake = now.addingTimeInterval(pollInterval)
-            do {
-                // Hand-offs past the SLA with no answer are re-notified once (reminder rows, delivered like any other).
-                let handoff = catalog.current.config.handoff
-                if handoff.sla != nil {
-                    let queued = try await store.queueReminders(at: now, channels: handoff.renotify, limit: 50)
-                    if queued > 0 { logger.warning("\(queued) hand-off(s) past handoff.sla without an answer from sales: re-notified") }
-                }
-                for handoff in try await store.dueHandoffs(at: now, limit: 20) { await deliver(handoff, now: now) }
-                if let next = try await store.nextHandoffAt(), next > now { wake = min(wake, next) }
-            } catch {
-                logger.error("hand-off loop: \(error)")
-            }
+            let wake = await tick(now: clock.now())
             do {
                 try await cancelWhenGracefulShutdown { [clock, wake] in try await clock.sleep(until: wake) }
             } catch {
                 break
             }
         }
+    }
+
+    /// One turn of the loop (tests drive it on a manual clock): re-notify hand-offs past the SLA, deliver what is
+    /// due. Returns when to look again.
+    public func tick(now: Date) async -> Date {
+        var wake = now.addingTimeInterval(pollInterval)
+        do {
+            // Hand-offs past the SLA with no answer are re-notified once (reminder rows, delivered like any other).
+            let settings = catalog.current.config.handoff
+            if settings.sla != nil {
+                let queued = try await store.queueReminders(at: now, channels: settings.renotify, limit: 50)
+                if queued > 0 { logger.warning("\(queued) hand-off(s) past handoff.sla without an answer from sales: re-notified") }
+            }
+            for handoff in try await store.dueHandoffs(at: now, limit: 20) { await deliver(handoff, now: now) }
+            if let next = try await store.nextHandoffAt(), next > now { wake = min(wake, next) }
+        } catch {
+            logger.error("hand-off loop: \(error)")
+        }
+        return wake
     }
 
     func deliver(_ h: PendingHandoff, now: Date) async {
