@@ -17,10 +17,13 @@ public struct DispatchInput: Sendable {
     public var sendsSinceEngagement: Int
     public var zone: TimeZone
     public var throttle: ThrottlePolicy
+    /// Score, fit, stage and grade for `when:` exit conditions; nil judges them on `leadScore` alone.
+    public var leadFacts: LeadCondition.Facts?
 
     public init(now: Date, dueAt: Date, sequence: NurtureSequence, stepID: String, leadSuppressed: Bool, leadScore: Double,
                 eventsSinceEnrollment: Set<String>, engagement: Engagement, recentSends: [Date], sendsSinceEngagement: Int,
-                zone: TimeZone, throttle: ThrottlePolicy) {
+                zone: TimeZone, throttle: ThrottlePolicy, leadFacts: LeadCondition.Facts? = nil) {
+        self.leadFacts = leadFacts
         self.now = now
         self.dueAt = dueAt
         self.sequence = sequence
@@ -51,7 +54,7 @@ public enum DispatchDecision: Sendable, Hashable {
 public enum DispatchPolicy {
     public static func decide(_ i: DispatchInput) -> DispatchDecision {
         if i.leadSuppressed { return .exit(reason: "suppressed", handoff: false, leadWide: true) }
-        if let (reason, handoff) = exitRule(of: i.sequence, events: i.eventsSinceEnrollment, score: i.leadScore) {
+        if let (reason, handoff) = exitRule(of: i.sequence, events: i.eventsSinceEnrollment, score: i.leadScore, facts: i.leadFacts) {
             return .exit(reason: reason, handoff: handoff, leadWide: handoff)
         }
         if i.sendsSinceEngagement >= i.throttle.sunsetAfter {
@@ -75,16 +78,26 @@ public enum DispatchPolicy {
     }
 
     /// The first exit rule of the sequence that the lead's events or score meet: its reason and whether it hands off.
-    public static func exitRule(of sequence: NurtureSequence, events: Set<String>, score: Double) -> (reason: String, handoff: Bool)? {
+    /// Without `facts`, a `when:` condition is judged on the score alone and never holds if it names fit, stage or grade.
+    public static func exitRule(of sequence: NurtureSequence, events: Set<String>, score: Double,
+                                facts: LeadCondition.Facts? = nil) -> (reason: String, handoff: Bool)? {
         for rule in sequence.exits {
             switch rule.trigger {
             case .event(let name) where events.contains(name):
                 return ("event \(name)", rule.action == .handoff)
             case .scoreAtLeast(let n) where score >= n:
                 return ("score \(score) >= \(n)", rule.action == .handoff)
+            case .condition(let c) where holds(c, score: score, facts: facts):
+                return ("when \(c)", rule.action == .handoff)
             default: continue
             }
         }
         return nil
+    }
+
+    static func holds(_ c: LeadCondition, score: Double, facts: LeadCondition.Facts?) -> Bool {
+        if let facts { return c.holds(facts) }
+        guard c.terms.allSatisfy({ if case .score = $0 { true } else { false } }) else { return false }
+        return c.holds(LeadCondition.Facts(score: score, fit: 0, stage: .lead, grade: nil))
     }
 }
