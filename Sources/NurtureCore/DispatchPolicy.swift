@@ -8,6 +8,8 @@ public struct DispatchInput: Sendable {
     public var stepID: String
     public var leadSuppressed: Bool
     public var leadScore: Double
+    /// Score, fit, stage and grade for `when:` exit conditions; nil judges them on `leadScore` alone.
+    public var leadFacts: LeadCondition.Facts? = nil
     /// Custom events recorded for the lead since it entered this sequence (`converted`, `demo_requested`, …).
     public var eventsSinceEnrollment: Set<String>
     public var engagement: Engagement
@@ -17,13 +19,10 @@ public struct DispatchInput: Sendable {
     public var sendsSinceEngagement: Int
     public var zone: TimeZone
     public var throttle: ThrottlePolicy
-    /// Score, fit, stage and grade for `when:` exit conditions; nil judges them on `leadScore` alone.
-    public var leadFacts: LeadCondition.Facts?
 
     public init(now: Date, dueAt: Date, sequence: NurtureSequence, stepID: String, leadSuppressed: Bool, leadScore: Double,
                 eventsSinceEnrollment: Set<String>, engagement: Engagement, recentSends: [Date], sendsSinceEngagement: Int,
-                zone: TimeZone, throttle: ThrottlePolicy, leadFacts: LeadCondition.Facts? = nil) {
-        self.leadFacts = leadFacts
+                zone: TimeZone, throttle: ThrottlePolicy) {
         self.now = now
         self.dueAt = dueAt
         self.sequence = sequence

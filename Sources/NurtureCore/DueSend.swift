@@ -140,12 +140,8 @@ public struct ActiveEnrollment: Sendable, Hashable {
     public var enrolledAt: Date
     public var leadScore: Double
     public var eventsSinceEnrollment: Set<String>
-    /// Score, fit, stage and grade for `when:` exit conditions, when the store provides them.
-    public var leadFacts: LeadCondition.Facts?
 
-    public init(enrollmentID: Int64, leadID: Int64, sequenceID: String, enrolledAt: Date, leadScore: Double, eventsSinceEnrollment: Set<String>,
-                leadFacts: LeadCondition.Facts? = nil) {
-        self.leadFacts = leadFacts
+    public init(enrollmentID: Int64, leadID: Int64, sequenceID: String, enrolledAt: Date, leadScore: Double, eventsSinceEnrollment: Set<String>) {
         self.enrollmentID = enrollmentID
         self.leadID = leadID
         self.sequenceID = sequenceID

@@ -27,8 +27,7 @@ public struct EventRecorder: Sendable {
     static func exitRuleEnds(_ active: [ActiveEnrollment], catalog: Catalog) -> [EnrollmentEnd] {
         active.compactMap { a in
             guard let sequence = catalog.sequence(a.sequenceID),
-                  let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore,
-                                                                             facts: a.leadFacts) else { return nil }
+                  let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore) else { return nil }
             return EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff)
         }
     }

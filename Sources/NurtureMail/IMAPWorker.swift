@@ -1,6 +1,9 @@
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The thread that owns an `IMAPMailbox`'s connection: libcurl and the socket waits block, so they run here and
 /// never on Swift's cooperative pool. Requests queue and run one at a time, in order, on one reused connection.
@@ -131,6 +134,7 @@ final class ConnectingSocket: Sendable {
     func connected() { open.withLock { $0.removeAll() } }
 
     func interrupt() {
-        open.withLock { fds in for fd in fds { _ = shutdown(fd, Int32(SHUT_RDWR)) } }
+        // 2 is SHUT_RDWR (Glibc's enum constant does not import as a name).
+        open.withLock { fds in for fd in fds { _ = shutdown(fd, 2) } }
     }
 }
