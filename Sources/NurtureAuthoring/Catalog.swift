@@ -134,7 +134,7 @@ public enum CatalogLoader {
             }
             for other in loaded[..<i] where other.sequence.persona == s.persona && other.sequence.entry.overlaps(s.entry) {
                 sink.error(seq.file, seq.personaPosition.line, seq.personaPosition.column,
-                           "sequences '\(other.sequence.id)' (\(other.file):\(other.personaPosition.line)) and '\(s.id)' would both enroll the same '\(s.persona)' lead; tell them apart with 'entry.match'")
+                           "sequences '\(other.sequence.id)' (\(other.file):\(other.personaPosition.line)) and '\(s.id)' would both enroll the same '\(s.persona)' lead; tell them apart with 'entry.match' or 'entry.stage'")
             }
         }
     }
