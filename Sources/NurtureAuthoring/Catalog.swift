@@ -134,17 +134,36 @@ public enum CatalogLoader {
             }
             for other in loaded[..<i] where other.sequence.persona == s.persona && other.sequence.entry.overlaps(s.entry) {
                 sink.error(seq.file, seq.personaPosition.line, seq.personaPosition.column,
-                           "sequences '\(other.sequence.id)' (\(other.file):\(other.personaPosition.line)) and '\(s.id)' would both enroll the same '\(s.persona)' lead; tell them apart with 'entry.match'")
+                           "sequences '\(other.sequence.id)' (\(other.file):\(other.personaPosition.line)) and '\(s.id)' would both enroll the same '\(s.persona)' lead; tell them apart with 'entry.match' or 'entry.stage'")
             }
         }
     }
 
+    /// Every `enroll:` (thresholds, hand-off outcomes) names a sequence that admits the stage the lead is then at.
     static func checkThresholds(_ config: NurtureConfig, sequences: [LoadedSequence], sink: DiagnosticSink) {
-        let ids = Set(sequences.map(\.sequence.id))
-        for t in config.scoring.thresholds {
-            if let target = t.enroll, !ids.contains(target) {
-                sink.error(config.file ?? "", 1, 1, "scoring threshold at \(t.at) enrolls into unknown sequence '\(target)'")
+        let byID = Dictionary(sequences.map { ($0.sequence.id, $0.sequence) }, uniquingKeysWith: { first, _ in first })
+        let file = config.file ?? ""
+        func check(_ target: String, stage: LifecycleStage?, what: String, at p: SourcePosition) {
+            guard let sequence = byID[target] else {
+                return sink.error(file, p.line, p.column, "\(what) enrolls into unknown sequence '\(target)'")
             }
+            if let stage, !sequence.entry.stages.contains(stage) {
+                let admitted = sequence.entry.stages.map(\.rawValue).sorted().joined(separator: ", ")
+                sink.error(file, p.line, p.column, "\(what) enrolls a '\(stage.rawValue)' lead into '\(target)', whose 'entry.stage' "
+                           + "admits only \(admitted); add \(stage.rawValue) to its 'entry.stage'")
+            }
+        }
+        for (i, t) in config.scoring.thresholds.enumerated() {
+            guard let target = t.enroll else { continue }
+            // The stage the threshold moves the lead to, else the one its condition requires.
+            let stage = t.stage ?? t.when?.terms.lazy.compactMap { if case .stage(true, let s) = $0 { s } else { nil } }.first
+            let p = i < config.positions.thresholds.count ? config.positions.thresholds[i] : .start
+            check(target, stage: stage, what: "scoring threshold at \(t.at)", at: p)
+        }
+        for outcome in HandoffOutcome.allCases {
+            guard let rule = config.handoff.outcomes[outcome], let target = rule.enroll else { continue }
+            check(target, stage: rule.stage, what: "'handoff.outcomes.\(outcome.rawValue)'",
+                  at: config.positions.outcomeEnrolls[outcome] ?? .start)
         }
     }
 

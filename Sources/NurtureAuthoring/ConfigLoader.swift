@@ -308,7 +308,10 @@ public enum ConfigLoader {
             if n.scalar?.string == "none" { s.inactiveAfter = nil } else if let v = r.timeSpan(n, "'scoring.inactive_after'") { s.inactiveAfter = v }
         }
         if let n = m["thresholds"]?.value, let items = r.list(n, "'scoring.thresholds'") {
-            s.thresholds = items.compactMap { threshold($0, reader: r) }.sorted { $0.at < $1.at }
+            let read = items.compactMap { item in threshold(item, reader: r).map { ($0, r.position(item["enroll"] ?? item)) } }
+                .sorted { $0.0.at < $1.0.at }
+            s.thresholds = read.map(\.0)
+            config.positions.thresholds = read.map(\.1)
         }
         if let n = m["fit"]?.value, let fit = FitRulesLoader.read(n, fields: config.knownLeadFields,
                                                                   folder: URL(fileURLWithPath: r.file).deletingLastPathComponent().path, reader: r) {
@@ -318,7 +321,8 @@ public enum ConfigLoader {
     }
 
     static func threshold(_ node: Node, reader r: NodeReader) -> ScoreThreshold? {
-        guard let m = r.mapping(node, "a threshold", allowed: ["at", "stage", "handoff", "enroll", "hysteresis"], required: ["at"]),
+        guard let m = r.mapping(node, "a threshold", allowed: ["at", "stage", "handoff", "enroll", "hysteresis", "when"],
+                                required: ["at"]),
               let atNode = m["at"]?.value, let at = r.number(atNode, "'at'") else { return nil }
         var t = ScoreThreshold(at: at)
         if let n = m["stage"]?.value, let name = r.singleLine(n, "'stage'") {
@@ -330,6 +334,12 @@ public enum ConfigLoader {
         if let n = m["enroll"]?.value, let id = r.singleLine(n, "'enroll'") { t.enroll = id }
         if let n = m["hysteresis"]?.value, let v = r.number(n, "'hysteresis'") {
             if v < 0 { r.error(n, "'hysteresis' cannot be negative") } else { t.hysteresis = v }
+        }
+        if let n = m["when"]?.value, let text = r.singleLine(n, "'when'") {
+            switch LeadCondition.parse(text) {
+            case .success(let c): t.when = c
+            case .failure(let e): r.error(n, "bad condition '\(PrintableText.escaped(text, limit: 80))': \(e.message)")
+            }
         }
         if t.stage == nil, !t.handoff, t.enroll == nil {
             r.error(node, "a threshold must set a 'stage', 'handoff: true' or 'enroll: SEQUENCE'")
@@ -361,16 +371,6 @@ public enum ConfigLoader {
     }
 
     static func readHandoff(_ node: Node, into config: inout NurtureConfig, reader r: NodeReader) {
-        guard let m = r.mapping(node, "'handoff'", allowed: ["webhook", "email"]) else { return }
-        if let n = m["webhook"]?.value, let url = r.singleLine(n, "'handoff.webhook'") {
-            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.user == nil {
-                config.handoff.webhook = url
-            } else {
-                r.error(n, "'handoff.webhook' must be an http(s) URL without credentials, e.g. https://crm.example.com/hooks/nurture")
-            }
-        }
-        if let n = m["email"]?.value, let email = r.singleLine(n, "'handoff.email'") {
-            if (try? EmailAddress(validating: email)) != nil { config.handoff.email = email } else { r.error(n, "'handoff.email' is not a valid address") }
-        }
+        HandoffSettingsLoader.read(node, into: &config, reader: r)
     }
 }

@@ -32,6 +32,8 @@ public struct NurtureConfig: Sendable {
     public var scoring: ScoringRules
     public var secrets: SecretFiles
     public var handoff = HandoffSettings()
+    /// Where enrolling keys were written, for the catalog's cross-checks.
+    public var positions = Positions()
     /// `events.time_tolerance`: how far a posted event's time may lie in the future, or before the lead was created
     /// (clock skew between systems); beyond it the event is refused.
     public var eventTimeTolerance = TimeSpan.minutes(5)
@@ -59,6 +61,14 @@ public struct NurtureConfig: Sendable {
     /// Where keys generated on first run live by default: beside a SQLite database, else in the data folder.
     public var keyDirectory: String {
         usesPostgres ? dataDirectory : URL(fileURLWithPath: database).deletingLastPathComponent().path
+    }
+
+    /// Positions in the config file of values checked against the sequences.
+    public struct Positions: Sendable, Hashable {
+        /// `handoff.outcomes.OUTCOME.enroll` values.
+        public var outcomeEnrolls: [HandoffOutcome: SourcePosition] = [:]
+        /// Each threshold's `enroll` (else the threshold), in `scoring.thresholds` order.
+        public var thresholds: [SourcePosition] = []
     }
 
     /// Where sales is told about a lead that crossed the hand-off threshold.

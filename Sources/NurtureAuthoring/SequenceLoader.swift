@@ -62,7 +62,7 @@ public enum SequenceLoader {
 
     static func entry(_ node: Node, reader r: NodeReader, knownFields: Set<String>) -> EntryGate {
         var gate = EntryGate()
-        guard let m = r.mapping(node, "'entry'", allowed: ["require", "consent", "min_score", "match"]) else { return gate }
+        guard let m = r.mapping(node, "'entry'", allowed: ["require", "consent", "min_score", "min_fit", "match", "stage"]) else { return gate }
         if let (_, n) = m["require"], let items = r.list(n, "'entry.require'") {
             gate.require = []
             for item in items {
@@ -78,6 +78,12 @@ public enum SequenceLoader {
             r.error(n, "'entry.consent' can only be 'required': Nurture never mails a lead without consent")
         }
         if let (_, n) = m["min_score"], let v = r.number(n, "'entry.min_score'") { gate.minScore = v }
+        if let (_, n) = m["min_fit"], let v = r.number(n, "'entry.min_fit'") { gate.minFit = v }
+        if let (_, n) = m["stage"], let items = r.list(n, "'entry.stage'", scalarIsList: true) {
+            let stages = items.compactMap { HandoffSettingsLoader.stage($0, "'entry.stage'", reader: r) }
+            if items.isEmpty { r.error(n, "'entry.stage' is empty, so no lead could ever enter") }
+            if !stages.isEmpty { gate.stages = Set(stages) }
+        }
         if let (_, n) = m["match"], let entries = r.freeMapping(n, "'entry.match'") {
             for (field, keyNode, value) in entries {
                 guard knownFields.contains(field) else {
@@ -195,13 +201,19 @@ public enum SequenceLoader {
                 }
             case let (nil, (_, n)?):
                 guard let text = r.singleLine(n, "'when'") else { continue }
-                if let threshold = ScoreExpression.parseAtLeast(text) {
-                    rules.append(ExitRule(trigger: .scoreAtLeast(threshold), action: action))
-                } else {
-                    r.error(n, "bad rule '\(text)': write 'score >= N'")
+                switch LeadCondition.parse(text) {
+                case .success(let c):
+                    // One `score >= N` term stays the trigger it always was.
+                    if c.terms.count == 1, case .score(.atLeast, let threshold) = c.terms[0] {
+                        rules.append(ExitRule(trigger: .scoreAtLeast(threshold), action: action))
+                    } else {
+                        rules.append(ExitRule(trigger: .condition(c), action: action))
+                    }
+                case .failure(let e):
+                    r.error(n, "bad rule '\(PrintableText.escaped(text, limit: 80))': \(e.message); write e.g. 'score >= 50' or 'fit >= 20 and stage == sql'")
                 }
             default:
-                r.error(item, "an exit rule needs exactly one of 'on: EVENT' or 'when: score >= N'")
+                r.error(item, "an exit rule needs exactly one of 'on: EVENT' or 'when: CONDITION' (e.g. score >= 50)")
             }
         }
         return rules

@@ -8,6 +8,8 @@ public struct DispatchInput: Sendable {
     public var stepID: String
     public var leadSuppressed: Bool
     public var leadScore: Double
+    /// Score, fit, stage and grade for `when:` exit conditions; nil judges them on `leadScore` alone.
+    public var leadFacts: LeadCondition.Facts? = nil
     /// Custom events recorded for the lead since it entered this sequence (`converted`, `demo_requested`, …).
     public var eventsSinceEnrollment: Set<String>
     public var engagement: Engagement
@@ -58,7 +60,7 @@ public enum DispatchPolicy {
             return .exit(reason: "stage \(i.leadStage.rawValue): the sequence is for \(i.sequence.entry.stages.map(\.rawValue).sorted().joined(separator: ", "))",
                          handoff: false, leadWide: false)
         }
-        if let (reason, handoff) = exitRule(of: i.sequence, events: i.eventsSinceEnrollment, score: i.leadScore) {
+        if let (reason, handoff) = exitRule(of: i.sequence, events: i.eventsSinceEnrollment, score: i.leadScore, facts: i.leadFacts) {
             return .exit(reason: reason, handoff: handoff, leadWide: handoff)
         }
         if i.sendsSinceEngagement >= i.throttle.sunsetAfter {
@@ -82,16 +84,26 @@ public enum DispatchPolicy {
     }
 
     /// The first exit rule of the sequence that the lead's events or score meet: its reason and whether it hands off.
-    public static func exitRule(of sequence: NurtureSequence, events: Set<String>, score: Double) -> (reason: String, handoff: Bool)? {
+    /// Without `facts`, a `when:` condition is judged on the score alone and never holds if it names fit, stage or grade.
+    public static func exitRule(of sequence: NurtureSequence, events: Set<String>, score: Double,
+                                facts: LeadCondition.Facts? = nil) -> (reason: String, handoff: Bool)? {
         for rule in sequence.exits {
             switch rule.trigger {
             case .event(let name) where events.contains(name):
                 return ("event \(name)", rule.action == .handoff)
             case .scoreAtLeast(let n) where score >= n:
                 return ("score \(score) >= \(n)", rule.action == .handoff)
+            case .condition(let c) where holds(c, score: score, facts: facts):
+                return ("when \(c)", rule.action == .handoff)
             default: continue
             }
         }
         return nil
+    }
+
+    static func holds(_ c: LeadCondition, score: Double, facts: LeadCondition.Facts?) -> Bool {
+        if let facts { return c.holds(facts) }
+        guard c.terms.allSatisfy({ if case .score = $0 { true } else { false } }) else { return false }
+        return c.holds(LeadCondition.Facts(score: score, fit: 0, stage: .lead, grade: nil))
     }
 }

@@ -72,7 +72,11 @@ public struct LeadCondition: Hashable, Sendable, CustomStringConvertible {
                     tokens.append(op)
                     rest = rest.dropFirst(op.count)
                 } else {
-                    let end = rest.firstIndex(where: { "<>=!".contains($0) }) ?? rest.endIndex
+                    // A run of operator characters that is no operator (`=`, `=>`) is one token, refused below; without
+                    // this, `score = 50` never advanced and the parse looped forever.
+                    let isOperator: (Character) -> Bool = { "<>=!".contains($0) }
+                    let end = isOperator(rest.first!) ? (rest.firstIndex { !isOperator($0) } ?? rest.endIndex)
+                        : (rest.firstIndex(where: isOperator) ?? rest.endIndex)
                     tokens.append(String(rest[..<end]))
                     rest = rest[end...]
                 }

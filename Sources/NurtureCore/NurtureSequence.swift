@@ -72,6 +72,8 @@ public struct EntryGate: Hashable, Sendable {
 
     /// True when some lead could pass both gates (their filters never contradict each other).
     public func overlaps(_ other: EntryGate) -> Bool {
+        // A lead is at one stage: gates for disjoint stages never admit the same lead at once.
+        if stages.isDisjoint(with: other.stages) { return false }
         for (field, value) in match {
             if let theirs = other.match[field], theirs != value { return false }
         }

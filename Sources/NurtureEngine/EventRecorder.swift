@@ -28,7 +28,8 @@ public struct EventRecorder: Sendable {
         let context = catalog.scoringContext
         return active.compactMap { a in
             guard let sequence = catalog.sequence(a.sequenceID),
-                  let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore) else { return nil }
+                  let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore,
+                                                                 facts: a.facts) else { return nil }
             return EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff,
                                  handoffChannels: handoff ? context.handoffChannels : [], handoffDueAt: handoff ? context.sla?.deadline(after: at) : nil)
         }

@@ -224,6 +224,7 @@ public actor Scheduler {
                 recentSends: d.recentSends + (claimedForLead[d.leadID] ?? []), sendsSinceEngagement: d.sendsSinceEngagement,
                 zone: Self.zone(sequence.window.zoneName(lead: d.lead.timeZone, default: catalog.config.defaultTimeZone), cache: &zones), throttle: throttle)
             input.leadStage = d.lead.stage
+            input.leadFacts = LeadCondition.Facts(score: d.lead.score, fit: d.lead.fit, stage: d.lead.stage, grade: d.lead.fitGrade)
             switch DispatchPolicy.decide(input) {
             case .send:
                 let domain = String(d.lead.email.domain)

@@ -91,7 +91,9 @@ struct MarkdownSwitchTests {
     @Test func shippedTemplatesRenderAsInkRenderedThem() throws {
         let directory = TemplateRenderingTests.repository + "/templates"
         let golden = FixtureCorpusTests.fixtures + "/ink-0.6.0"
+        // Templates written after the switch have no Ink rendering to compare with.
         let files = try FileManager.default.subpathsOfDirectory(atPath: directory).filter { $0.hasSuffix(".md") }.sorted()
+            .filter { FileManager.default.fileExists(atPath: golden + "/" + $0.replacingOccurrences(of: "/", with: "_").dropLast(3) + ".html") }
         #expect(files.count >= 12)
         for file in files {
             let text = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
