@@ -29,7 +29,8 @@ public protocol SchedulerStore: UnsubscribeGate {
     func complete(_ results: [DeliveryOutcome], thenClaim: [Int64], now: Date, scoring: ScoringContext) async throws -> Set<Int64>
     /// After a crash: sends left `sending` go back to `scheduled`, flagged as possibly sent. Returns how many.
     func recoverInterrupted(now: Date) async throws -> Int
-    /// The earliest due time of any scheduled or deferred send, so the loop can sleep until then.
+    /// The earliest due time of any scheduled or deferred send, or of a requested enrollment's cooldown, so the
+    /// loop can sleep until then.
     func nextDueAt() async throws -> Date?
     /// Sends waiting (scheduled or deferred) and in flight, through partial indexes: for status lines.
     func queueDepth() async throws -> (waiting: Int, sending: Int)

@@ -384,7 +384,9 @@ enum PostgresSQL {
                (SELECT count(*) FROM outbox WHERE status = \(unescaped: OutboxStatus.sending.sql)) AS sending
         """
     static let nextDueAt: Q = """
-        SELECT min(due_at) AS at FROM outbox WHERE status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+        SELECT min(t) AS at FROM (
+            SELECT min(due_at) AS t FROM outbox WHERE status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql))
+            UNION ALL SELECT min(not_before) FROM pending_enrollment) AS next
         """
     static func leadIDByKey(_ key: String) -> Q { "SELECT id, score FROM lead WHERE email_key = \(key)" }
     static func activeEnrollmentsOfLead(_ lead: Int64) -> Q {

@@ -189,7 +189,12 @@ enum SQL {
         SELECT (SELECT count(*) FROM outbox WHERE status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))) AS waiting,
                (SELECT count(*) FROM outbox WHERE status = \(OutboxStatus.sending.sql)) AS sending
         """
-    static let nextDueAt = "SELECT min(due_at) FROM outbox WHERE status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))"
+    /// The next send, or the end of a requested enrollment's cooldown (a recycled lead comes back then).
+    static let nextDueAt = """
+        SELECT min(at) FROM (
+            SELECT min(due_at) AS at FROM outbox WHERE status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))
+            UNION ALL SELECT min(not_before) FROM pending_enrollment)
+        """
     static let leadIDByKey = "SELECT id, score FROM lead WHERE email_key = ?"
     static let activeEnrollmentsOfLead = """
         SELECT id, sequence_id, enrolled_at FROM enrollment WHERE lead_id = ? AND state = \(EnrollmentState.active.sql) ORDER BY id
