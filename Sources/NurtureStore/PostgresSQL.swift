@@ -286,13 +286,13 @@ enum PostgresSQL {
     static func endEnrollment(_ enrollment: Int64, reason: String, now: Int64) -> Q {
         """
         UPDATE enrollment SET state = \(unescaped: EnrollmentState.exited.sql), next_step = NULL, ended_at = \(now), end_reason = \(reason)
-        WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql)
+        WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql) RETURNING id
         """
     }
     static func endEnrollmentsOfLead(_ lead: Int64, reason: String, now: Int64) -> Q {
         """
         UPDATE enrollment SET state = \(unescaped: EnrollmentState.exited.sql), next_step = NULL, ended_at = \(now), end_reason = \(reason)
-        WHERE lead_id = \(lead) AND state = \(unescaped: EnrollmentState.active.sql)
+        WHERE lead_id = \(lead) AND state = \(unescaped: EnrollmentState.active.sql) RETURNING id
         """
     }
     static func cancelSendsOfEnrollment(_ enrollment: Int64, reason: String, now: Int64) -> Q {
@@ -477,6 +477,7 @@ enum PostgresSQL {
         SELECT sequence_id FROM outbox WHERE lead_id = \(lead) AND status = \(unescaped: OutboxStatus.sent.sql) ORDER BY sent_at DESC, id DESC LIMIT 1
         """
     }
+    static func hasOpenHandoff(_ lead: Int64) -> Q { "SELECT 1 AS open FROM handoff WHERE lead_id = \(lead) AND id = crossing AND outcome IS NULL LIMIT 1" }
     static func leadNeedsEnrollment(_ lead: Int64) -> Q { "UPDATE lead SET needs_enrollment = true WHERE id = \(lead)" }
     static func insertAnsweredEnrollment(lead: Int64, sequence: String, notBefore: Int64) -> Q {
         """

@@ -207,17 +207,19 @@ extension PostgresStore {
     }
 
     func end(_ tx: PostgresTransaction, _ e: EnrollmentEnd, now: Int64) async throws {
+        let ended: Int
         if e.allOfLead {
-            try await tx.execute(PostgresSQL.endEnrollmentsOfLead(e.leadID, reason: e.reason, now: now))
+            ended = try await tx.count(PostgresSQL.endEnrollmentsOfLead(e.leadID, reason: e.reason, now: now))
             try await tx.execute(PostgresSQL.cancelSendsOfLead(e.leadID, reason: e.reason, now: now))
         } else {
-            try await tx.execute(PostgresSQL.endEnrollment(e.enrollmentID, reason: e.reason, now: now))
+            ended = try await tx.count(PostgresSQL.endEnrollment(e.enrollmentID, reason: e.reason, now: now))
             try await tx.execute(PostgresSQL.cancelSendsOfEnrollment(e.enrollmentID, reason: e.reason, now: now))
         }
         if e.handoff {
             try await tx.execute(PostgresSQL.insertEvent(lead: e.leadID, outbox: nil, sequence: nil, step: nil, type: EventKind.handoff.name,
                                                          machine: false, at: now))
-            if !e.handoffChannels.isEmpty {
+            // Only if it ended something, as in SQLiteStore.end.
+            if ended > 0, !e.handoffChannels.isEmpty {
                 let score: Double = try await tx.row(PostgresSQL.scoreOfLead(e.leadID))?["score"] ?? 0
                 try await insertCrossing(tx, leadID: e.leadID, channels: e.handoffChannels, score: score, dueAt: e.handoffDueAt, now: now)
             }

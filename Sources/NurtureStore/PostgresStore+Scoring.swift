@@ -23,6 +23,8 @@ extension PostgresStore {
     func insertCrossing(_ tx: PostgresTransaction, leadID: Int64, channels: [String], score: Double, dueAt: Date?, now t: Int64,
                         reminderOf: Int64? = nil, sequenceID: String? = nil) async throws -> Int64? {
         guard !channels.isEmpty else { return nil }
+        // A lead already with sales (a hand-off not answered yet) is not handed over a second time.
+        if reminderOf == nil, try await tx.row(PostgresSQL.hasOpenHandoff(leadID)) != nil { return nil }
         var sequence = sequenceID
         if sequence == nil { sequence = try await tx.row(PostgresSQL.lastSequenceOfLead(leadID))?["sequence_id"] }
         var crossing = reminderOf

@@ -256,6 +256,7 @@ enum SQL {
         VALUES (?, ?, ?, \(HandoffStatus.pending.sql), ?, ?, ?, ?, ?, ?)
         """
     static let scoreOfLead = "SELECT score FROM lead WHERE id = ?"
+    static let hasOpenHandoff = "SELECT EXISTS (SELECT 1 FROM handoff WHERE lead_id = ? AND id = crossing AND outcome IS NULL)"
     static let setCrossing = "UPDATE handoff SET crossing = ? WHERE id = ?"
     /// The sequence a hand-off is credited to: the last one that mailed the lead.
     static let lastSequenceOfLead = """

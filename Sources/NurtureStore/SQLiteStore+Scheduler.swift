@@ -211,17 +211,24 @@ extension SQLiteStore {
     }
 
     func end(_ db: Database, _ e: EnrollmentEnd, now: Int64) throws {
+        let ended: Int
         if e.allOfLead {
             try db.cachedStatement(sql: SQL.endEnrollmentsOfLead).execute(arguments: [now, e.reason, e.leadID])
+            ended = db.changesCount
             try db.cachedStatement(sql: SQL.cancelSendsOfLead).execute(arguments: [e.reason, now, e.leadID])
         } else {
             try db.cachedStatement(sql: SQL.endEnrollment).execute(arguments: [now, e.reason, e.enrollmentID])
+            ended = db.changesCount
             try db.cachedStatement(sql: SQL.cancelSendsOfEnrollment).execute(arguments: [e.reason, now, e.enrollmentID])
         }
         if e.handoff {
             try db.cachedStatement(sql: SQL.insertEvent).execute(arguments: [e.leadID, nil, nil, nil, EventKind.handoff.name, 0, now])
-            let score = try Double.fetchOne(db, sql: SQL.scoreOfLead, arguments: [e.leadID]) ?? 0
-            try insertCrossing(db, leadID: e.leadID, channels: e.handoffChannels, score: score, dueAt: e.handoffDueAt, now: now)
+            // An exit rule's hand-off tells sales only if it ended something: the same event's threshold may have
+            // handed the lead over (and ended this enrollment) already.
+            if ended > 0, !e.handoffChannels.isEmpty {
+                let score = try Double.fetchOne(db, sql: SQL.scoreOfLead, arguments: [e.leadID]) ?? 0
+                try insertCrossing(db, leadID: e.leadID, channels: e.handoffChannels, score: score, dueAt: e.handoffDueAt, now: now)
+            }
         }
     }
 

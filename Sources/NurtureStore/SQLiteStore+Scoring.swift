@@ -53,6 +53,8 @@ extension SQLiteStore {
     func insertCrossing(_ db: Database, leadID: Int64, channels: [String], score: Double, dueAt: Date?, now t: Int64,
                         reminderOf: Int64? = nil, sequenceID: String? = nil) throws -> Int64? {
         guard !channels.isEmpty else { return nil }
+        // A lead already with sales (a hand-off not answered yet) is not handed over a second time.
+        if reminderOf == nil, try Bool.fetchOne(try db.cachedStatement(sql: SQL.hasOpenHandoff), arguments: [leadID]) == true { return nil }
         let sequence = try sequenceID ?? String.fetchOne(try db.cachedStatement(sql: SQL.lastSequenceOfLead), arguments: [leadID])
         var crossing = reminderOf
         for channel in channels {
