@@ -12,6 +12,11 @@ NURTURE := .build/debug/nurture
 run: deps build
 	$(NURTURE) validate --config $(CONFIG)
 	$(NURTURE) lead import --config $(CONFIG) demo/leads.csv --consent demo:quickstart
+	@echo "== the lifecycle: Linus converts and sales wins him (customer onboarding), Barbara is recycled (back in 2 days)."
+	$(NURTURE) event --config $(CONFIG) linus@kernel.example converted
+	$(NURTURE) handoff set --config $(CONFIG) linus@kernel.example won --reason "demo: signed the yearly plan"
+	$(NURTURE) event --config $(CONFIG) barbara@liskov.example converted
+	$(NURTURE) handoff set --config $(CONFIG) barbara@liskov.example recycled --reason "demo: not ready until next quarter"
 	@echo "== nurture serve: rendered emails appear in var/outbox/ as the demo clock runs (Ctrl-C to stop)."
 	$(NURTURE) serve --config $(CONFIG) --speed $(SPEED)
 

@@ -32,6 +32,9 @@ public enum HandoffAnswering {
         public var events: [String]
         /// The stage moved: intake looks at the lead again (a sequence gated on the new stage may take it).
         public var stageChanged: Bool
+        /// No nurturing before the cooldown's end (`after`): the lead's `recontact_after`, so its persona's sequences
+        /// wait too. Nil when the rule has no cooldown.
+        public var recontactAfter: Date?
     }
 
     /// Applies `rule` for `answer` to the lead's state (decayed to the answer's time first).
@@ -60,6 +63,7 @@ public enum HandoffAnswering {
         let scored = LeadScoring.apply(events[0], machine: false, cause: events[0], at: at, to: state, rules: rules)
         return Decision(ledger: ledger, scored: scored, endAll: rule.stopNurturing ? "sales answered \(answer.outcome.rawValue)" : nil,
                         enrollSequence: rule.enroll, enrollAt: at.addingTimeInterval(Double(rule.after.seconds)), events: events,
-                        stageChanged: stageChanged)
+                        stageChanged: stageChanged,
+                        recontactAfter: rule.after.seconds > 0 ? at.addingTimeInterval(Double(rule.after.seconds)) : nil)
     }
 }

@@ -478,6 +478,9 @@ enum PostgresSQL {
         """
     }
     static func hasOpenHandoff(_ lead: Int64) -> Q { "SELECT 1 AS open FROM handoff WHERE lead_id = \(lead) AND id = crossing AND outcome IS NULL LIMIT 1" }
+    static func recontactNoEarlier(_ lead: Int64, until: Int64) -> Q {
+        "UPDATE lead SET recontact_after = greatest(coalesce(recontact_after, 0), \(until)) WHERE id = \(lead)"
+    }
     static func leadNeedsEnrollment(_ lead: Int64) -> Q { "UPDATE lead SET needs_enrollment = true WHERE id = \(lead)" }
     static func insertAnsweredEnrollment(lead: Int64, sequence: String, notBefore: Int64) -> Q {
         """

@@ -39,6 +39,7 @@ extension PostgresStore: HandoffAnswerStore {
                 try await tx.execute(PostgresSQL.insertAnsweredEnrollment(lead: leadID, sequence: sequence, notBefore: Self.millis(decision.enrollAt)))
             }
             if decision.stageChanged { try await tx.execute(PostgresSQL.leadNeedsEnrollment(leadID)) }
+            if let until = decision.recontactAfter { try await tx.execute(PostgresSQL.recontactNoEarlier(leadID, until: Self.millis(until))) }
             try await persist(tx, leadID: leadID, decision.scored, eventID: eventID, at: answer.at, context: scoring)
             return HandoffAnswerResult(crossing: crossing, leadID: leadID, outcome: answer.outcome, previous: previous, changed: true,
                                        stage: decision.scored.state.stage, score: decision.scored.state.score)

@@ -257,6 +257,7 @@ enum SQL {
         """
     static let scoreOfLead = "SELECT score FROM lead WHERE id = ?"
     static let hasOpenHandoff = "SELECT EXISTS (SELECT 1 FROM handoff WHERE lead_id = ? AND id = crossing AND outcome IS NULL)"
+    static let recontactNoEarlier = "UPDATE lead SET recontact_after = max(coalesce(recontact_after, 0), ?) WHERE id = ?"
     static let setCrossing = "UPDATE handoff SET crossing = ? WHERE id = ?"
     /// The sequence a hand-off is credited to: the last one that mailed the lead.
     static let lastSequenceOfLead = """

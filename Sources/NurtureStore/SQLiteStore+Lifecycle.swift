@@ -38,6 +38,7 @@ extension SQLiteStore: HandoffAnswerStore {
                 try db.execute(sql: SQL.insertAnsweredEnrollment, arguments: [leadID, sequence, Self.millis(decision.enrollAt)])
             }
             if decision.stageChanged { try db.execute(sql: SQL.leadNeedsEnrollment, arguments: [leadID]) }
+            if let until = decision.recontactAfter { try db.execute(sql: SQL.recontactNoEarlier, arguments: [Self.millis(until), leadID]) }
             // The answer's own points, and any threshold the new state crosses (a won lead's ambassador threshold).
             try persist(db, leadID: leadID, decision.scored, eventID: eventID, at: answer.at, context: scoring)
             return HandoffAnswerResult(crossing: crossing, leadID: leadID, outcome: answer.outcome, previous: previous, changed: true,

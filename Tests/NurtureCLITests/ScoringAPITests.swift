@@ -59,7 +59,8 @@ struct ScoringAPITests {
         config = config.replacingOccurrences(of: "listen: 127.0.0.1:", with: "listen: 127.0.0.1:\(port) #")
         config = config.replacingOccurrences(of: "  # api_token_file: /run/credentials/nurture.service/api-token",
                                              with: "  api_token_file: var/secrets/api_token\n  webhook_secret_file: var/secrets/webhook")
-        config += "\nhandoff:\n  webhook: http://127.0.0.1:\(webhookPort)/hooks/nurture\n  email: sales@acme-analytics.example\n"
+        // The example's own `handoff:` section, with this test's receiver as its webhook.
+        config = config.replacingOccurrences(of: "  # webhook: https://crm.example.com/hooks/nurture", with: "  webhook: http://127.0.0.1:\(webhookPort)/hooks/nurture #")
         try config.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
         return Site(project: p, http: HTTPProbe(port: port), webhookPort: webhookPort)
     }
