@@ -76,8 +76,13 @@ struct StateHardeningTests {
             steps:
               - { id: welcome, after: 0m, template: cto/whitepaper }
             """.write(toFile: p.path("sequences/ny.yaml"), atomically: true, encoding: .utf8)
+        // The sequences the example config's hand-off outcomes and ambassador threshold enroll in must exist too.
+        for name in ["customer-onboarding", "ambassador"] {
+            try FileManager.default.copyItem(atPath: NurtureProcess.repository + "/sequences/\(name).yaml", toPath: p.path("sequences/\(name).yaml"))
+        }
         var config = try String(contentsOfFile: p.path("nurture.yaml"), encoding: .utf8)
         config = config.replacingOccurrences(of: "\nsequences: \(NurtureProcess.repository)/sequences\n", with: "\nsequences: sequences\n")
+            .replacingOccurrences(of: "enroll: cto-whitepaper", with: "enroll: ny")
         try config.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
         let r = try p.run(["simulate", "ny", "--lead-json", #"{"first_name":"Ada","company":"A","whitepaper_title":"T"}"#,
                            "--start", "2026-11-23T08:00:00Z", "--json"])

@@ -91,7 +91,7 @@ struct SystemdTests {
         #expect(Self.accepts(port: port))
         // Only watchdog pings and status lines may come before it (systemd ignores pings until start-up completes).
         #expect(beforeReady.dropLast().allSatisfy { $0 == "WATCHDOG=1" || $0.hasPrefix("STATUS=") }, "\(beforeReady)")
-        #expect(beforeReady.last!.contains("STATUS=serving 3 sequences"))
+        #expect(beforeReady.last!.contains("STATUS=serving 5 sequences"))
         // The scheduler loop pings every half interval (0.5 s here): several within 3 s.
         var pings = 0
         let deadline = Date().addingTimeInterval(3)
