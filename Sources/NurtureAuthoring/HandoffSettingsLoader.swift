@@ -112,15 +112,7 @@ enum HandoffSettingsLoader {
     /// Day names as send windows write them (`mon` … `sun`).
     static func workdays(_ node: Node, reader r: NodeReader) -> Set<Weekday>? {
         guard let items = r.list(node, "'handoff.workdays'") else { return nil }
-        var days = Set<Weekday>()
-        for item in items {
-            guard let name = r.singleLine(item, "a day") else { continue }
-            if let day = Weekday(rawValue: name.lowercased()) {
-                if !days.insert(day).inserted { r.error(item, "day '\(name)' is listed twice") }
-            } else {
-                r.error(item, "unknown day '\(name)' in 'handoff.workdays'; use mon, tue, wed, thu, fri, sat, sun")
-            }
-        }
+        let days = r.days(items) { "unknown day '\($0)' in 'handoff.workdays'; use mon, tue, wed, thu, fri, sat, sun" }
         if items.isEmpty {
             r.error(node, "'handoff.workdays' is empty, so no business day would ever pass")
             return nil

@@ -168,3 +168,19 @@ public final class NodeReader {
         return text
     }
 }
+
+extension NodeReader {
+    /// Day names as send windows write them (`mon` … `sun`), each once; `unknown` words the error for a bad name.
+    func days(_ items: [Node], unknown: (String) -> String) -> Set<Weekday> {
+        var days = Set<Weekday>()
+        for item in items {
+            guard let name = singleLine(item, "a day") else { continue }
+            if let day = Weekday(rawValue: name.lowercased()) {
+                if !days.insert(day).inserted { error(item, "day '\(name)' is listed twice") }
+            } else {
+                error(item, unknown(name))
+            }
+        }
+        return days
+    }
+}

@@ -100,15 +100,7 @@ public enum SequenceLoader {
         var window = SendWindow.always
         guard let m = r.mapping(node, "'window'", allowed: ["days", "hours", "timezone"]) else { return window }
         if let (_, n) = m["days"], let items = r.list(n, "'window.days'") {
-            var days = Set<Weekday>()
-            for item in items {
-                guard let name = r.singleLine(item, "a day") else { continue }
-                if let day = Weekday(rawValue: name.lowercased()) {
-                    if !days.insert(day).inserted { r.error(item, "day '\(name)' is listed twice") }
-                } else {
-                    r.error(item, "bad window: unknown day '\(name)'; use mon, tue, wed, thu, fri, sat, sun")
-                }
-            }
+            let days = r.days(items) { "bad window: unknown day '\($0)'; use mon, tue, wed, thu, fri, sat, sun" }
             if items.isEmpty { r.error(n, "bad window: 'days' is empty, so nothing could ever be sent") }
             window.days = days
         }

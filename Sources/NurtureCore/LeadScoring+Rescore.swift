@@ -17,12 +17,15 @@ extension LeadScoring {
 
     /// Replays `events` under `rules` (with the lead's fit, recomputed first, for thresholds' `when:`); nil when
     /// neither the score (to 0.01) nor the stage changes. Stages only move forward: a rescore never demotes a lead
-    /// sales already has.
+    /// sales already has, nor changes a stage sales' answer set.
     public static func rescore(_ events: [(type: String, machine: Bool, at: Date)], stored: State, until now: Date,
                                rules: ScoringRules) -> Rescore? {
         var state = replay(events, until: now, rules: rules, fit: stored.fit, grade: stored.grade)
         let before = decay(stored, to: now, rules: rules).state.score
         if stored.stage.rank > state.stage.rank { state.stage = stored.stage }
+        // Sales' answer sets the stage explicitly (recycled moves a lead back): a replay, which does not know what
+        // the outcome rules were then, never overrides it.
+        if events.contains(where: { if case .salesAnswer = EventKind($0.type) { true } else { false } }) { state.stage = stored.stage }
         guard abs(state.score - before) >= 0.01 || state.stage != stored.stage else { return nil }
         return Rescore(state: state, before: before, stageBefore: stored.stage)
     }

@@ -69,7 +69,9 @@ public struct ScoreThreshold: Hashable, Sendable {
     /// `when:` beyond `at` (e.g. `fit >= 20 and stage == customer`): the threshold fires only while it also holds.
     public var when: LeadCondition?
 
-    public init(at: Double, stage: LifecycleStage? = nil, handoff: Bool = false, enroll: String? = nil, hysteresis: Double = 0) {
+    public init(at: Double, stage: LifecycleStage? = nil, handoff: Bool = false, enroll: String? = nil, hysteresis: Double = 0,
+                when: LeadCondition? = nil) {
+        self.when = when
         self.at = at
         self.stage = stage
         self.handoff = handoff

@@ -86,16 +86,18 @@ struct LifecycleScenarioTests {
         let h = try EngineHarness(sequences: Self.sequences, extra: Self.config(outcomes: "    recycled: { enroll: track, after: 30d }"))
         try await h.addLead("ada@example.com", persona: "p")
         try await h.addLead("bob@example.com", persona: "p", fields: ["first_name": "Bob"])
+        try await h.addLead("carol@example.com", persona: "p", fields: ["first_name": "Carol"])
         _ = try await h.run(until: at("2026-11-24T00:00:00Z"))
-        try await h.event("ada@example.com", "demo_requested")
-        try await h.event("bob@example.com", "demo_requested")
+        for lead in ["ada", "bob", "carol"] { try await h.event("\(lead)@example.com", "demo_requested") }
         #expect(try await answer(h, try await handoffID(h, "ada@example.com"), "recycled", reason: "not ready").stage == .lead)
         #expect(try await answer(h, try await handoffID(h, "bob@example.com"), "rejected", reason: "not a fit").stage == .disqualified)
+        // Lost: back to stage lead (the default), nurturing stays stopped, nothing enrolls.
+        #expect(try await answer(h, try await handoffID(h, "carol@example.com"), "lost", reason: "chose a competitor").stage == .lead)
         let entries = try await h.run(until: at("2027-01-31T00:00:00Z"))
         // Ada: nothing during the 30 days, then the track again from its first step; Bob: nothing, ever.
         #expect(h.sends(entries, "ada@example.com") == ["track/welcome@2026-12-24T00:00:00Z", "track/second@2026-12-27T00:00:00Z",
                                                         "track/third@2027-01-01T00:00:00Z"])
-        #expect(h.sends(entries, "bob@example.com").isEmpty)
+        #expect(h.sends(entries, "bob@example.com").isEmpty && h.sends(entries, "carol@example.com").isEmpty)
         // A disqualified lead that engages again is not handed to sales again.
         try await h.event("bob@example.com", "demo_requested")
         let bob = try #require(try await h.store.lead(try EmailAddress(validating: "bob@example.com")))

@@ -105,6 +105,41 @@ struct StoreHardeningTests {
         #expect(try count(store, "SELECT max(id) FROM lead") == 5)
     }
 
+    @Test func theLifecycleMigrationKeepsEnrollmentsAndHandoffsAndLetsAnEndedSequenceBeEnteredAgain() async throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // A database as version 9 left it: one enrollment per lead and sequence (a UNIQUE constraint), a hand-off.
+        let queue = try DatabaseQueue(path: path)
+        try Migrations.migrator.migrate(queue, upTo: "v9-inbound")
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO lead (id, email, email_key, persona, consent_source, consent_at, created_at, updated_at)
+                VALUES (1, 'ada@example.com', 'ada@example.com', 'cto', 'test', 0, 0, 0);
+                INSERT INTO enrollment (id, lead_id, sequence_id, state, enrolled_at, ended_at, end_reason)
+                VALUES (1, 1, 's', 'exited', 0, 1, 'handed to sales');
+                INSERT INTO outbox (id, enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at, created_at, updated_at)
+                VALUES (1, 1, 1, 's', 'a', '1:a', '<1.a@example.com>', 'sent', 0, 0, 0);
+                INSERT INTO handoff (id, lead_id, channel, score, status, next_attempt_at, created_at) VALUES (1, 1, 'webhook', 60, 'delivered', 0, 0);
+                INSERT INTO handoff (id, lead_id, channel, score, status, next_attempt_at, created_at) VALUES (2, 1, 'reply', 60, 'delivered', 0, 0);
+                """)
+        }
+        try queue.close()
+        let store = try await SQLiteStore.open(path: path)
+        #expect(try count(store, "SELECT count(*) FROM outbox WHERE enrollment_id = 1") == 1) // the rebuild kept the rows they name
+        #expect(try count(store, "SELECT count(*) FROM handoff WHERE crossing = id") == 1)     // the old hand-off is answerable; the reply is not
+        #expect(try count(store, "SELECT count(*) FROM pragma_foreign_key_check") == 0)
+        let sql = try await store.pool.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'enrollment'") }
+        #expect(sql?.contains("UNIQUE") == false && sql?.contains("AUTOINCREMENT") == true, "\(sql ?? "")")
+        // Sales recycles the lead into the sequence it left: a second enrollment, while one active at a time stays the rule.
+        let scoring = ScoringContext(rules: ScoringRules(points: [:], halfLife: nil), handoffChannels: [])
+        var outcomes = HandoffOutcomeRule.allDefaults
+        outcomes[.recycled] = HandoffOutcomeRule(stage: .lead, enroll: "s")
+        _ = try await store.answerHandoff(1, HandoffAnswer(outcome: .recycled, at: now), outcomes: outcomes, scoring: scoring)
+        let again = NewEnrollment(leadID: 1, sequenceID: "s", firstStepID: "a", dueAt: now, messageDomain: "example.com")
+        try await store.applyPendingEnrollments([again, again], resolved: try await store.pendingEnrollments(at: now, limit: 10), now: now)
+        #expect(try count(store, "SELECT count(*) FROM enrollment WHERE lead_id = 1") == 2)
+        #expect(try count(store, "SELECT count(*) FROM enrollment WHERE lead_id = 1 AND state = 'active'") == 1)
+    }
+
     /// Item 12: every import batch of mixed personas dirtied the whole persona index (a third of its page writes).
     @Test func aReloadFindsConsideredLeadsByPersonaThroughAnIndexThatNewLeadsDoNotEnter() async throws {
         let store = try await SQLiteStore.open(path: path)
