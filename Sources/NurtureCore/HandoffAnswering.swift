@@ -28,7 +28,7 @@ public enum HandoffAnswering {
         /// A sequence to (re-)enter from `enrollAt` (the cooldown's end).
         public var enrollSequence: String?
         public var enrollAt: Date
-        /// Event rows to log, in order: `handoff_OUTCOME`, and `score_reset` when the score starts again.
+        /// Event rows to log, in order: `score_reset` when the score starts again, then `handoff_OUTCOME` (the last).
         public var events: [String]
         /// The stage moved: intake looks at the lead again (a sequence gated on the new stage may take it).
         public var stageChanged: Bool
@@ -41,17 +41,22 @@ public enum HandoffAnswering {
     public static func decide(_ answer: HandoffAnswer, handoffID: Int64, rule: HandoffOutcomeRule, state stored: LeadScoring.State,
                               rules: ScoringRules) -> Decision {
         let at = answer.at
-        var state = LeadScoring.decay(stored, to: at, rules: rules).state
+        let decayed = LeadScoring.decay(stored, to: at, rules: rules)
+        var state = decayed.state
         let why = answer.reason.map { " (\($0))" } ?? ""
-        var ledger = [ScoreRecord.Line(at: at, delta: 0, scoreAfter: state.score,
-                                       cause: "hand-off \(handoffID): sales answered \(answer.outcome.rawValue)\(why)", fromEvent: true)]
-        var events = [EventKind.salesAnswer(answer.outcome).name]
+        var ledger = decayed.changes.map { ScoreRecord.Line(at: $0.at, delta: $0.delta, scoreAfter: $0.scoreAfter, cause: $0.cause, fromEvent: false) }
+        ledger.append(ScoreRecord.Line(at: at, delta: 0, scoreAfter: state.score,
+                                       cause: "hand-off \(handoffID): sales answered \(answer.outcome.rawValue)\(why)", fromEvent: true))
+        var events: [String] = []
         if rule.resetScore, state.score != 0 || !state.fired.isEmpty {
             ledger.append(ScoreRecord.Line(at: at, delta: -state.score, scoreAfter: 0, cause: "score reset: \(answer.outcome.rawValue)", fromEvent: false))
             state.score = 0
             state.fired = []
+            // Logged before the answer's own event, so a replay (same time, by id) resets and then scores it too.
             events.append(EventKind.scoreReset.name)
         }
+        let answerEvent = EventKind.salesAnswer(answer.outcome).name
+        events.append(answerEvent)
         var stageChanged = false
         if let stage = rule.stage, stage != state.stage {
             ledger.append(ScoreRecord.Line(at: at, delta: 0, scoreAfter: state.score, cause: "stage → \(stage.rawValue.uppercased()) (sales: \(answer.outcome.rawValue))",
@@ -60,7 +65,7 @@ public enum HandoffAnswering {
             stageChanged = true
         }
         state.at = at
-        let scored = LeadScoring.apply(events[0], machine: false, cause: events[0], at: at, to: state, rules: rules)
+        let scored = LeadScoring.apply(answerEvent, machine: false, cause: answerEvent, at: at, to: state, rules: rules)
         return Decision(ledger: ledger, scored: scored, endAll: rule.stopNurturing ? "sales answered \(answer.outcome.rawValue)" : nil,
                         enrollSequence: rule.enroll, enrollAt: at.addingTimeInterval(Double(rule.after.seconds)), events: events,
                         stageChanged: stageChanged,

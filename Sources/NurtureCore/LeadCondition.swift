@@ -53,6 +53,9 @@ public struct LeadCondition: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The condition says which stages it is for (otherwise a threshold keeps to prospects).
+    public var namesStage: Bool { terms.contains { if case .stage = $0 { true } else { false } } }
+
     /// The least score that can satisfy the condition on its own terms (`score >= 50` → 50), for exits written
     /// the old way.
     public var scoreAtLeast: Double? {

@@ -80,9 +80,9 @@ public enum LeadScoring {
         return thresholds(out, rules: rules, at: at)
     }
 
-    /// Fires each armed threshold the score reached, and re-arms those it fell `hysteresis` below. A threshold
-    /// without `when:` is for prospects (lead, mql, sql): a customer is not handed to sales again, nor a lead sales
-    /// rejected; one with `when:` fires only while its condition also holds (`stage == customer` for ambassadors).
+    /// Fires each armed threshold the score reached, and re-arms those it fell `hysteresis` below. A threshold is
+    /// for prospects (lead, mql, sql) unless its `when:` names a stage (`stage == customer` for ambassadors): a
+    /// customer is not handed to sales again, nor a lead sales rejected; `when:` must also hold.
     static func thresholds(_ outcome: Outcome, rules: ScoringRules, at: Date) -> Outcome {
         var out = outcome
         for t in rules.thresholds.sorted(by: { $0.at < $1.at }) {
@@ -91,11 +91,8 @@ public enum LeadScoring {
                 continue
             }
             guard out.state.score >= t.at else { continue }
-            if let when = t.when {
-                guard when.holds(out.state.facts) else { continue }
-            } else if !LifecycleStage.prospects.contains(out.state.stage) {
-                continue
-            }
+            if let when = t.when, !when.holds(out.state.facts) { continue }
+            if !(t.when?.namesStage ?? false), !LifecycleStage.prospects.contains(out.state.stage) { continue }
             out.state.fired.insert(t.at)
             // Stages only move forward: a cooling lead keeps what sales already saw.
             if let stage = t.stage, stage.rank > out.state.stage.rank {

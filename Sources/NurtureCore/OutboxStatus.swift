@@ -30,4 +30,6 @@ public enum EnrollmentState: String, Sendable, Hashable, CaseIterable {
 /// Where a hand-off to sales is.
 public enum HandoffStatus: String, Sendable, Hashable, CaseIterable {
     case pending, delivered
+    /// A reminder sales made moot by answering before it went out.
+    case cancelled
 }

@@ -232,7 +232,10 @@ enum Migrations {
                 ALTER TABLE handoff ADD COLUMN outcome_reason TEXT;
                 ALTER TABLE handoff ADD COLUMN answered_at INTEGER;
                 ALTER TABLE handoff ADD COLUMN accepted_at INTEGER;
-                UPDATE handoff SET crossing = id WHERE channel <> 'reply';
+                -- Before, one crossing told on two channels left two rows of one lead and time: one hand-off.
+                UPDATE handoff SET crossing = (SELECT min(h.id) FROM handoff h WHERE h.lead_id = handoff.lead_id
+                                               AND h.created_at = handoff.created_at AND h.channel <> 'reply')
+                WHERE channel <> 'reply';
                 CREATE INDEX handoff_crossing ON handoff(crossing) WHERE crossing IS NOT NULL;
                 CREATE INDEX handoff_unanswered ON handoff(sla_due_at) WHERE outcome IS NULL AND renotified_at IS NULL AND reminder = 0;
                 -- An answer from sales asks for an enrollment after a cooldown, and may re-enter an ended sequence.
@@ -252,11 +255,18 @@ enum Migrations {
         }
         let indexes = try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
                                           arguments: [table])
+        // AUTOINCREMENT's high-water mark goes with the dropped table: kept, so ids of deleted rows (erased leads'
+        // enrollments, named in Message-IDs) are never handed out again.
+        let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = ?", arguments: [table])
         let rebuilt = transform(create.replacingCharacters(in: head, with: "CREATE TABLE \(table)_rebuilt ("))
         try db.execute(sql: rebuilt)
         try db.execute(sql: "INSERT INTO \(table)_rebuilt SELECT * FROM \(table)")
         try db.execute(sql: "DROP TABLE \(table)")
         try db.execute(sql: "ALTER TABLE \(table)_rebuilt RENAME TO \(table)")
+        if let sequence {
+            try db.execute(sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", arguments: [sequence, table])
+            if db.changesCount == 0 { try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", arguments: [table, sequence]) }
+        }
         for index in indexes { try db.execute(sql: index) }
     }
 

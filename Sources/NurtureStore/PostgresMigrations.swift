@@ -210,7 +210,11 @@ enum PostgresMigrations {
             "ALTER TABLE handoff ADD COLUMN outcome_reason text",
             "ALTER TABLE handoff ADD COLUMN answered_at bigint",
             "ALTER TABLE handoff ADD COLUMN accepted_at bigint",
-            "UPDATE handoff SET crossing = id WHERE channel <> 'reply'",
+            """
+            UPDATE handoff SET crossing = (SELECT min(h.id) FROM handoff h WHERE h.lead_id = handoff.lead_id
+                                           AND h.created_at = handoff.created_at AND h.channel <> 'reply')
+            WHERE channel <> 'reply'
+            """,
             "CREATE INDEX handoff_crossing ON handoff (crossing) WHERE crossing IS NOT NULL",
             "CREATE INDEX handoff_unanswered ON handoff (sla_due_at) WHERE outcome IS NULL AND renotified_at IS NULL AND NOT reminder",
             "ALTER TABLE pending_enrollment ADD COLUMN not_before bigint NOT NULL DEFAULT 0",

@@ -117,8 +117,9 @@ enum PostgresSQL {
         """
         INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
         SELECT \(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now)
-        WHERE coalesce((SELECT reenter FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)), false)
-           OR NOT EXISTS (SELECT 1 FROM enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence))
+        WHERE coalesce((SELECT not_before FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)), 0) <= \(now)
+          AND (coalesce((SELECT reenter FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)), false)
+               OR NOT EXISTS (SELECT 1 FROM enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)))
         ON CONFLICT (lead_id, sequence_id) WHERE state = \(unescaped: EnrollmentState.active.sql) DO NOTHING RETURNING id
         """
     }
@@ -162,9 +163,17 @@ enum PostgresSQL {
     static func pendingEnrollments(at now: Int64, limit: Int64) -> Q {
         "SELECT lead_id, sequence_id FROM pending_enrollment WHERE not_before <= \(now) ORDER BY not_before LIMIT \(limit)"
     }
-    static func deletePendingEnrollment(lead: Int64, sequence: String) -> Q {
-        "DELETE FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)"
+    static func deletePendingEnrollment(lead: Int64, sequence: String, now: Int64) -> Q {
+        "DELETE FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence) AND not_before <= \(now)"
     }
+    static func deleteAnsweredEnrollments(_ lead: Int64) -> Q { "DELETE FROM pending_enrollment WHERE lead_id = \(lead) AND reenter" }
+    static func cancelReminders(_ crossing: Int64) -> Q {
+        """
+        UPDATE handoff SET status = \(unescaped: HandoffStatus.cancelled.sql)
+        WHERE crossing = \(crossing) AND reminder AND status = \(unescaped: HandoffStatus.pending.sql)
+        """
+    }
+    static func lockLead(_ lead: Int64) -> Q { "SELECT id FROM lead WHERE id = \(lead) FOR UPDATE" }
     /// Locked (skipping rows another node's statement holds), and only of leads no other live node has leased.
     static func dueSends(at now: Int64, limit: Int64, node: String) -> Q {
         """
@@ -478,9 +487,7 @@ enum PostgresSQL {
         """
     }
     static func hasOpenHandoff(_ lead: Int64) -> Q { "SELECT 1 AS open FROM handoff WHERE lead_id = \(lead) AND id = crossing AND outcome IS NULL LIMIT 1" }
-    static func recontactNoEarlier(_ lead: Int64, until: Int64) -> Q {
-        "UPDATE lead SET recontact_after = greatest(coalesce(recontact_after, 0), \(until)) WHERE id = \(lead)"
-    }
+    static func setRecontactAfter(_ lead: Int64, until: Int64) -> Q { "UPDATE lead SET recontact_after = \(until) WHERE id = \(lead)" }
     static func leadNeedsEnrollment(_ lead: Int64) -> Q { "UPDATE lead SET needs_enrollment = true WHERE id = \(lead)" }
     static func insertAnsweredEnrollment(lead: Int64, sequence: String, notBefore: Int64) -> Q {
         """

@@ -21,12 +21,15 @@ extension PostgresStore: HandoffAnswerStore {
             let decision = HandoffAnswering.decide(answer, handoffID: crossing, rule: rule, state: state, rules: scoring.rules)
             let t = Self.millis(answer.at)
             try await tx.execute(PostgresSQL.answerCrossing(crossing, outcome: answer.outcome.rawValue, reason: answer.reason, at: t))
+            try await tx.execute(PostgresSQL.cancelReminders(crossing))
+            try await tx.execute(PostgresSQL.deleteAnsweredEnrollments(leadID))
             var eventID: Int64?
             for (i, type) in decision.events.enumerated() {
-                let data = i == 0 ? JSONText.object(["handoff": String(crossing), "reason": answer.reason ?? ""].filter { !$0.value.isEmpty }) : nil
+                let last = i == decision.events.count - 1 // the answer's own event; a reset comes before it
+                let data = last ? JSONText.object(["handoff": String(crossing), "reason": answer.reason ?? ""].filter { !$0.value.isEmpty }) : nil
                 let inserted: Int64? = try await tx.row(PostgresSQL.insertEvent(lead: leadID, outbox: nil, sequence: nil, step: nil, type: type,
                                                                                  machine: false, at: t, data: data))?["id"]
-                if i == 0 { eventID = inserted }
+                if last { eventID = inserted }
             }
             for line in decision.ledger {
                 try await tx.execute(PostgresSQL.insertLedgerEntry(lead: leadID, at: Self.millis(line.at), delta: line.delta, scoreAfter: line.scoreAfter,
@@ -39,7 +42,7 @@ extension PostgresStore: HandoffAnswerStore {
                 try await tx.execute(PostgresSQL.insertAnsweredEnrollment(lead: leadID, sequence: sequence, notBefore: Self.millis(decision.enrollAt)))
             }
             if decision.stageChanged { try await tx.execute(PostgresSQL.leadNeedsEnrollment(leadID)) }
-            if let until = decision.recontactAfter { try await tx.execute(PostgresSQL.recontactNoEarlier(leadID, until: Self.millis(until))) }
+            if let until = decision.recontactAfter { try await tx.execute(PostgresSQL.setRecontactAfter(leadID, until: Self.millis(until))) }
             try await persist(tx, leadID: leadID, decision.scored, eventID: eventID, at: answer.at, context: scoring)
             return HandoffAnswerResult(crossing: crossing, leadID: leadID, outcome: answer.outcome, previous: previous, changed: true,
                                        stage: decision.scored.state.stage, score: decision.scored.state.score)

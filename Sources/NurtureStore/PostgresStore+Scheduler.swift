@@ -33,7 +33,7 @@ extension PostgresStore {
         let resolved = resolved.map { PendingEnrollment(leadID: $0.leadID, sequenceID: $0.sequenceID) }
         try await writeProgress { tx in
             for e in enrollments { try await enroll(tx, e, now: t, requested: true) }
-            for r in resolved { try await tx.execute(PostgresSQL.deletePendingEnrollment(lead: r.leadID, sequence: r.sequenceID)) }
+            for r in resolved { try await tx.execute(PostgresSQL.deletePendingEnrollment(lead: r.leadID, sequence: r.sequenceID, now: t)) }
         }
     }
 

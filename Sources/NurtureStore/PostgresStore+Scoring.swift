@@ -24,7 +24,11 @@ extension PostgresStore {
                         reminderOf: Int64? = nil, sequenceID: String? = nil) async throws -> Int64? {
         guard !channels.isEmpty else { return nil }
         // A lead already with sales (a hand-off not answered yet) is not handed over a second time.
-        if reminderOf == nil, try await tx.row(PostgresSQL.hasOpenHandoff(leadID)) != nil { return nil }
+        // The lead's row is locked first: an exit rule's hand-off on one node and a threshold's on another see each other.
+        if reminderOf == nil {
+            try await tx.execute(PostgresSQL.lockLead(leadID))
+            if try await tx.row(PostgresSQL.hasOpenHandoff(leadID)) != nil { return nil }
+        }
         var sequence = sequenceID
         if sequence == nil { sequence = try await tx.row(PostgresSQL.lastSequenceOfLead(leadID))?["sequence_id"] }
         var crossing = reminderOf

@@ -75,13 +75,14 @@ enum SQL {
         INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at) VALUES (?, ?, \(EnrollmentState.active.sql), ?, ?)
         ON CONFLICT (lead_id, sequence_id) WHERE state = \(EnrollmentState.active.sql) DO NOTHING
         """
-    /// A requested enrollment: re-entering an ended sequence only when the request says so (an answer from sales).
-    /// Parameters: lead, sequence, first step, now, then lead and sequence twice more.
+    /// A requested enrollment: re-entering an ended sequence only when the request says so (an answer from sales),
+    /// and only if the request is still due (an answer may have moved its cooldown since it was read).
     static let insertRequestedEnrollment = """
         INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
-        SELECT ?, ?, \(EnrollmentState.active.sql), ?, ?
-        WHERE coalesce((SELECT reenter FROM pending_enrollment WHERE lead_id = ? AND sequence_id = ?), 0) = 1
-           OR NOT EXISTS (SELECT 1 FROM enrollment WHERE lead_id = ? AND sequence_id = ?)
+        SELECT :lead, :sequence, \(EnrollmentState.active.sql), :step, :now
+        WHERE coalesce((SELECT not_before FROM pending_enrollment WHERE lead_id = :lead AND sequence_id = :sequence), 0) <= :now
+          AND (coalesce((SELECT reenter FROM pending_enrollment WHERE lead_id = :lead AND sequence_id = :sequence), 0) = 1
+               OR NOT EXISTS (SELECT 1 FROM enrollment WHERE lead_id = :lead AND sequence_id = :sequence))
         ON CONFLICT (lead_id, sequence_id) WHERE state = \(EnrollmentState.active.sql) DO NOTHING
         """
     /// The idempotency key (enrollment + step) is unique: a step can never be queued twice; and only an active
@@ -257,7 +258,7 @@ enum SQL {
         """
     static let scoreOfLead = "SELECT score FROM lead WHERE id = ?"
     static let hasOpenHandoff = "SELECT EXISTS (SELECT 1 FROM handoff WHERE lead_id = ? AND id = crossing AND outcome IS NULL)"
-    static let recontactNoEarlier = "UPDATE lead SET recontact_after = max(coalesce(recontact_after, 0), ?) WHERE id = ?"
+    static let setRecontactAfter = "UPDATE lead SET recontact_after = ? WHERE id = ?"
     static let setCrossing = "UPDATE handoff SET crossing = ? WHERE id = ?"
     /// The sequence a hand-off is credited to: the last one that mailed the lead.
     static let lastSequenceOfLead = """
@@ -284,7 +285,12 @@ enum SQL {
                answered_at, sequence_id FROM handoff WHERE lead_id = ? ORDER BY id
         """
     static let pendingEnrollments = "SELECT lead_id, sequence_id FROM pending_enrollment WHERE not_before <= ? ORDER BY not_before LIMIT ?"
-    static let deletePendingEnrollment = "DELETE FROM pending_enrollment WHERE lead_id = ? AND sequence_id = ?"
+    static let deletePendingEnrollment = "DELETE FROM pending_enrollment WHERE lead_id = ? AND sequence_id = ? AND not_before <= ?"
+    /// A new answer from sales replaces what an earlier one asked for.
+    static let deleteAnsweredEnrollments = "DELETE FROM pending_enrollment WHERE lead_id = ? AND reenter = 1"
+    static let cancelReminders = """
+        UPDATE handoff SET status = \(HandoffStatus.cancelled.sql) WHERE crossing = ? AND reminder = 1 AND status = \(HandoffStatus.pending.sql)
+        """
 
     // MARK: GDPR
 

@@ -21,11 +21,14 @@ extension SQLiteStore: HandoffAnswerStore {
             let decision = HandoffAnswering.decide(answer, handoffID: crossing, rule: rule, state: state, rules: scoring.rules)
             let t = Self.millis(answer.at)
             try db.execute(sql: SQL.answerCrossing, arguments: [answer.outcome.rawValue, answer.reason, t, answer.outcome.rawValue, t, crossing])
+            try db.execute(sql: SQL.cancelReminders, arguments: [crossing])
+            try db.execute(sql: SQL.deleteAnsweredEnrollments, arguments: [leadID])
             var eventID: Int64?
             for (i, type) in decision.events.enumerated() {
-                let data = i == 0 ? JSONText.object(["handoff": String(crossing), "reason": answer.reason ?? ""].filter { !$0.value.isEmpty }) : nil
+                let last = i == decision.events.count - 1 // the answer's own event; a reset comes before it
+                let data = last ? JSONText.object(["handoff": String(crossing), "reason": answer.reason ?? ""].filter { !$0.value.isEmpty }) : nil
                 try db.execute(sql: SQL.insertEventWithData, arguments: [leadID, nil, nil, nil, type, t, data])
-                if i == 0 { eventID = db.lastInsertedRowID }
+                if last { eventID = db.lastInsertedRowID }
             }
             let ledger = try db.cachedStatement(sql: SQL.insertLedgerEntry)
             for line in decision.ledger {
@@ -38,7 +41,7 @@ extension SQLiteStore: HandoffAnswerStore {
                 try db.execute(sql: SQL.insertAnsweredEnrollment, arguments: [leadID, sequence, Self.millis(decision.enrollAt)])
             }
             if decision.stageChanged { try db.execute(sql: SQL.leadNeedsEnrollment, arguments: [leadID]) }
-            if let until = decision.recontactAfter { try db.execute(sql: SQL.recontactNoEarlier, arguments: [Self.millis(until), leadID]) }
+            if let until = decision.recontactAfter { try db.execute(sql: SQL.setRecontactAfter, arguments: [Self.millis(until), leadID]) }
             // The answer's own points, and any threshold the new state crosses (a won lead's ambassador threshold).
             try persist(db, leadID: leadID, decision.scored, eventID: eventID, at: answer.at, context: scoring)
             return HandoffAnswerResult(crossing: crossing, leadID: leadID, outcome: answer.outcome, previous: previous, changed: true,

@@ -59,13 +59,12 @@ extension SQLiteStore {
         let t = Self.millis(now)
         try await writeProgress { [self] db in
             for e in enrollments {
-                try db.execute(sql: SQL.insertRequestedEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t, e.leadID, e.sequenceID,
-                                                                               e.leadID, e.sequenceID])
+                try db.execute(sql: SQL.insertRequestedEnrollment, arguments: ["lead": e.leadID, "sequence": e.sequenceID, "step": e.firstStepID, "now": t])
                 guard db.changesCount > 0 else { continue } // already in it (a threshold enters a sequence once)
                 try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID,
                                next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: t)
             }
-            for r in resolved { try db.execute(sql: SQL.deletePendingEnrollment, arguments: [r.leadID, r.sequenceID]) }
+            for r in resolved { try db.execute(sql: SQL.deletePendingEnrollment, arguments: [r.leadID, r.sequenceID, t]) }
         }
     }
 

@@ -46,7 +46,7 @@ struct LifecycleScoringTests {
                                           rule: HandoffOutcomeRule(stage: .customer, enroll: "onboarding", resetScore: true),
                                           state: state, rules: rules([]))
         #expect(won.ledger.map(\.cause) == ["hand-off 7: sales answered won (signed)", "score reset: won", "stage → CUSTOMER (sales: won)"])
-        #expect(won.events == ["handoff_won", "score_reset"] && won.stageChanged && won.endAll != nil)
+        #expect(won.events == ["score_reset", "handoff_won"] && won.stageChanged && won.endAll != nil)
         #expect(won.scored.state.score == 5 && won.scored.state.stage == .customer && won.scored.state.fired.isEmpty)
         #expect(won.enrollSequence == "onboarding" && won.enrollAt == t0 && won.recontactAfter == nil)
         let recycled = HandoffAnswering.decide(HandoffAnswer(outcome: .recycled, at: t0), handoffID: 7,
@@ -55,12 +55,31 @@ struct LifecycleScoringTests {
         #expect(recycled.enrollAt == t0.addingTimeInterval(30 * 86_400) && recycled.recontactAfter == recycled.enrollAt)
     }
 
+    @Test func anAnswersDecayIsInTheLedgerSoItsLinesAddUp() {
+        var r = rules([])
+        r.halfLife = .days(30)
+        let state = LeadScoring.State(score: 80, at: t0, stage: .sql)
+        let d = HandoffAnswering.decide(HandoffAnswer(outcome: .accepted, at: t0.addingTimeInterval(30 * 86_400)), handoffID: 1,
+                                        rule: HandoffOutcomeRule(stage: .sql), state: state, rules: r)
+        #expect(d.ledger.first?.cause.hasPrefix("decay") == true && d.ledger.first?.delta == -40)
+        #expect(80 + d.ledger.map(\.delta).reduce(0, +) == d.scored.state.score)
+    }
+
+    @Test func aConditionWithoutAStageKeepsAThresholdToProspects() throws {
+        let r = rules([ScoreThreshold(at: 50, handoff: true, when: try LeadCondition.parse("fit >= 20 and score >= 50").get())])
+        for stage in LifecycleStage.allCases {
+            let out = LeadScoring.apply("demo_requested", machine: false, cause: "x", at: t0, to: LeadScoring.State(score: 30, stage: stage, fit: 25), rules: r)
+            #expect(out.actions.contains(.handoff(threshold: 50)) == LifecycleStage.prospects.contains(stage), "\(stage)")
+        }
+    }
+
     @Test func aRescoreReplaysPastAScoreResetAndKeepsTheStageSalesSet() {
         let r = rules([ScoreThreshold(at: 25, stage: .sql, handoff: true)])
+        // As a store logs a won answer with a reset: the reset, then the answer's own (scored: 5 points) event.
         let log: [(type: String, machine: Bool, at: Date)] = [
-            ("demo_requested", false, t0), ("handoff_recycled", false, t0.addingTimeInterval(1)), ("score_reset", false, t0.addingTimeInterval(1)),
+            ("demo_requested", false, t0), ("score_reset", false, t0.addingTimeInterval(1)), ("handoff_won", false, t0.addingTimeInterval(1)),
         ]
-        let stored = LeadScoring.State(score: 0, at: t0.addingTimeInterval(1), stage: .lead)
+        let stored = LeadScoring.State(score: 5, at: t0.addingTimeInterval(1), stage: .customer)
         // Unchanged rules: nothing to report (the reset is replayed, and the stage stays the one sales set).
         #expect(LeadScoring.rescore(log, stored: stored, until: t0.addingTimeInterval(2), rules: r) == nil)
     }

@@ -72,9 +72,43 @@ extension StoreContractTests {
                                                 resolved: requests, now: later)
         let stored = try #require(try await store.lead(d.lead.email))
         #expect(stored.lead.stage == .lead && stored.lead.score == 30) // kept: the rule does not reset it
+        #expect(stored.lead.recontactAfter == later) // the cooldown holds all its nurturing
         #expect(stored.enrollments.filter { $0.sequenceID == "s" }.count == 2 && stored.enrollments.filter { $0.state == .active }.count == 1)
         let due = try await store.dueSends(at: later, limit: 10, recentSince: later.addingTimeInterval(-86_400))
         #expect(due.count == 1 && due[0].stepID == "a" && due[0].outboxID != d.outboxID)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.all)
+    func aChangedAnswerReplacesWhatTheEarlierOneAskedFor(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        let (d, crossing) = try await handedOff(store, "ada@example.com")
+        var outcomes = HandoffOutcomeRule.allDefaults
+        outcomes[.recycled] = HandoffOutcomeRule(stage: .lead, enroll: "s", after: .days(30))
+        _ = try await store.answerHandoff(crossing, HandoffAnswer(outcome: .recycled, at: now), outcomes: outcomes, scoring: lifecycleScoring)
+        // Sales changes its mind: the lead is worked after all, so it does not come back to nurturing in 30 days.
+        _ = try await store.answerHandoff(crossing, HandoffAnswer(outcome: .accepted, at: now), outcomes: outcomes, scoring: lifecycleScoring)
+        #expect(try await store.pendingEnrollments(at: now.addingTimeInterval(31 * 86_400), limit: 10).isEmpty)
+        #expect(try #require(try await store.lead(d.lead.email)).lead.stage == .sql)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.all)
+    func aRequestWhoseCooldownMovedSinceItWasReadIsNeitherAppliedNorDropped(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        let (d, crossing) = try await handedOff(store, "ada@example.com")
+        var outcomes = HandoffOutcomeRule.allDefaults
+        outcomes[.recycled] = HandoffOutcomeRule(stage: .lead, enroll: "s")
+        _ = try await store.answerHandoff(crossing, HandoffAnswer(outcome: .recycled, at: now), outcomes: outcomes, scoring: lifecycleScoring)
+        let read = try await store.pendingEnrollments(at: now, limit: 10)
+        #expect(read.count == 1)
+        // Meanwhile, another answer gives it a cooldown.
+        outcomes[.lost] = HandoffOutcomeRule(stage: .lead, enroll: "s", after: .days(30))
+        _ = try await store.answerHandoff(crossing, HandoffAnswer(outcome: .lost, at: now), outcomes: outcomes, scoring: lifecycleScoring)
+        try await store.applyPendingEnrollments([NewEnrollment(leadID: d.leadID, sequenceID: "s", firstStepID: "a", dueAt: now, messageDomain: "example.com")],
+                                                resolved: read, now: now)
+        #expect(try #require(try await store.lead(d.lead.email)).enrollments.filter { $0.state == .active }.isEmpty)
+        #expect(try await store.pendingEnrollments(at: now.addingTimeInterval(30 * 86_400), limit: 10).count == 1)
         await store.close()
     }
 
@@ -116,8 +150,10 @@ extension StoreContractTests {
         let r = try #require(try await store.answerHandoff(reminders[0].id, HandoffAnswer(outcome: .rejected, reason: "no budget", at: due),
                                                            outcomes: HandoffOutcomeRule.allDefaults, scoring: lifecycleScoring))
         #expect(r.crossing == crossing && r.stage == .disqualified)
-        // Answered before its reminder went out: the reminder is not sent.
+        // Answered before its reminder went out: the reminder is cancelled, and no stale attempt time is left.
         #expect(try await store.dueHandoffs(at: due, limit: 10).isEmpty)
+        #expect(try await store.nextHandoffAt() == nil)
+        #expect(try #require(try await store.lead(try EmailAddress(validating: "ada@example.com"))).handoffs.contains { $0.reminder && $0.status == "cancelled" })
         let after = HandoffStats.total(try await store.handoffStats(now: due))
         #expect(after.awaiting == 0 && after.overdue == 0 && after.outcomes[.rejected] == 1)
         await store.close()
