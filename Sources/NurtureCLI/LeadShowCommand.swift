@@ -159,7 +159,9 @@ struct LeadReport: Encodable {
         }
         out.append("hand-offs:" + (handoffs.isEmpty ? " none" : ""))
         for h in handoffs where h.crossing == nil || h.crossing == h.id || h.reminder {
-            var line = "  #\(h.id) \(h.reminder ? "reminder" : "hand-off") by \(h.channel) at \(h.createdAt): \(h.status)"
+            var line = h.channel == ScoringContext.noChannel
+                ? "  #\(h.id) hand-off at \(h.createdAt), recorded (no handoff.webhook or handoff.email to tell it on)"
+                : "  #\(h.id) \(h.reminder ? "reminder" : "hand-off") by \(h.channel) at \(h.createdAt): \(h.status)"
             if let sequence = h.sequence, !sequence.isEmpty { line += ", from \(sequence)" }
             if !h.reminder {
                 if let outcome = h.outcome {

@@ -134,6 +134,11 @@ public struct ScoringContext: Sendable, Hashable {
     /// When an unanswered hand-off becomes overdue (`handoff.sla`); nil: never.
     public var sla: HandoffSLA?
 
+    /// The rows a hand-off is recorded on: its channels, or one `none` row when no channel is configured, so even
+    /// then the hand-off has an id sales can answer (`nurture handoff set`) and stats count it.
+    public var crossingChannels: [String] { handoffChannels.isEmpty ? [Self.noChannel] : handoffChannels }
+    public static let noChannel = "none"
+
     public init(rules: ScoringRules, handoffChannels: [String], sla: HandoffSLA? = nil) {
         self.rules = rules
         self.handoffChannels = handoffChannels

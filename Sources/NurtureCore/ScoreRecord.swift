@@ -37,7 +37,7 @@ public struct ScoreRecord: Sendable, Hashable {
                 ledger.append(Line(at: at, delta: 0, scoreAfter: s.score, cause: "stage → \(stage.rawValue.uppercased())", fromEvent: true))
             case .handoff(let threshold):
                 ledger.append(Line(at: at, delta: 0, scoreAfter: s.score, cause: "hand-off: score reached \(threshold)", fromEvent: true))
-                handoffs += context.handoffChannels
+                handoffs += context.crossingChannels
                 handoffDueAt = context.sla?.deadline(after: at)
                 end = EnrollmentEnd(enrollmentID: 0, leadID: leadID, reason: "handed to sales at score \(s.score)", handoff: true, allOfLead: true)
             case .enroll(let sequence):

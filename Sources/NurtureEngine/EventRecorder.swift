@@ -31,7 +31,7 @@ public struct EventRecorder: Sendable {
                   let (reason, handoff) = DispatchPolicy.exitRule(of: sequence, events: a.eventsSinceEnrollment, score: a.leadScore,
                                                                  facts: a.facts) else { return nil }
             return EnrollmentEnd(enrollmentID: a.enrollmentID, leadID: a.leadID, reason: reason, handoff: handoff, allOfLead: handoff,
-                                 handoffChannels: handoff ? context.handoffChannels : [], handoffDueAt: handoff ? context.sla?.deadline(after: at) : nil)
+                                 handoffChannels: handoff ? context.crossingChannels : [], handoffDueAt: handoff ? context.sla?.deadline(after: at) : nil)
         }
     }
 }

@@ -480,6 +480,8 @@ enum PostgresSQL {
         """
     }
     static func setCrossing(_ id: Int64) -> Q { "UPDATE handoff SET crossing = id WHERE id = \(id)" }
+    /// A hand-off with no channel to tell it on is recorded as told: nothing to deliver, an id to answer.
+    static func markUntold(_ id: Int64) -> Q { "UPDATE handoff SET status = \(unescaped: HandoffStatus.delivered.sql), delivered_at = created_at WHERE id = \(id)" }
     /// The sequence a hand-off is credited to: the last one that mailed the lead.
     static func lastSequenceOfLead(_ lead: Int64) -> Q {
         """

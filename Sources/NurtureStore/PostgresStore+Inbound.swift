@@ -73,8 +73,10 @@ extension PostgresStore: InboundStore {
                 var score = outcome?.state.score
                 if score == nil { score = try await tx.row(PostgresSQL.scoreOfLead(target.leadID))?["score"] }
                 active = enrollments.map {
-                    ActiveEnrollment(enrollmentID: $0.id, leadID: target.leadID, sequenceID: $0.sequenceID, enrolledAt: Self.date($0.since),
-                                     leadScore: score ?? 0, eventsSinceEnrollment: $0.events)
+                    var e = ActiveEnrollment(enrollmentID: $0.id, leadID: target.leadID, sequenceID: $0.sequenceID, enrolledAt: Self.date($0.since),
+                                             leadScore: score ?? 0, eventsSinceEnrollment: $0.events)
+                    e.facts = outcome?.state.facts // exit rules' `when:` on fit and stage, as for any event
+                    return e
                 }
                 if let postponeTo {
                     try await tx.execute(PostgresSQL.postponeSendsOfLead(target.leadID, until: Self.millis(postponeTo), reason: cause, now: t))

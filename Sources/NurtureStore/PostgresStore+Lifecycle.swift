@@ -56,7 +56,7 @@ extension PostgresStore: HandoffAnswerStore {
             for row in due {
                 let crossing: Int64 = try row["id"]
                 let own = try await tx.rows(PostgresSQL.channelsOfCrossing(crossing)).map { try $0["channel"] as String }
-                try await insertCrossing(tx, leadID: try row["lead_id"], channels: channels ?? own, score: try row["score"], dueAt: nil, now: t,
+                try await insertCrossing(tx, leadID: try row["lead_id"], channels: channels ?? own.filter { $0 != ScoringContext.noChannel }, score: try row["score"], dueAt: nil, now: t,
                                          reminderOf: crossing, sequenceID: try row["sequence_id"] ?? "")
                 try await tx.execute(PostgresSQL.markRenotified(crossing, at: t))
             }

@@ -156,7 +156,7 @@ extension PostgresStore {
                 case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
                     try await tx.execute(PostgresSQL.resolve(id, status: .cancelled, reason: reason, now: t))
                     try await end(tx, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead,
-                                                    handoffChannels: handoff ? context?.handoffChannels ?? [] : [],
+                                                    handoffChannels: handoff ? context?.crossingChannels ?? [] : [],
                                                     handoffDueAt: handoff ? context?.sla?.deadline(after: now) : nil),
                                   now: t)
                 case .claim: preconditionFailure("claims are gathered above")

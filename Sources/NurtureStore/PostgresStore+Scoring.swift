@@ -40,6 +40,7 @@ extension PostgresStore {
                 crossing = id
                 try await tx.execute(PostgresSQL.setCrossing(id))
             }
+            if channel == ScoringContext.noChannel, let id { try await tx.execute(PostgresSQL.markUntold(id)) }
         }
         return crossing
     }

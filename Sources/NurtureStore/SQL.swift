@@ -260,6 +260,8 @@ enum SQL {
     static let hasOpenHandoff = "SELECT EXISTS (SELECT 1 FROM handoff WHERE lead_id = ? AND id = crossing AND outcome IS NULL)"
     static let setRecontactAfter = "UPDATE lead SET recontact_after = ? WHERE id = ?"
     static let setCrossing = "UPDATE handoff SET crossing = ? WHERE id = ?"
+    /// A hand-off with no channel to tell it on is recorded as told: nothing to deliver, an id to answer.
+    static let markUntold = "UPDATE handoff SET status = \(HandoffStatus.delivered.sql), delivered_at = created_at WHERE id = ?"
     /// The sequence a hand-off is credited to: the last one that mailed the lead.
     static let lastSequenceOfLead = """
         SELECT sequence_id FROM outbox WHERE lead_id = ? AND status = \(OutboxStatus.sent.sql) ORDER BY sent_at DESC, id DESC LIMIT 1

@@ -66,8 +66,10 @@ extension SQLiteStore: InboundStore {
                                         at: m.receivedAt, context: scoring)
                 let score = try outcome?.state.score ?? Double.fetchOne(db, sql: "SELECT score FROM lead WHERE id = ?", arguments: [target.leadID]) ?? 0
                 active = enrollments.map {
-                    ActiveEnrollment(enrollmentID: $0.id, leadID: target.leadID, sequenceID: $0.sequenceID, enrolledAt: Self.date($0.since),
-                                     leadScore: score, eventsSinceEnrollment: $0.events)
+                    var e = ActiveEnrollment(enrollmentID: $0.id, leadID: target.leadID, sequenceID: $0.sequenceID, enrolledAt: Self.date($0.since),
+                                             leadScore: score, eventsSinceEnrollment: $0.events)
+                    e.facts = outcome?.state.facts // exit rules' `when:` on fit and stage, as for any event
+                    return e
                 }
                 if let postponeTo {
                     try db.execute(sql: SQL.postponeSendsOfLead, arguments: [Self.millis(postponeTo), cause, t, target.leadID])

@@ -56,7 +56,7 @@ extension SQLiteStore: HandoffAnswerStore {
             for row in due {
                 let crossing: Int64 = row["id"]
                 let own = try String.fetchAll(db, sql: SQL.channelsOfCrossing, arguments: [crossing])
-                try insertCrossing(db, leadID: row["lead_id"], channels: channels ?? own, score: row["score"], dueAt: nil, now: t,
+                try insertCrossing(db, leadID: row["lead_id"], channels: channels ?? own.filter { $0 != ScoringContext.noChannel }, score: row["score"], dueAt: nil, now: t,
                                    reminderOf: crossing, sequenceID: row["sequence_id"] ?? "")
                 try db.execute(sql: SQL.markRenotified, arguments: [t, crossing])
             }

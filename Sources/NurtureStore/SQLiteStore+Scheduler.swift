@@ -161,7 +161,7 @@ extension SQLiteStore {
                 case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
                     try db.cachedStatement(sql: SQL.resolve).execute(arguments: [OutboxStatus.cancelled.rawValue, reason, t, id])
                     try end(db, EnrollmentEnd(enrollmentID: enrollmentID, leadID: leadID, reason: reason, handoff: handoff, allOfLead: allOfLead,
-                                              handoffChannels: handoff ? context?.handoffChannels ?? [] : [],
+                                              handoffChannels: handoff ? context?.crossingChannels ?? [] : [],
                                               handoffDueAt: handoff ? context?.sla?.deadline(after: now) : nil), now: t)
                 case let .claim(id):
                     if try claim(db, id, now: t, held: held) { claimed.insert(id) }

@@ -61,10 +61,12 @@ extension SQLiteStore {
             try db.cachedStatement(sql: SQL.insertHandoff).execute(arguments: [
                 leadID, channel, score, t, t, dueAt.map(Self.millis), sequence, reminderOf == nil ? 0 : 1, crossing,
             ])
+            let id = db.lastInsertedRowID
             if crossing == nil {
-                crossing = db.lastInsertedRowID
+                crossing = id
                 try db.cachedStatement(sql: SQL.setCrossing).execute(arguments: [crossing, crossing])
             }
+            if channel == ScoringContext.noChannel { try db.cachedStatement(sql: SQL.markUntold).execute(arguments: [id]) }
         }
         return crossing
     }

@@ -160,6 +160,23 @@ extension StoreContractTests {
     }
 
     @Test(arguments: StoreKind.all)
+    func aHandoffWithNoChannelIsRecordedWithAnIdSalesCanAnswer(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        let d = try await mailed(store, "ada@example.com")
+        let silent = ScoringContext(rules: lifecycleScoring.rules, handoffChannels: [])
+        _ = try await store.recordEvent(NewEvent(email: d.lead.email, type: "demo_requested", at: now), scoring: silent)
+        #expect(try await store.dueHandoffs(at: now, limit: 10).isEmpty) // nothing to deliver
+        let stored = try #require(try await store.lead(d.lead.email))
+        let row = try #require(stored.handoffs.first)
+        #expect(stored.handoffs.count == 1 && row.channel == "none" && row.status == "delivered" && row.crossing == row.id)
+        let r = try #require(try await store.answerHandoff(row.id, HandoffAnswer(outcome: .accepted, at: now), outcomes: HandoffOutcomeRule.allDefaults,
+                                                           scoring: silent))
+        #expect(r.changed && r.stage == .sql)
+        #expect(HandoffStats.total(try await store.handoffStats(now: now)).outcomes[.accepted] == 1)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.all)
     func anExitRulesHandoffTellsSalesLikeAThresholds(kind: StoreKind) async throws {
         let store = try await kind.open()
         let d = try await enrolled(store, "ada@example.com")
