@@ -96,7 +96,7 @@ struct LeadEraseCommand: AsyncParsableCommand {
 struct RescoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rescore",
-        abstract: "Recompute every lead's score from its events under the current scoring rules, and report what changed."
+        abstract: "Recompute every lead's fit and score (fields and events under the current scoring rules), and report what changed."
     )
 
     @OptionGroup var options: ConfigOption
@@ -107,7 +107,8 @@ struct RescoreCommand: AsyncParsableCommand {
         let changed = try await options.openStore(catalog).rescore(rules: catalog.config.scoring, now: Date(), dryRun: dryRun, chunk: 200)
         for c in changed {
             let stage = c.stageBefore == c.stageAfter ? "" : "  \(c.stageBefore.uppercased()) → \(c.stageAfter.uppercased())"
-            print("\(c.email)  \(String(format: "%.2f", c.before)) → \(String(format: "%.2f", c.after))\(stage)")
+            let fit = c.fitBefore.map { "  fit \(String(format: "%.2f", $0)) → \(String(format: "%.2f", c.fitAfter ?? $0))" } ?? ""
+            print("\(c.email)  \(String(format: "%.2f", c.before)) → \(String(format: "%.2f", c.after))\(stage)\(fit)")
         }
         print("\(changed.count) lead\(changed.count == 1 ? "" : "s") \(dryRun ? "would change" : "changed")")
     }

@@ -46,7 +46,7 @@ struct LeadAddCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let store = try await options.openStore(catalog)
-        let outcome = try await store.upsert([lead], now: Date(), fit: catalog.config.scoring.fit)[0]
+        let outcome = try await store.upsert([lead], now: Date(), scoring: catalog.scoringContext)[0]
         switch outcome {
         case .inserted: print("added \(lead.email) (persona \(lead.persona))")
         case .updated: print("updated \(lead.email)")

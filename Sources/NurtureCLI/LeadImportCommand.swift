@@ -48,9 +48,10 @@ struct LeadImportCommand: AsyncParsableCommand {
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: catalog.personas,
                               defaultTimeZone: catalog.config.defaultTimeZone)
         let rows = LeadBatchReader(file: file, columns: columns, rules: rules, persona: persona, consent: consent,
-                                   batchSize: batchSize, now: Date(), prepare: { [store, fit = catalog.config.scoring.fit] in
+                                   batchSize: batchSize, now: Date(), prepare: { [store, scoring = catalog.scoringContext] in
                                        var prepared = store.prepare($0)
-                                       prepared.fitRules = fit
+                                       prepared.fitRules = scoring.rules.fit
+                                       prepared.scoring = scoring
                                        return prepared
                                    })
         var tally = Tally()

@@ -105,6 +105,15 @@ public enum LeadScoring {
         return out
     }
 
+    /// A fit change (fields or rules) can satisfy a threshold's `when:` (`fit >= 20 and score >= 50`): thresholds
+    /// are judged again with the new fit; no points move.
+    public static func refit(_ state: State, fit: Double, grade: String?, at: Date, rules: ScoringRules) -> Outcome {
+        var s = state
+        s.fit = fit
+        s.grade = grade
+        return thresholds(Outcome(state: s), rules: rules, at: at)
+    }
+
     /// Replays a lead's events from zero under the current rules (`nurture rescore`); a `score_reset` event (an
     /// answer from sales that resets the score) starts again from zero there, as it did when recorded.
     public static func replay(_ events: [(type: String, machine: Bool, at: Date)], until now: Date, rules: ScoringRules,

@@ -107,7 +107,7 @@ public struct LeadsAPIBackend: LeadsAPI {
                                       defaultTimeZone: current.config.defaultTimeZone)
                 let lead: Lead
                 do { lead = try rules.lead(from: input, now: clock.now()) } catch { throw APIError(422, "\(error)") }
-                switch try await store.upsert([lead], now: clock.now(), fit: current.config.scoring.fit)[0] {
+                switch try await store.upsert([lead], now: clock.now(), scoring: current.scoringContext)[0] {
                 case .suppressed: throw APIError(409, "\(lead.email) is on the suppression list (unsubscribed, bounced or erased)")
                 case .inserted: return APIResponse(status: 201, json: ["email": lead.email.value, "result": "created"])
                 case .updated: return APIResponse(status: 200, json: ["email": lead.email.value, "result": "updated"])

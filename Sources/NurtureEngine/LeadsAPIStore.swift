@@ -14,9 +14,11 @@ public protocol LeadsAPIStore: EventStore, ErasureStore, HandoffAnswerStore {
 }
 
 extension LeadsAPIStore {
-    public func upsert(_ leads: [Lead], now: Date, fit: FitRules = FitRules()) async throws -> [UpsertOutcome] {
+    /// - Parameter scoring: the fit rules (`scoring.rules.fit`) and what a fit change may trigger.
+    public func upsert(_ leads: [Lead], now: Date, fit: FitRules = FitRules(), scoring: ScoringContext? = nil) async throws -> [UpsertOutcome] {
         var prepared = prepare(leads)
-        prepared.fitRules = fit
+        prepared.fitRules = scoring?.rules.fit ?? fit
+        prepared.scoring = scoring
         return try await upsert(prepared, now: now)
     }
 }

@@ -81,7 +81,7 @@ public enum Simulation {
         let scheduler = Scheduler(store: store, transport: transport, catalog: holder,
                                   composer: MessageComposer(signer: TokenSigner(keys: [Data(repeating: 0x5A, count: 32)])))
         let recorder = EventRecorder(store: store, catalog: holder)
-        _ = try await store.upsert([lead], now: start, fit: only.config.scoring.fit)
+        _ = try await store.upsert([lead], now: start, scoring: only.scoringContext)
 
         var lines: [Line] = []
         var sentAt: [String: Date] = [:]

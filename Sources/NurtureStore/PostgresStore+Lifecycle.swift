@@ -76,14 +76,20 @@ extension PostgresStore: HandoffAnswerStore {
     }
 
     /// Computes the fit of the leads just written (by key) and writes what changed, with its ledger lines.
-    func applyFit(_ tx: PostgresTransaction, keys: [String], rules: FitRules, now: Int64) async throws {
+    func applyFit(_ tx: PostgresTransaction, keys: [String], rules: FitRules, now: Int64, scoring: ScoringContext? = nil) async throws {
         guard !keys.isEmpty else { return }
         for row in try await tx.rows(PostgresSQL.fitOfLeads(keys: keys)) {
             let lead = Lead(email: try EmailAddress(validating: try row["email"]), persona: try row["persona"],
                             fields: JSONText.decodeObject(try row["fields"]), consent: Consent(source: "", at: Date(timeIntervalSince1970: 0)))
             guard let update = FitUpdate.of(lead, previous: FitUpdate.matched(fromJSON: try row["fit_matched"]), previousGrade: try row["fit_grade"],
                                             rules: rules) else { continue }
-            try await writeFit(tx, id: try row["id"], update, now: now)
+            let leadID: Int64 = try row["id"]
+            try await writeFit(tx, id: leadID, update, now: now)
+            // The new fit may satisfy a threshold's `when:`: judged now, committed with the fit (the row is locked).
+            guard let scoring, let stateRow = try await tx.row(PostgresSQL.scoreStateOfLead(leadID)) else { continue }
+            let outcome = LeadScoring.refit(try Self.scoreState(stateRow), fit: update.result.points, grade: update.result.grade,
+                                            at: Self.date(now), rules: scoring.rules)
+            if !outcome.actions.isEmpty { try await persist(tx, leadID: leadID, outcome, eventID: nil, at: Self.date(now), context: scoring) }
         }
     }
 

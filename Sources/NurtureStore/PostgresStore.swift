@@ -288,7 +288,7 @@ public final class PostgresStore: Sendable {
     /// a repeat updates the row its first occurrence wrote, as in SQLite).
     public func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome] {
         let t = Self.millis(now)
-        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields, fitRules = prepared.fitRules
+        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields, fitRules = prepared.fitRules, scoring = prepared.scoring
         return try await write { [self] tx in
             let suppressed = Set(try await tx.rows(PostgresSQL.suppressedKeys(keys + erased)).map { try $0["email_key"] as String })
             var stored = Set(try await tx.rows(PostgresSQL.storedKeys(keys)).map { try $0["email_key"] as String })
@@ -314,7 +314,7 @@ public final class PostgresStore: Sendable {
             }
             if !fitRules.isEmpty {
                 let written = zip(keys, outcomes).filter { $0.1 == .inserted || $0.1 == .updated }.map(\.0)
-                try await applyFit(tx, keys: Array(Set(written)), rules: fitRules, now: t)
+                try await applyFit(tx, keys: Array(Set(written)), rules: fitRules, now: t, scoring: scoring)
             }
             return outcomes
         }

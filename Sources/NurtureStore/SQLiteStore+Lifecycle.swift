@@ -75,11 +75,17 @@ extension SQLiteStore: HandoffAnswerStore {
     }
 
     /// Computes the fit of the leads just written (by key) and writes what changed, with its ledger lines.
-    func applyFit(_ db: Database, keys: [String], rules: FitRules, now: Int64) throws {
+    func applyFit(_ db: Database, keys: [String], rules: FitRules, now: Int64, scoring: ScoringContext? = nil) throws {
         let read = try db.cachedStatement(sql: SQL.fitOfLeadByKey)
         for key in keys {
-            guard let row = try Row.fetchOne(read, arguments: [key]) else { continue }
-            try writeFit(db, row: row, rules: rules, now: now)
+            guard let row = try Row.fetchOne(read, arguments: [key]), let update = try writeFit(db, row: row, rules: rules, now: now),
+                  let scoring else { continue }
+            // The new fit may satisfy a threshold's `when:`: judged now, committed with the fit.
+            let leadID: Int64 = row["id"]
+            guard let stateRow = try Row.fetchOne(try db.cachedStatement(sql: SQL.scoreStateOfLead), arguments: [leadID]) else { continue }
+            let outcome = LeadScoring.refit(Self.scoreState(stateRow), fit: update.result.points, grade: update.result.grade, at: Self.date(now),
+                                            rules: scoring.rules)
+            if !outcome.actions.isEmpty { try persist(db, leadID: leadID, outcome, eventID: nil, at: Self.date(now), context: scoring) }
         }
     }
 

@@ -122,7 +122,7 @@ public final class SQLiteStore: Sendable {
 
     public func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome] {
         let nowMillis = Self.millis(now)
-        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields, fitRules = prepared.fitRules
+        let leads = prepared.leads, keys = prepared.keys, erased = prepared.erasedKeys, fields = prepared.fields, fitRules = prepared.fitRules, scoring = prepared.scoring
         return try await write { [self] db in
             // The hot path of `lead import`: two probes per batch, then one upsert per row bound by position, directly.
             var suppressed = Set<String>(), stored = Set<String>()
@@ -154,7 +154,7 @@ public final class SQLiteStore: Sendable {
             }
             if !fitRules.isEmpty {
                 let written = zip(keys, outcomes).filter { $0.1 == .inserted || $0.1 == .updated }.map(\.0)
-                try applyFit(db, keys: written, rules: fitRules, now: nowMillis)
+                try applyFit(db, keys: written, rules: fitRules, now: nowMillis, scoring: scoring)
             }
             return outcomes
         }

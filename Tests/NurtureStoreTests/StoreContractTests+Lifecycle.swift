@@ -216,6 +216,26 @@ extension StoreContractTests {
         #expect(try #require(try await store.lead(try EmailAddress(validating: "ada@gmail.com"))).lead.fit == -5)
         await store.close()
     }
+
+    @Test(arguments: StoreKind.all)
+    func aFitChangeCanCrossAThresholdThatNeedsBothScores(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        let title = FitRules(rules: [FitRule(test: .field("job_title", .pattern(#"\bcto\b"#)), points: 20, label: "job_title ~ cto")])
+        var rules = ScoringRules(points: ["demo_requested": 60], halfLife: nil,
+                                 thresholds: [ScoreThreshold(at: 50, stage: .sql, handoff: true, when: try LeadCondition.parse("fit >= 20").get())])
+        rules.fit = title
+        let scoring = ScoringContext(rules: rules, handoffChannels: ["webhook"])
+        let email = try EmailAddress(validating: "ada@example.com")
+        func lead(_ title: String) -> Lead { Lead(email: email, persona: "cto", fields: ["job_title": title], consent: Consent(source: "t", at: now)) }
+        _ = try await store.upsert([lead("Intern")], now: now, scoring: scoring)
+        _ = try await store.recordEvent(NewEvent(email: email, type: "demo_requested", at: now), scoring: scoring)
+        #expect(try #require(try await store.lead(email)).lead.stage == .lead) // score 60, fit 0: not yet
+        // Promoted: the fit the import computes satisfies the threshold at once.
+        _ = try await store.upsert([lead("CTO")], now: now, scoring: scoring)
+        let stored = try #require(try await store.lead(email))
+        #expect(stored.lead.fit == 20 && stored.lead.stage == .sql && stored.handoffs.count == 1, "\(stored.ledger)")
+        await store.close()
+    }
 }
 
 /// `rescore` as both stores have it (the CLI's AdminStore is not visible here).
