@@ -6,6 +6,11 @@ public struct FitUpdate: Sendable, Hashable {
     public var result: FitResult
     public var lines: [FitChange]
 
+    /// A lead as fit rules see it (address, persona and fields), built from a stored row's columns.
+    public static func subject(email: String, persona: String, fields: [String: String]) throws -> Lead {
+        Lead(email: try EmailAddress(validating: email), persona: persona, fields: fields, consent: Consent(source: "", at: Date(timeIntervalSince1970: 0)))
+    }
+
     /// Nil when neither the matched rules nor the grade changed (nothing to write).
     public static func of(_ lead: Lead, previous: [String: Double], previousGrade: String?, rules: FitRules) -> FitUpdate? {
         let result = FitScoring.evaluate(lead, rules: rules)

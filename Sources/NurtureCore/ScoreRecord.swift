@@ -25,6 +25,8 @@ public struct ScoreRecord: Sendable, Hashable {
     public var end: EnrollmentEnd?
     /// Sequences a threshold asked the lead to enter.
     public var enroll: [String] = []
+    /// The stage moved: intake looks at the lead again (a sequence gated on the new stage may take it).
+    public var stageChanged = false
 
     public init(leadID: Int64, outcome: LeadScoring.Outcome, at: Date, context: ScoringContext) {
         self.leadID = leadID
@@ -34,6 +36,7 @@ public struct ScoreRecord: Sendable, Hashable {
         for action in outcome.actions {
             switch action {
             case .stage(let stage):
+                stageChanged = true
                 ledger.append(Line(at: at, delta: 0, scoreAfter: s.score, cause: "stage → \(stage.rawValue.uppercased())", fromEvent: true))
             case .handoff(let threshold):
                 ledger.append(Line(at: at, delta: 0, scoreAfter: s.score, cause: "hand-off: score reached \(threshold)", fromEvent: true))

@@ -79,8 +79,7 @@ extension PostgresStore: HandoffAnswerStore {
     func applyFit(_ tx: PostgresTransaction, keys: [String], rules: FitRules, now: Int64, scoring: ScoringContext? = nil) async throws {
         guard !keys.isEmpty else { return }
         for row in try await tx.rows(PostgresSQL.fitOfLeads(keys: keys)) {
-            let lead = Lead(email: try EmailAddress(validating: try row["email"]), persona: try row["persona"],
-                            fields: JSONText.decodeObject(try row["fields"]), consent: Consent(source: "", at: Date(timeIntervalSince1970: 0)))
+            let lead = try FitUpdate.subject(email: try row["email"], persona: try row["persona"], fields: JSONText.decodeObject(try row["fields"]))
             guard let update = FitUpdate.of(lead, previous: FitUpdate.matched(fromJSON: try row["fit_matched"]), previousGrade: try row["fit_grade"],
                                             rules: rules) else { continue }
             let leadID: Int64 = try row["id"]

@@ -31,8 +31,7 @@ extension PostgresStore {
                 (type: try r["type"] as String, machine: try r["machine"] as Bool, at: Self.date(try r["occurred_at"]))
             }
             let stored = try Self.scoreState(lead)
-            let subject = Lead(email: try EmailAddress(validating: try lead["email"]), persona: try lead["persona"],
-                               fields: JSONText.decodeObject(try lead["fields"]), consent: Consent(source: "", at: Date(timeIntervalSince1970: 0)))
+            let subject = try FitUpdate.subject(email: try lead["email"], persona: try lead["persona"], fields: JSONText.decodeObject(try lead["fields"]))
             let full = LeadScoring.rescore(log, stored: stored, lead: subject, matched: FitUpdate.matched(fromJSON: try lead["fit_matched"]),
                                            until: now, rules: rules)
             if let line = full.line { chunk.changed.append(line) }

@@ -56,9 +56,7 @@ extension PostgresStore {
             try await tx.execute(PostgresSQL.insertLedgerEntry(lead: leadID, at: Self.millis(line.at), delta: line.delta, scoreAfter: line.scoreAfter,
                                                                cause: line.cause, event: line.fromEvent ? eventID : nil))
         }
-        if outcome.actions.contains(where: { if case .stage = $0 { true } else { false } }) {
-            try await tx.execute(PostgresSQL.leadNeedsEnrollment(leadID))
-        }
+        if record.stageChanged { try await tx.execute(PostgresSQL.leadNeedsEnrollment(leadID)) }
         try await insertCrossing(tx, leadID: leadID, channels: record.handoffs, score: s.score, dueAt: record.handoffDueAt, now: t)
         if let end = record.end { try await self.end(tx, end, now: t) }
         for sequence in record.enroll {

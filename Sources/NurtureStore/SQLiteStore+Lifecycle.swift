@@ -92,8 +92,7 @@ extension SQLiteStore: HandoffAnswerStore {
     /// Writes a lead's new fit when it changed; returns the update (nil: unchanged).
     @discardableResult
     func writeFit(_ db: Database, row: Row, rules: FitRules, now: Int64) throws -> FitUpdate? {
-        let lead = Lead(email: try EmailAddress(validating: row["email"]), persona: row["persona"], fields: JSONText.decodeObject(row["fields"]),
-                        consent: Consent(source: "", at: Date(timeIntervalSince1970: 0)))
+        let lead = try FitUpdate.subject(email: row["email"], persona: row["persona"], fields: JSONText.decodeObject(row["fields"]))
         guard let update = FitUpdate.of(lead, previous: FitUpdate.matched(fromJSON: row["fit_matched"]), previousGrade: row["fit_grade"],
                                         rules: rules) else { return nil }
         try writeFit(db, id: row["id"], update, now: now)

@@ -35,8 +35,7 @@ extension SQLiteStore {
                 (type: r["type"] as String, machine: (r["machine"] as Int64) != 0, at: Self.date(r["occurred_at"]))
             }
             let stored = Self.scoreState(lead)
-            let subject = Lead(email: try EmailAddress(validating: lead["email"]), persona: lead["persona"], fields: JSONText.decodeObject(lead["fields"]),
-                               consent: Consent(source: "", at: Date(timeIntervalSince1970: 0)))
+            let subject = try FitUpdate.subject(email: lead["email"], persona: lead["persona"], fields: JSONText.decodeObject(lead["fields"]))
             let full = LeadScoring.rescore(log, stored: stored, lead: subject, matched: FitUpdate.matched(fromJSON: lead["fit_matched"]), until: now,
                                            rules: rules)
             if let line = full.line { changed.append(line) }

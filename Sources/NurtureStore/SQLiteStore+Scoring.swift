@@ -83,9 +83,7 @@ extension SQLiteStore {
         for line in record.ledger {
             try ledger.execute(arguments: [leadID, Self.millis(line.at), line.delta, line.scoreAfter, line.cause, line.fromEvent ? eventID : nil])
         }
-        if outcome.actions.contains(where: { if case .stage = $0 { true } else { false } }) {
-            try db.cachedStatement(sql: SQL.leadNeedsEnrollment).execute(arguments: [leadID])
-        }
+        if record.stageChanged { try db.cachedStatement(sql: SQL.leadNeedsEnrollment).execute(arguments: [leadID]) }
         try insertCrossing(db, leadID: leadID, channels: record.handoffs, score: s.score, dueAt: record.handoffDueAt, now: t)
         if let end = record.end { try self.end(db, end, now: t) }
         for sequence in record.enroll {
