@@ -64,8 +64,9 @@ enum MinimalProject {
     }
 
     /// `.eml` files in the file outbox.
+    /// The outbox's messages; a `.tmp-` file is one the file transport is still writing (renamed when complete).
     static func outbox(_ p: NurtureProcess) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: p.path("var/outbox"))) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: p.path("var/outbox"))) ?? []).filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".tmp-") }.sorted()
     }
 
     /// CPU seconds (user + system) a process has used, from /proc/PID/stat.
