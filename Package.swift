@@ -124,6 +124,8 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "NurtureEngineTests", dependencies: ["NurtureEngine", "NurtureStore", "NurtureAuthoring", "NurtureMail", "NurtureSigning", "NurtureCore",
                                                               "NurtureHTTP", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                                              .product(name: "NIOEmbedded", package: "swift-nio"),
+                                                              .product(name: "NIOHTTP1", package: "swift-nio"),
                                                               .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]

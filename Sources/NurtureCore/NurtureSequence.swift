@@ -10,6 +10,16 @@ public struct NurtureSequence: Hashable, Sendable {
     public var window: SendWindow
     public var steps: [Step]
     public var exits: [ExitRule]
+    /// `goal:`: the conversion the sequence works for; reaching it within `within` of entering counts as converted.
+    public var goal: Goal?
+    /// `holdout:`: the share (0 ..< 1) of entering leads that are enrolled and counted but never mailed, for lift.
+    public var holdout: Double = 0
+    /// `reenter.after`: a lead whose enrollment completed or exited (never one who unsubscribed) may enter again
+    /// this long after it ended; nil: a lead enters once.
+    public var reenterAfter: TimeSpan?
+    /// A content hash of the sequence's file and templates, set by the catalog: each enrollment records the version
+    /// it was scheduled under, so `plan` and `lead show` can say which one a lead is on.
+    public var version: String = ""
 
     public init(id: String, persona: String, name: String, priority: Int = 0, sender: SenderIdentity? = nil,
                 entry: EntryGate = EntryGate(), window: SendWindow = .always, steps: [Step], exits: [ExitRule] = []) {
@@ -27,16 +37,30 @@ public struct NurtureSequence: Hashable, Sendable {
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
 }
 
-/// One content step: which template to send, how long after the previous step, and under which conditions.
+/// One step: a mail (which template, how long after the previous step, under which conditions), or a wait for a
+/// behaviour or a branch on a condition, each going to a named step on either outcome.
 public struct Step: Hashable, Sendable {
     public var id: String
     /// Counted from the previous step's actual send (the first step: from enrollment).
     public var after: TimeSpan
+    /// The template a mail step sends (the first variant's when it has variants); empty for a wait or a branch.
     public var template: String
     /// Skip the step if any of these holds.
     public var skipIf: [Condition]
     /// Send the step only if one of these holds (empty: always).
     public var onlyIf: [Condition]
+    /// Mail, wait or branch.
+    public var flow: StepFlow = .mail
+    /// Where a wait that saw its behaviour, or a branch whose condition holds, goes; for a mail step, where it goes
+    /// once sent or skipped (nil: the next step in the file).
+    public var then: Jump?
+    /// Where a wait that timed out, or a branch whose condition does not hold, goes (nil: the next step in the file).
+    public var otherwise: Jump?
+    /// `variants:`: an A/B test; each lead gets one, chosen by a keyed hash of lead and step (empty: `template`).
+    public var variants: [Variant] = []
+    /// `class: transactional` (a requested download): exempt from the fatigue throttle and sunset, never from
+    /// suppression.
+    public var transactional = false
 
     public init(id: String, after: TimeSpan, template: String, skipIf: [Condition] = [], onlyIf: [Condition] = []) {
         self.id = id

@@ -6,6 +6,8 @@ public struct SendWindow: Hashable, Sendable {
     public var endMinute: Int
     /// `window.timezone`: the zone for leads that have none of their own (before the config's default).
     public var timeZone: String?
+    /// `window.except`: local dates (`2026-12-25`) on which nothing is sent, in the lead's zone like the window.
+    public var except: Set<String> = []
 
     public init(days: Set<Weekday>, startMinute: Int, endMinute: Int, timeZone: String? = nil) {
         self.days = days

@@ -34,7 +34,14 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterResponse = false
     /// Bytes of a next request arrived on a kept-alive connection: its deadline runs. An idle one is just closed
     /// at the deadline (a 408 there would be read by a client as the answer to the request it sends next).
+    /// `sawBytes` counts from the end of the last request *read*, not of its answer: a client that has the answer's
+    /// body may send its next bytes before the answer's end has passed through here (CI saw a quiet close instead of
+    /// a 408 that way).
     private var answered = false, sawBytes = false
+    /// Between a request's head and its end, as read.
+    private var readingRequest = false
+    /// The read that delivered a request's end: its read-complete says nothing about a next request.
+    private var endInThisRead = false
 
     init(limits: Limits, overCapacity: Bool) {
         self.limits = limits
@@ -113,14 +120,24 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
             responding = true
+            readingRequest = true
             context.fireChannelRead(wrapInboundOut(.head(head)))
-        case .body, .end:
+        case .body:
+            context.fireChannelRead(data)
+        case .end:
+            readingRequest = false
+            endInThisRead = true
+            sawBytes = false
             context.fireChannelRead(data)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if !responding { sawBytes = true }
+        if endInThisRead {
+            endInThisRead = false
+        } else if !readingRequest {
+            sawBytes = true
+        }
         context.fireChannelReadComplete()
     }
 
@@ -136,7 +153,6 @@ final class HTTPProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
             responding = false
             answered = true
-            sawBytes = false
             if !rejecting, !closeAfterResponse { armTimer(context) }
         }
     }
