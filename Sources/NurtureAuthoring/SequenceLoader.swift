@@ -46,7 +46,7 @@ public enum SequenceLoader {
         if let (_, n) = top["dkim"] { loaded.dkim = DKIMSettings.read(n, "'dkim'", reader: r, secrets: secrets) }
         if let (_, n) = top["entry"] { seq.entry = entry(n, reader: r, knownFields: knownFields) }
         if let (_, n) = top["window"] { seq.window = window(n, reader: r) }
-        if let (_, n) = top["steps"] { (seq.steps, loaded.templatePositions) = steps(n, reader: r) }
+        if let (_, n) = top["steps"] { (seq.steps, loaded.templatePositions) = steps(n, reader: r, knownFields: knownFields) }
         if let (_, n) = top["exit"] { seq.exits = exits(n, reader: r) }
         loaded.sequence = seq
         return loaded
@@ -116,7 +116,7 @@ public enum SequenceLoader {
         return window
     }
 
-    static func steps(_ node: Node, reader r: NodeReader) -> ([Step], [String: SourcePosition]) {
+    static func steps(_ node: Node, reader r: NodeReader, knownFields: Set<String> = []) -> ([Step], [String: SourcePosition]) {
         guard let items = r.list(node, "'steps'") else { return ([], [:]) }
         if items.isEmpty { r.error(node, "'steps' is empty: a sequence needs at least one step") }
         var steps: [Step] = []
@@ -124,10 +124,15 @@ public enum SequenceLoader {
         var seen: [String: SourcePosition] = [:]
         // Conditions are checked after all ids are known, to tell "later" from "missing".
         var pending: [(stepIndex: Int, node: Node, skip: Bool)] = []
+        var references: [StepFlowLoader.Reference] = [], idNodes: [Node] = []
         for item in items {
-            guard let m = r.mapping(item, "a step", allowed: ["id", "after", "template", "skip_if", "only_if"],
-                                    required: ["id", "after", "template"]),
+            guard let m = r.mapping(item, "a step", allowed: ["id", "after", "template", "skip_if", "only_if"] + StepFlowLoader.keys,
+                                    required: ["id"]),
                   let idNode = m["id"]?.value, let id = r.singleLine(idNode, "step 'id'") else { continue }
+            let control = m["wait_for"] != nil || m["if"] != nil
+            if !control {
+                for key in ["after", "template"] where m[key] == nil { r.error(item, "a step is missing required key '\(key)'") }
+            }
             guard Identifier.isStepID(id) else {
                 r.error(idNode, "step id '\(id)' must be lowercase letters, digits and dashes")
                 continue
@@ -147,10 +152,14 @@ public enum SequenceLoader {
                     r.error(n, "template name '\(t)' must be a path under templates/ without '.md' (letters, digits, '-', '_', '/')")
                 }
             }
-            steps.append(Step(id: id, after: after, template: template))
-            if let n = m["skip_if"]?.value { pending.append((steps.count - 1, n, true)) }
-            if let n = m["only_if"]?.value { pending.append((steps.count - 1, n, false)) }
+            var step = Step(id: id, after: after, template: control ? "" : template)
+            references += StepFlowLoader.read(m, into: &step, index: steps.count, reader: r, knownFields: knownFields)
+            steps.append(step)
+            idNodes.append(idNode)
+            if !control, let n = m["skip_if"]?.value { pending.append((steps.count - 1, n, true)) }
+            if !control, let n = m["only_if"]?.value { pending.append((steps.count - 1, n, false)) }
         }
+        StepFlowLoader.check(steps, references: references, idNodes: idNodes, reader: r)
         for (index, node, skip) in pending {
             guard let conditions = r.list(node, skip ? "'skip_if'" : "'only_if'", scalarIsList: true) else { continue }
             for c in conditions {

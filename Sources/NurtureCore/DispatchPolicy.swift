@@ -22,6 +22,10 @@ public struct DispatchInput: Sendable {
     /// The lead's stage now: a lead that left the sequence's `entry.stage` (a prospect won, a customer recycled)
     /// leaves the sequence.
     public var leadStage: LifecycleStage = .lead
+    /// The lead, for a branch's `if:` on its fields.
+    public var lead: Lead?
+    /// A `wait_for:` row's timeout.
+    public var waitUntil: Date?
 
     public init(now: Date, dueAt: Date, sequence: NurtureSequence, stepID: String, leadSuppressed: Bool, leadScore: Double,
                 eventsSinceEnrollment: Set<String>, engagement: Engagement, recentSends: [Date], sendsSinceEngagement: Int,
@@ -50,6 +54,8 @@ public enum DispatchDecision: Sendable, Hashable {
     /// The enrollment ends here; `handoff` when the lead goes to sales. `leadWide` ends all the lead's
     /// enrollments (suppression, sunset, hand-off), not only this one.
     case exit(reason: String, handoff: Bool, leadWide: Bool)
+    /// A wait or branch is decided: the enrollment goes on at `next` (nil: the step after it in the file).
+    case pass(reason: String, next: Jump?)
 }
 
 /// The scheduler's decision for a due step, in the order that protects the recipient first.
@@ -67,6 +73,7 @@ public enum DispatchPolicy {
             return .exit(reason: "sunset: \(i.sendsSinceEngagement) emails without a human open or click", handoff: false, leadWide: true)
         }
         guard let step = i.sequence.step(i.stepID) else { return .skip(reason: "step removed from the sequence") }
+        if let flow = StepFlowPolicy.decide(step, i) { return flow }
         let overdue = i.now.timeIntervalSince(i.dueAt)
         if overdue > Double(i.throttle.staleAfter.seconds) {
             return .skip(reason: "stale: \(TimeSpan(seconds: Int64(overdue))) overdue (limit \(i.throttle.staleAfter))")

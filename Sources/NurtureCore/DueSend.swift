@@ -22,13 +22,25 @@ public struct NewEnrollment: Sendable {
     public var dueAt: Date
     /// The right-hand side of Message-IDs (the sender's domain).
     public var messageDomain: String
+    /// When the first step is a `wait_for:`, its timeout.
+    public var waitUntil: Date?
+    /// The sequence version the enrollment starts under.
+    public var version: String
 
-    public init(leadID: Int64, sequenceID: String, firstStepID: String, dueAt: Date, messageDomain: String) {
+    public init(leadID: Int64, sequenceID: String, firstStepID: String, dueAt: Date, messageDomain: String, waitUntil: Date? = nil,
+                version: String = "") {
         self.leadID = leadID
         self.sequenceID = sequenceID
         self.firstStepID = firstStepID
         self.dueAt = dueAt
         self.messageDomain = messageDomain
+        self.waitUntil = waitUntil
+        self.version = version
+    }
+
+    /// The first step as a planned send.
+    public var firstSend: PlannedSend {
+        PlannedSend(stepID: firstStepID, dueAt: dueAt, messageDomain: messageDomain, waitUntil: waitUntil, version: version)
     }
 }
 
@@ -47,8 +59,12 @@ public struct DueSend: Sendable {
     public var firstAttemptAt: Date?
     public var enrolledAt: Date
     public var suppressed: Bool
-    /// Steps of this enrollment already resolved (sent, skipped, cancelled, failed).
+    /// Steps of this enrollment already resolved (sent, skipped, cancelled, failed, passed).
     public var doneSteps: Set<String>
+    /// How many times each step was resolved in this enrollment (a loop through a wait visits a step again).
+    public var visits: [String: Int] = [:]
+    /// A `wait_for:` row's timeout (nil for mail and branches).
+    public var waitUntil: Date?
     public var engagement: Engagement
     public var eventsSinceEnrollment: Set<String>
     /// The lead's sends (sent or in flight) since `recentSince`, across all sequences.
@@ -84,17 +100,34 @@ public struct PlannedSend: Sendable, Hashable {
     public var stepID: String
     public var dueAt: Date
     public var messageDomain: String
+    /// How many times the enrollment reaches this step, this time included (a loop through a wait comes back):
+    /// each visit is its own outbox row, idempotency key and Message-ID.
+    public var visit = 1
+    /// A `wait_for:` step's timeout: the row is due then, or earlier when an event of the lead wakes it.
+    public var waitUntil: Date?
+    /// The sequence version (content hash) the step was planned under, recorded on the enrollment.
+    public var version = ""
 
-    public init(stepID: String, dueAt: Date, messageDomain: String) {
+    public init(stepID: String, dueAt: Date, messageDomain: String, visit: Int = 1, waitUntil: Date? = nil, version: String = "") {
         self.stepID = stepID
         self.dueAt = dueAt
         self.messageDomain = messageDomain
+        self.visit = visit
+        self.waitUntil = waitUntil
+        self.version = version
     }
+
+    /// The outbox row's idempotency key: the first visit keeps the form it always had.
+    public func key(enrollmentID: Int64) -> String { visit > 1 ? "\(enrollmentID):\(stepID):\(visit)" : "\(enrollmentID):\(stepID)" }
+    /// The step as Message-IDs name it (`welcome`, then `welcome.2` on a second visit): never reused.
+    public var messageStep: String { visit > 1 ? "\(stepID).\(visit)" : stepID }
 }
 
 public enum DispatchOutcome: Sendable {
     case postpone(outboxID: Int64, until: Date, reason: String)
     case skip(outboxID: Int64, enrollmentID: Int64, leadID: Int64, sequenceID: String, reason: String, next: PlannedSend?)
+    /// A wait or branch decided (status `passed`): the enrollment goes on to `next` (nil: it completes).
+    case pass(outboxID: Int64, enrollmentID: Int64, leadID: Int64, sequenceID: String, reason: String, next: PlannedSend?)
     /// Ends the enrollment (or, when `allOfLead`, every enrollment of the lead: hand-off, sunset, suppression).
     case exit(outboxID: Int64, enrollmentID: Int64, leadID: Int64, reason: String, handoff: Bool, allOfLead: Bool)
     case claim(outboxID: Int64)

@@ -35,6 +35,9 @@ public struct NurtureSequence: Hashable, Sendable {
     }
 
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+
+    /// True when a step waits, branches or jumps: the enrollment then follows the file's gotos, not only its order.
+    public var hasFlow: Bool { steps.contains { !$0.flow.isMail || $0.then != nil || $0.otherwise != nil } }
 }
 
 /// One step: a mail (which template, how long after the previous step, under which conditions), or a wait for a

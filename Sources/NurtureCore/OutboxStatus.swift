@@ -11,11 +11,13 @@ public enum OutboxStatus: String, Sendable, Hashable, CaseIterable {
     case skipped
     case cancelled
     case failed
+    /// A wait or a branch that was decided: the enrollment went on to the step it chose. Never mail.
+    case passed
 
     /// Waiting to be decided (due or not yet due).
     public static let waiting: [OutboxStatus] = [.scheduled, .deferred]
     /// Resolved for good: the enrollment has moved past this step.
-    public static let resolved: [OutboxStatus] = [.sent, .skipped, .cancelled, .failed]
+    public static let resolved: [OutboxStatus] = [.sent, .skipped, .cancelled, .failed, .passed]
 }
 
 /// Where an enrollment is.

@@ -21,8 +21,11 @@ public enum NextWake: Sendable, Hashable {
         return candidates.min().map(NextWake.at) ?? .idle
     }
 
+    /// A tick that did something may have planned a step due at once (a wait or branch right after a send): run
+    /// again now. A tick that did nothing does not (what is due belongs to another node or waits for a token).
     public static func after(_ report: Scheduler.Report, nextDue: Date?, now: Date, poll: TimeInterval?) -> NextWake {
-        after(moreWork: report.moreWork, wakeAt: report.wakeAt, nextDue: nextDue, now: now, poll: poll)
+        if let nextDue, nextDue <= now, !report.entries.isEmpty, report.wakeAt == nil { return .now }
+        return after(moreWork: report.moreWork, wakeAt: report.wakeAt, nextDue: nextDue, now: now, poll: poll)
     }
 
     /// The moment to wake, given other moments the caller waits for (scripted events); nil when there is none.

@@ -25,7 +25,7 @@ public actor Scheduler {
     /// What a tick did, for logs, `simulate` and tests.
     public struct Report: Sendable {
         public struct Entry: Sendable, Hashable {
-            public enum Kind: String, Sendable { case enrolled, sent, postponed, skipped, exited, deferred, failed }
+            public enum Kind: String, Sendable { case enrolled, sent, postponed, skipped, exited, deferred, failed, passed }
             public var kind: Kind
             public var at: Date
             public var email: String
@@ -128,7 +128,8 @@ public actor Scheduler {
                 guard let first = sequence.steps.first else { continue }
                 let due = StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: c.lead.recontactAfter)
                 enrollments.append(NewEnrollment(leadID: c.leadID, sequenceID: sequence.id, firstStepID: first.id, dueAt: due,
-                                                 messageDomain: MessageComposer.messageDomain(sequence, catalog)))
+                                                 messageDomain: MessageComposer.messageDomain(sequence, catalog),
+                                                 waitUntil: StepPlanner.waitUntil(first, dueAt: due), version: sequence.version))
                 report.entries.append(.init(kind: .enrolled, at: now, email: c.lead.email.value, sequenceID: sequence.id,
                                             stepID: first.id, detail: "first step due \(DateText.iso(due))", leadID: c.leadID))
             }
@@ -144,9 +145,10 @@ public actor Scheduler {
         guard !requests.isEmpty else { return }
         let enrollments: [NewEnrollment] = requests.compactMap { r in
             guard let sequence = catalog.sequence(r.sequenceID), let first = sequence.steps.first else { return nil }
-            return NewEnrollment(leadID: r.leadID, sequenceID: sequence.id, firstStepID: first.id,
-                                 dueAt: StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: nil),
-                                 messageDomain: MessageComposer.messageDomain(sequence, catalog))
+            let due = StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: nil)
+            return NewEnrollment(leadID: r.leadID, sequenceID: sequence.id, firstStepID: first.id, dueAt: due,
+                                 messageDomain: MessageComposer.messageDomain(sequence, catalog),
+                                 waitUntil: StepPlanner.waitUntil(first, dueAt: due), version: sequence.version)
         }
         try await store.applyPendingEnrollments(enrollments, resolved: requests, now: now)
     }
@@ -224,6 +226,8 @@ public actor Scheduler {
                 recentSends: d.recentSends + (claimedForLead[d.leadID] ?? []), sendsSinceEngagement: d.sendsSinceEngagement,
                 zone: Self.zone(sequence.window.zoneName(lead: d.lead.timeZone, default: catalog.config.defaultTimeZone), cache: &zones), throttle: throttle)
             input.leadStage = d.lead.stage
+            input.lead = d.lead
+            input.waitUntil = d.waitUntil
             input.leadFacts = LeadCondition.Facts(score: d.lead.score, fit: d.lead.fit, stage: d.lead.stage, grade: d.lead.fitGrade)
             switch DispatchPolicy.decide(input) {
             case .send:
@@ -253,6 +257,11 @@ public actor Scheduler {
                 outcomes.append(.skip(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
                                       reason: reason, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)))
                 report.entries.append(Self.entry(.skipped, d, now, reason))
+            case let .pass(reason, jump):
+                let next = Self.plan(after: d, in: sequence, resolvedAt: now, catalog, decided: jump)
+                outcomes.append(.pass(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID,
+                                      reason: reason, next: next))
+                report.entries.append(Self.entry(.passed, d, now, "\(reason) → \(next.map { $0.stepID } ?? "end")"))
             case let .exit(reason, handoff, leadWide):
                 outcomes.append(.exit(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, reason: reason,
                                       handoff: handoff, allOfLead: leadWide))
@@ -437,11 +446,17 @@ public actor Scheduler {
         }
     }
 
-    /// The enrollment's next step, counted from when this one was resolved.
-    private static func plan(after d: DueSend, in sequence: NurtureSequence, resolvedAt: Date, _ catalog: Catalog) -> PlannedSend? {
-        guard let next = StepPlanner.next(in: sequence, done: d.doneSteps.union([d.stepID])) else { return nil }
-        return PlannedSend(stepID: next.id, dueAt: StepPlanner.due(next, previousResolvedAt: resolvedAt, enrolledAt: d.enrolledAt, recontactAfter: nil),
-                           messageDomain: MessageComposer.messageDomain(sequence, catalog))
+    /// The enrollment's next step, counted from when this one was resolved: a wait's or branch's decision, else a
+    /// mail step's `then:` (a step an edit removed has none), else the next in the file.
+    /// - Parameter decided: a decided wait's or branch's jump (`.some(nil)`: on to the next step in the file).
+    static func plan(after d: DueSend, in sequence: NurtureSequence, resolvedAt: Date, _ catalog: Catalog, decided: Jump?? = nil) -> PlannedSend? {
+        var visits = d.visits
+        visits[d.stepID, default: 0] += 1
+        let jump = decided ?? sequence.step(d.stepID)?.then
+        guard let (next, visit) = StepPlanner.next(in: sequence, after: d.stepID, jump: jump, done: d.doneSteps, visits: visits) else { return nil }
+        let due = StepPlanner.due(next, previousResolvedAt: resolvedAt, enrolledAt: d.enrolledAt, recontactAfter: nil)
+        return PlannedSend(stepID: next.id, dueAt: due, messageDomain: MessageComposer.messageDomain(sequence, catalog), visit: visit,
+                           waitUntil: StepPlanner.waitUntil(next, dueAt: due), version: sequence.version)
     }
 
     private static func entry(_ kind: Report.Entry.Kind, _ d: DueSend, _ at: Date, _ detail: String) -> Report.Entry {

@@ -91,7 +91,7 @@ public struct SchedulerService: Service {
             // SMTP replies often quote the recipient: the lead is named by id, addresses are masked.
             logger.warning("\(e.kind.rawValue) \(e.sequenceID)/\(e.stepID) lead=\(e.leadID ?? 0) outbox=\(e.outboxID ?? 0): \(LogRedaction.addresses(e.detail))")
         }
-        let kinds: [Scheduler.Report.Entry.Kind] = [.enrolled, .sent, .skipped, .exited, .postponed, .deferred, .failed]
+        let kinds: [Scheduler.Report.Entry.Kind] = [.enrolled, .sent, .skipped, .passed, .exited, .postponed, .deferred, .failed]
         let counts = kinds.map { ($0, report.count($0)) }.filter { $0.1 > 0 }
         guard !counts.isEmpty else { return }
         let query = report.dueQuery.map { String(format: " (due batch found in %.1f ms)", $0.inSeconds * 1_000) } ?? ""

@@ -243,6 +243,23 @@ enum Migrations {
                 ALTER TABLE pending_enrollment ADD COLUMN reenter INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        m.registerMigration("v11-branches") { db in
+            try db.execute(sql: """
+                -- A wait_for step's timeout; an event of the lead makes its row due at once (the index finds them).
+                ALTER TABLE outbox ADD COLUMN wait_until INTEGER;
+                CREATE INDEX outbox_waiting ON outbox(lead_id) WHERE wait_until IS NOT NULL AND status = 'scheduled';
+                -- The sequence version (content hash) the enrollment's latest step was planned under.
+                ALTER TABLE enrollment ADD COLUMN version TEXT;
+                -- Each version's files as the daemon loaded them, so `nurture plan` can compare the files on disk.
+                CREATE TABLE sequence_version (
+                    sequence_id TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    loaded_at INTEGER NOT NULL,
+                    PRIMARY KEY (sequence_id, version)
+                ) STRICT, WITHOUT ROWID;
+                """)
+        }
         return m
     }
 

@@ -220,5 +220,19 @@ enum PostgresMigrations {
             "ALTER TABLE pending_enrollment ADD COLUMN not_before bigint NOT NULL DEFAULT 0",
             "ALTER TABLE pending_enrollment ADD COLUMN reenter boolean NOT NULL DEFAULT false",
         ]),
+        Migration(version: 5, name: "branches", statements: [
+            "ALTER TABLE outbox ADD COLUMN wait_until bigint",
+            "CREATE INDEX outbox_waiting ON outbox (lead_id) WHERE wait_until IS NOT NULL AND status = 'scheduled'",
+            "ALTER TABLE enrollment ADD COLUMN version text",
+            """
+            CREATE TABLE sequence_version (
+                sequence_id text NOT NULL,
+                version text NOT NULL,
+                source text NOT NULL,
+                loaded_at bigint NOT NULL,
+                PRIMARY KEY (sequence_id, version)
+            )
+            """,
+        ]),
     ]
 }

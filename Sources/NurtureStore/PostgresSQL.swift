@@ -105,18 +105,18 @@ enum PostgresSQL {
         """
     }
     static func markConsidered(_ ids: [Int64]) -> Q { "UPDATE lead SET needs_enrollment = false WHERE id = ANY(\(ids))" }
-    static func insertEnrollment(lead: Int64, sequence: String, firstStep: String, now: Int64) -> Q {
+    static func insertEnrollment(lead: Int64, sequence: String, firstStep: String, now: Int64, version: String) -> Q {
         """
-        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
-        VALUES (\(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now))
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version)
+        VALUES (\(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now), \(version))
         ON CONFLICT (lead_id, sequence_id) WHERE state = \(unescaped: EnrollmentState.active.sql) DO NOTHING RETURNING id
         """
     }
     /// A requested enrollment: re-entering an ended sequence only when the request says so (an answer from sales).
-    static func insertRequestedEnrollment(lead: Int64, sequence: String, firstStep: String, now: Int64) -> Q {
+    static func insertRequestedEnrollment(lead: Int64, sequence: String, firstStep: String, now: Int64, version: String) -> Q {
         """
-        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
-        SELECT \(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now)
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version)
+        SELECT \(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now), \(version)
         WHERE coalesce((SELECT not_before FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)), 0) <= \(now)
           AND (coalesce((SELECT reenter FROM pending_enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)), false)
                OR NOT EXISTS (SELECT 1 FROM enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence)))
@@ -125,10 +125,12 @@ enum PostgresSQL {
     }
     /// A step is never queued twice (the idempotency key is unique), and only an active enrollment gets one.
     static func insertSend(enrollment: Int64, lead: Int64, sequence: String, step: String, key: String, messageID: String,
-                           due: Int64, now: Int64) -> Q {
+                           due: Int64, now: Int64, waitUntil: Int64?) -> Q {
         """
-        INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at, created_at, updated_at)
-        SELECT \(enrollment), \(lead), \(sequence), \(step), \(key), \(messageID), \(unescaped: OutboxStatus.scheduled.sql), \(due), \(now), \(now)
+        INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at, created_at, updated_at,
+                            wait_until)
+        SELECT \(enrollment), \(lead), \(sequence), \(step), \(key), \(messageID), \(unescaped: OutboxStatus.scheduled.sql), \(due), \(now), \(now),
+               \(waitUntil)
         WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = \(enrollment) AND state = \(unescaped: EnrollmentState.active.sql))
         ON CONFLICT (idempotency_key) DO NOTHING
         """
@@ -136,21 +138,23 @@ enum PostgresSQL {
     /// The next sends of a whole batch in one statement (one round trip per commit, not one per message); columns
     /// travel as parallel arrays. Only for enrollments still active; a key already queued adds nothing.
     static func insertSends(enrollments: [Int64], leads: [Int64], sequences: [String], steps: [String], keys: [String],
-                            messageIDs: [String], dues: [Int64], now: Int64) -> Q {
+                            messageIDs: [String], dues: [Int64], waitUntils: [Int64], now: Int64) -> Q {
         """
-        INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at, created_at, updated_at)
+        INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at, created_at, updated_at,
+                            wait_until)
         SELECT v.enrollment_id, v.lead_id, v.sequence_id, v.step_id, v.idempotency_key, v.message_id, \(unescaped: OutboxStatus.scheduled.sql),
-               v.due_at, \(now), \(now)
+               v.due_at, \(now), \(now), nullif(v.wait_until, -1)
         FROM unnest(\(enrollments)::bigint[], \(leads)::bigint[], \(sequences)::text[], \(steps)::text[], \(keys)::text[],
-                    \(messageIDs)::text[], \(dues)::bigint[])
-             AS v(enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, due_at)
+                    \(messageIDs)::text[], \(dues)::bigint[], \(waitUntils)::bigint[])
+             AS v(enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, due_at, wait_until)
         WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = v.enrollment_id AND state = \(unescaped: EnrollmentState.active.sql))
         ON CONFLICT (idempotency_key) DO NOTHING
         """
     }
-    static func setNextSteps(_ steps: [String], enrollments: [Int64]) -> Q {
+    static func setNextSteps(_ steps: [String], enrollments: [Int64], versions: [String]) -> Q {
         """
-        UPDATE enrollment e SET next_step = v.step_id FROM unnest(\(enrollments)::bigint[], \(steps)::text[]) AS v(id, step_id)
+        UPDATE enrollment e SET next_step = v.step_id, version = v.version
+        FROM unnest(\(enrollments)::bigint[], \(steps)::text[], \(versions)::text[]) AS v(id, step_id, version)
         WHERE e.id = v.id AND e.state = \(unescaped: EnrollmentState.active.sql)
         """
     }
@@ -178,7 +182,7 @@ enum PostgresSQL {
     static func dueSends(at now: Int64, limit: Int64, node: String) -> Q {
         """
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
-               o.first_attempt_at, e.enrolled_at, \(unescaped: leadColumns),
+               o.first_attempt_at, o.wait_until, e.enrolled_at, \(unescaped: leadColumns),
                EXISTS (SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
         FROM outbox o
         JOIN enrollment e ON e.id = o.enrollment_id
@@ -221,7 +225,8 @@ enum PostgresSQL {
         """
         SELECT enrollment_id, step_id FROM outbox
         WHERE enrollment_id = ANY(\(enrollments)) AND status IN (\(unescaped: OutboxStatus.sent.sql), \(unescaped: OutboxStatus.skipped.sql),
-                                                               \(unescaped: OutboxStatus.cancelled.sql), \(unescaped: OutboxStatus.failed.sql))
+                                                               \(unescaped: OutboxStatus.cancelled.sql), \(unescaped: OutboxStatus.failed.sql),
+                                                               \(unescaped: OutboxStatus.passed.sql))
         """
     }
     /// Emails each lead received (or is receiving) since its last human open or click: the sunset rule's count.

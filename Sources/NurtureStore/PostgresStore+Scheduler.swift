@@ -39,18 +39,18 @@ extension PostgresStore {
 
     /// Creates the enrollment and its first send; nothing when the lead is already in the sequence (entered once).
     private func enroll(_ tx: PostgresTransaction, _ e: NewEnrollment, now: Int64, requested: Bool = false) async throws {
-        let insert = requested ? PostgresSQL.insertRequestedEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now)
-            : PostgresSQL.insertEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now)
+        let insert = requested ? PostgresSQL.insertRequestedEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now,
+                                                                       version: e.version)
+            : PostgresSQL.insertEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now, version: e.version)
         guard let id: Int64 = try await tx.row(insert)?["id"] else { return }
-        try await insertSend(tx, enrollmentID: id, leadID: e.leadID, sequenceID: e.sequenceID,
-                             next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: now)
+        try await insertSend(tx, enrollmentID: id, leadID: e.leadID, sequenceID: e.sequenceID, next: e.firstSend, now: now)
     }
 
     private func insertSend(_ tx: PostgresTransaction, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend, now: Int64) async throws {
         try await tx.execute(PostgresSQL.insertSend(
-            enrollment: enrollmentID, lead: leadID, sequence: sequenceID, step: next.stepID, key: "\(enrollmentID):\(next.stepID)",
-            messageID: messageID(enrollmentID: enrollmentID, stepID: next.stepID, domain: next.messageDomain),
-            due: Self.millis(next.dueAt), now: now))
+            enrollment: enrollmentID, lead: leadID, sequence: sequenceID, step: next.stepID, key: next.key(enrollmentID: enrollmentID),
+            messageID: messageID(enrollmentID: enrollmentID, stepID: next.messageStep, domain: next.messageDomain),
+            due: Self.millis(next.dueAt), now: now, waitUntil: next.waitUntil.map(Self.millis)))
     }
 
     /// Read committed, not a snapshot: each statement sees what other nodes committed before it, so the leads'
@@ -72,9 +72,10 @@ extension PostgresStore {
             for r in try await tx.rows(PostgresSQL.recentSends(leads: leadIDs, since: Self.millis(recentSince))) {
                 recent[try r["lead_id"], default: []].append(Self.date(try r["sent_at"]))
             }
-            var done: [Int64: Set<String>] = [:]
+            var done: [Int64: Set<String>] = [:], visits: [Int64: [String: Int]] = [:]
             for r in try await tx.rows(PostgresSQL.doneSteps(enrollments: enrollmentIDs)) {
                 done[try r["enrollment_id"], default: []].insert(try r["step_id"])
+                visits[try r["enrollment_id"], default: [:]][try r["step_id"], default: 0] += 1
             }
             var unengaged: [Int64: Int] = [:]
             for r in try await tx.rows(PostgresSQL.sendsSinceEngagement(leads: leadIDs)) {
@@ -99,13 +100,16 @@ extension PostgresStore {
                         custom.insert(kind.name)
                     }
                 }
-                return DueSend(
+                var due = DueSend(
                     outboxID: try row["id"], enrollmentID: enrollmentID, leadID: leadID, lead: try Self.lead(from: row),
                     sequenceID: sequenceID, stepID: try row["step_id"], dueAt: Self.date(try row["due_at"]), attempts: Int(try row["attempts"] as Int64),
                     messageID: try row["message_id"], possiblySent: try row["possibly_sent"],
                     firstAttemptAt: (try row["first_attempt_at"] as Int64?).map(Self.date), enrolledAt: enrolledAt, suppressed: try row["suppressed"],
                     doneSteps: done[enrollmentID] ?? [], engagement: engagement, eventsSinceEnrollment: custom,
                     recentSends: recent[leadID] ?? [], sendsSinceEngagement: unengaged[leadID] ?? 0)
+                due.visits = visits[enrollmentID] ?? [:]
+                due.waitUntil = (try row["wait_until"] as Int64?).map(Self.date)
+                return due
             }
         }
     }
@@ -125,10 +129,11 @@ extension PostgresStore {
             try await tx.execute(PostgresSQL.insertSends(
                 enrollments: continuing.map { $0.0.enrollmentID }, leads: continuing.map { $0.0.leadID },
                 sequences: continuing.map { $0.0.sequenceID }, steps: continuing.map { $0.1.stepID },
-                keys: continuing.map { "\($0.0.enrollmentID):\($0.1.stepID)" },
-                messageIDs: continuing.map { messageID(enrollmentID: $0.0.enrollmentID, stepID: $0.1.stepID, domain: $0.1.messageDomain) },
-                dues: continuing.map { Self.millis($0.1.dueAt) }, now: now))
-            try await tx.execute(PostgresSQL.setNextSteps(continuing.map { $0.1.stepID }, enrollments: continuing.map { $0.0.enrollmentID }))
+                keys: continuing.map { $0.1.key(enrollmentID: $0.0.enrollmentID) },
+                messageIDs: continuing.map { messageID(enrollmentID: $0.0.enrollmentID, stepID: $0.1.messageStep, domain: $0.1.messageDomain) },
+                dues: continuing.map { Self.millis($0.1.dueAt) }, waitUntils: continuing.map { $0.1.waitUntil.map(Self.millis) ?? -1 }, now: now))
+            try await tx.execute(PostgresSQL.setNextSteps(continuing.map { $0.1.stepID }, enrollments: continuing.map { $0.0.enrollmentID },
+                                                          versions: continuing.map { $0.1.version }))
         }
         let completed = plans.filter { $0.next == nil }.map(\.enrollmentID)
         if !completed.isEmpty { try await tx.execute(PostgresSQL.completeEnrollments(completed, now: now)) }
@@ -152,6 +157,9 @@ extension PostgresStore {
                     try await tx.execute(PostgresSQL.postpone(id, until: Self.millis(until), reason: reason, now: t))
                 case let .skip(id, enrollmentID, leadID, sequenceID, reason, next):
                     try await tx.execute(PostgresSQL.resolve(id, status: .skipped, reason: reason, now: t))
+                    try await plan(tx, [(enrollmentID, leadID, sequenceID, next)], now: t)
+                case let .pass(id, enrollmentID, leadID, sequenceID, reason, next):
+                    guard try await tx.count(PostgresSQL.resolveReturning(id, status: .passed, reason: reason, now: t)) > 0 else { continue }
                     try await plan(tx, [(enrollmentID, leadID, sequenceID, next)], now: t)
                 case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
                     try await tx.execute(PostgresSQL.resolve(id, status: .cancelled, reason: reason, now: t))
@@ -267,6 +275,7 @@ extension PostgresStore {
             let eventID: Int64? = try await tx.row(PostgresSQL.insertEvent(lead: leadID, outbox: event.outboxID, sequence: event.sequenceID,
                                                                             step: event.stepID, type: event.type, machine: event.machine, at: t,
                                                                             data: event.value.map { "{\"value\":\($0)}" }))?["id"]
+            try await tx.execute(PostgresSQL.wakeWaits(lead: leadID, now: t))
             // The enrollments the event finds active, read before scoring: a hand-off the score triggers ends them,
             // yet exit rules still judge them (with the new score).
             var active: [(id: Int64, sequenceID: String, since: Int64, events: Set<String>)] = []

@@ -91,6 +91,7 @@ extension PostgresStore {
                 machine = true
             }
         }
+        if !machine { try await tx.execute(PostgresSQL.wakeWaits(lead: e.message.leadID, now: t)) }
         try await score(tx, leadID: e.message.leadID, type: e.kind.rawValue, machine: machine,
                         cause: "\(machine ? "machine " : "")\(e.kind.rawValue) (\(e.message.sequenceID)/\(e.message.stepID))",
                         eventID: eventID, at: e.at, context: scoring)

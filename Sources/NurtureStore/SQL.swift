@@ -72,14 +72,14 @@ enum SQL {
         """
     static let markConsidered = "UPDATE lead SET needs_enrollment = 0 WHERE id = ?"
     static let insertEnrollment = """
-        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at) VALUES (?, ?, \(EnrollmentState.active.sql), ?, ?)
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version) VALUES (?, ?, \(EnrollmentState.active.sql), ?, ?, ?)
         ON CONFLICT (lead_id, sequence_id) WHERE state = \(EnrollmentState.active.sql) DO NOTHING
         """
     /// A requested enrollment: re-entering an ended sequence only when the request says so (an answer from sales),
     /// and only if the request is still due (an answer may have moved its cooldown since it was read).
     static let insertRequestedEnrollment = """
-        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at)
-        SELECT :lead, :sequence, \(EnrollmentState.active.sql), :step, :now
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version)
+        SELECT :lead, :sequence, \(EnrollmentState.active.sql), :step, :now, :version
         WHERE coalesce((SELECT not_before FROM pending_enrollment WHERE lead_id = :lead AND sequence_id = :sequence), 0) <= :now
           AND (coalesce((SELECT reenter FROM pending_enrollment WHERE lead_id = :lead AND sequence_id = :sequence), 0) = 1
                OR NOT EXISTS (SELECT 1 FROM enrollment WHERE lead_id = :lead AND sequence_id = :sequence))
@@ -89,19 +89,19 @@ enum SQL {
     /// enrollment gets one (a hand-off or exit while a message was in flight ends it for good).
     static let insertSend = """
         INSERT INTO outbox (enrollment_id, lead_id, sequence_id, step_id, idempotency_key, message_id, status, due_at,
-                            created_at, updated_at)
-        SELECT :enrollment, :lead, :sequence, :step, :key, :message_id, \(OutboxStatus.scheduled.sql), :due, :now, :now
+                            created_at, updated_at, wait_until)
+        SELECT :enrollment, :lead, :sequence, :step, :key, :message_id, \(OutboxStatus.scheduled.sql), :due, :now, :now, :wait_until
         WHERE EXISTS (SELECT 1 FROM enrollment WHERE id = :enrollment AND state = \(EnrollmentState.active.sql)) -- an ended enrollment gets no next step
         ON CONFLICT (idempotency_key) DO NOTHING
         """
-    static let setNextStep = "UPDATE enrollment SET next_step = ? WHERE id = ? AND state = \(EnrollmentState.active.sql)"
+    static let setNextStep = "UPDATE enrollment SET next_step = ?, version = ? WHERE id = ? AND state = \(EnrollmentState.active.sql)"
     static let completeEnrollment = """
         UPDATE enrollment SET state = \(EnrollmentState.completed.sql), next_step = NULL, ended_at = ?, end_reason = 'completed'
         WHERE id = ? AND state = \(EnrollmentState.active.sql)
         """
     static let dueSends = """
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
-               o.first_attempt_at,
+               o.first_attempt_at, o.wait_until,
                e.enrolled_at, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage,
                l.score, l.recontact_after, l.fit, l.fit_grade,
                EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
@@ -118,7 +118,7 @@ enum SQL {
     static func doneSteps(enrollments: Int) -> String {
         """
         SELECT enrollment_id, step_id FROM outbox
-        WHERE enrollment_id IN (\(placeholders(enrollments))) AND status IN (\(OutboxStatus.sent.sql), \(OutboxStatus.skipped.sql), \(OutboxStatus.cancelled.sql), \(OutboxStatus.failed.sql))
+        WHERE enrollment_id IN (\(placeholders(enrollments))) AND status IN (\(OutboxStatus.sent.sql), \(OutboxStatus.skipped.sql), \(OutboxStatus.cancelled.sql), \(OutboxStatus.failed.sql), \(OutboxStatus.passed.sql))
         """
     }
     static func eventsOfLeads(_ n: Int) -> String {

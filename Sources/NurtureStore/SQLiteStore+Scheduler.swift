@@ -39,10 +39,9 @@ extension SQLiteStore {
         let t = Self.millis(now)
         try await writeProgress { [self] db in
             for e in enrollments {
-                try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t])
+                try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t, e.version])
                 guard db.changesCount > 0 else { continue }
-                try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID,
-                               next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: t)
+                try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID, next: e.firstSend, now: t)
             }
             let mark = try db.cachedStatement(sql: SQL.markConsidered)
             for id in considered { try mark.execute(arguments: [id]) }
@@ -59,10 +58,10 @@ extension SQLiteStore {
         let t = Self.millis(now)
         try await writeProgress { [self] db in
             for e in enrollments {
-                try db.execute(sql: SQL.insertRequestedEnrollment, arguments: ["lead": e.leadID, "sequence": e.sequenceID, "step": e.firstStepID, "now": t])
+                try db.execute(sql: SQL.insertRequestedEnrollment, arguments: ["lead": e.leadID, "sequence": e.sequenceID, "step": e.firstStepID, "now": t,
+                                                                               "version": e.version])
                 guard db.changesCount > 0 else { continue } // already in it (a threshold enters a sequence once)
-                try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID,
-                               next: PlannedSend(stepID: e.firstStepID, dueAt: e.dueAt, messageDomain: e.messageDomain), now: t)
+                try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID, next: e.firstSend, now: t)
             }
             for r in resolved { try db.execute(sql: SQL.deletePendingEnrollment, arguments: [r.leadID, r.sequenceID, t]) }
         }
@@ -71,9 +70,9 @@ extension SQLiteStore {
     private func insertSend(_ db: Database, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend, now: Int64) throws {
         try db.cachedStatement(sql: SQL.insertSend).execute(arguments: [
             "enrollment": enrollmentID, "lead": leadID, "sequence": sequenceID, "step": next.stepID,
-            "key": "\(enrollmentID):\(next.stepID)",
-            "message_id": messageID(enrollmentID: enrollmentID, stepID: next.stepID, domain: next.messageDomain),
-            "due": Self.millis(next.dueAt), "now": now,
+            "key": next.key(enrollmentID: enrollmentID),
+            "message_id": messageID(enrollmentID: enrollmentID, stepID: next.messageStep, domain: next.messageDomain),
+            "due": Self.millis(next.dueAt), "now": now, "wait_until": next.waitUntil.map(Self.millis),
         ])
     }
 
@@ -81,7 +80,7 @@ extension SQLiteStore {
     private func plan(_ db: Database, enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend?, now: Int64) throws {
         if let next {
             try insertSend(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: now)
-            try db.cachedStatement(sql: SQL.setNextStep).execute(arguments: [next.stepID, enrollmentID])
+            try db.cachedStatement(sql: SQL.setNextStep).execute(arguments: [next.stepID, next.version, enrollmentID])
         } else {
             try db.cachedStatement(sql: SQL.completeEnrollment).execute(arguments: [now, enrollmentID])
         }
@@ -100,9 +99,10 @@ extension SQLiteStore {
                                       arguments: StatementArguments(leadIDs + [Self.millis(recentSince)])) {
                 recent[r["lead_id"], default: []].append(Self.date(r["sent_at"]))
             }
-            var done: [Int64: Set<String>] = [:]
+            var done: [Int64: Set<String>] = [:], visits: [Int64: [String: Int]] = [:]
             for r in try Row.fetchAll(db, sql: SQL.doneSteps(enrollments: enrollmentIDs.count), arguments: StatementArguments(enrollmentIDs)) {
                 done[r["enrollment_id"], default: []].insert(r["step_id"])
+                visits[r["enrollment_id"], default: [:]][r["step_id"], default: 0] += 1
             }
             var unengaged: [Int64: Int] = [:]
             for r in try Row.fetchAll(db, sql: SQL.sendsSinceEngagement(leads: leadIDs.count), arguments: StatementArguments(leadIDs)) {
@@ -127,13 +127,16 @@ extension SQLiteStore {
                         custom.insert(kind.name)
                     }
                 }
-                return DueSend(
+                var due = DueSend(
                     outboxID: row["id"], enrollmentID: enrollmentID, leadID: leadID, lead: try Self.lead(from: row),
                     sequenceID: sequenceID, stepID: row["step_id"], dueAt: Self.date(row["due_at"]), attempts: row["attempts"],
                     messageID: row["message_id"], possiblySent: row["possibly_sent"],
                     firstAttemptAt: (row["first_attempt_at"] as Int64?).map(Self.date), enrolledAt: enrolledAt, suppressed: row["suppressed"] || held.contains(leadID),
                     doneSteps: done[enrollmentID] ?? [], engagement: engagement, eventsSinceEnrollment: custom,
                     recentSends: recent[leadID] ?? [], sendsSinceEngagement: unengaged[leadID] ?? 0)
+                due.visits = visits[enrollmentID] ?? [:]
+                due.waitUntil = (row["wait_until"] as Int64?).map(Self.date)
+                return due
             }
         }
     }
@@ -157,6 +160,10 @@ extension SQLiteStore {
                     try db.cachedStatement(sql: SQL.postpone).execute(arguments: [Self.millis(until), reason, t, id])
                 case let .skip(id, enrollmentID, leadID, sequenceID, reason, next):
                     try db.cachedStatement(sql: SQL.resolve).execute(arguments: [OutboxStatus.skipped.rawValue, reason, t, id])
+                    try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
+                case let .pass(id, enrollmentID, leadID, sequenceID, reason, next):
+                    try db.cachedStatement(sql: SQL.resolve).execute(arguments: [OutboxStatus.passed.rawValue, reason, t, id])
+                    guard db.changesCount > 0 else { continue }
                     try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .exit(id, enrollmentID, leadID, reason, handoff, allOfLead):
                     try db.cachedStatement(sql: SQL.resolve).execute(arguments: [OutboxStatus.cancelled.rawValue, reason, t, id])
@@ -275,6 +282,7 @@ extension SQLiteStore {
                 ])
             }
             let eventID = db.lastInsertedRowID
+            try wakeWaits(db, leadID: leadID, now: t)
             // The enrollments the event finds active, read before scoring: a hand-off the score triggers ends them,
             // yet exit rules still judge them (with the new score).
             let active = try Row.fetchAll(db, sql: SQL.activeEnrollmentsOfLead, arguments: [leadID]).map { row in

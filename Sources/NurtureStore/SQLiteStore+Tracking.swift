@@ -104,6 +104,7 @@ extension SQLiteStore {
                 machine = true
             }
         }
+        if !machine { try wakeWaits(db, leadID: e.message.leadID, now: t) }
         try score(db, leadID: e.message.leadID, type: e.kind.rawValue, machine: machine,
                   cause: "\(machine ? "machine " : "")\(e.kind.rawValue) (\(e.message.sequenceID)/\(e.message.stepID))",
                   eventID: eventID, at: e.at, context: scoring)
