@@ -27,6 +27,9 @@ struct PreviewCommand: ParsableCommand {
         guard let seq = catalog.sequence(sequence) else {
             throw ValidationError("unknown sequence '\(sequence)'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
         }
+        if let st = seq.step(step), !st.flow.isMail {
+            throw ValidationError("step '\(step)' of '\(sequence)' waits or branches: it sends no mail to preview")
+        }
         guard let st = seq.step(step), let template = catalog.templates[st.template] else {
             throw ValidationError("sequence '\(sequence)' has no step '\(step)'; steps: \(seq.steps.map(\.id).joined(separator: ", "))")
         }

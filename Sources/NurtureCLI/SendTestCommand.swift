@@ -31,6 +31,7 @@ struct SendTestCommand: AsyncParsableCommand {
         guard let seq = catalog.sequence(sequence), let st = seq.step(step) else {
             throw ValidationError("unknown sequence or step '\(sequence) \(step)'")
         }
+        guard st.flow.isMail else { throw ValidationError("step '\(step)' waits or branches: it sends no mail") }
         let input = try LeadJSON.parse(leadJSON, defaultEmail: to, defaultPersona: seq.persona)
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: nil, defaultTimeZone: catalog.config.defaultTimeZone)
         let lead: Lead

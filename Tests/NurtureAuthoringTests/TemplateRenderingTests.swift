@@ -84,7 +84,7 @@ struct TemplateRenderingTests {
             var fields: [String: String] = [:]
             for f in config.fields { fields[f] = "Sample \(f)" }
             let lead = Lead(email: try EmailAddress(validating: "ada@example.com"), persona: seq.persona, fields: fields, consent: consent)
-            for step in seq.steps {
+            for step in seq.steps where step.flow.isMail {
                 let template = try #require(c.templates[step.template])
                 let email = c.renderer.render(template, variables: c.variables(for: lead, sequence: seq, unsubscribeURL: "https://x.example/u/T"))
                 #expect(!email.subject.isEmpty)
