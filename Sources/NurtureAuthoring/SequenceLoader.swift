@@ -16,7 +16,7 @@ public struct LoadedSequence: Sendable {
 
 /// Loads one sequence file and checks everything that can be checked inside that file.
 public enum SequenceLoader {
-    static let topKeys = ["id", "persona", "name", "priority", "sender", "dkim", "entry", "window", "steps", "exit"]
+    static let topKeys = ["id", "persona", "name", "priority", "sender", "dkim", "entry", "window", "steps", "exit", "reenter"]
 
     /// - Parameter secrets: where relative DKIM key files resolve; the sequence file's folder when nil.
     public static func load(path: String, knownFields: Set<String>, secrets: String? = nil, sink: DiagnosticSink) -> LoadedSequence? {
@@ -48,6 +48,7 @@ public enum SequenceLoader {
         if let (_, n) = top["window"] { seq.window = window(n, reader: r) }
         if let (_, n) = top["steps"] { (seq.steps, loaded.templatePositions) = steps(n, reader: r, knownFields: knownFields) }
         if let (_, n) = top["exit"] { seq.exits = exits(n, reader: r) }
+        if let (_, n) = top["reenter"] { seq.reenterAfter = reenter(n, reader: r) }
         loaded.sequence = seq
         return loaded
     }
@@ -98,7 +99,7 @@ public enum SequenceLoader {
 
     static func window(_ node: Node, reader r: NodeReader) -> SendWindow {
         var window = SendWindow.always
-        guard let m = r.mapping(node, "'window'", allowed: ["days", "hours", "timezone"]) else { return window }
+        guard let m = r.mapping(node, "'window'", allowed: ["days", "hours", "timezone", "except"]) else { return window }
         if let (_, n) = m["days"], let items = r.list(n, "'window.days'") {
             let days = r.days(items) { "bad window: unknown day '\($0)'; use mon, tue, wed, thu, fri, sat, sun" }
             if items.isEmpty { r.error(n, "bad window: 'days' is empty, so nothing could ever be sent") }
@@ -113,6 +114,16 @@ public enum SequenceLoader {
             }
         }
         window.timeZone = m["timezone"].flatMap { r.timeZone($0.value, "'window.timezone'") }
+        if let (_, n) = m["except"], let items = r.list(n, "'window.except'", scalarIsList: true) {
+            for item in items {
+                guard let text = r.singleLine(item, "a 'window.except' date") else { continue }
+                if SendWindow.isBlackoutDate(text) {
+                    window.except.insert(text)
+                } else {
+                    r.error(item, "bad blackout date '\(PrintableText.escaped(text, limit: 40))': write a day as 2026-12-25")
+                }
+            }
+        }
         return window
     }
 
@@ -126,7 +137,7 @@ public enum SequenceLoader {
         var pending: [(stepIndex: Int, node: Node, skip: Bool)] = []
         var references: [StepFlowLoader.Reference] = [], idNodes: [Node] = []
         for item in items {
-            guard let m = r.mapping(item, "a step", allowed: ["id", "after", "template", "skip_if", "only_if"] + StepFlowLoader.keys,
+            guard let m = r.mapping(item, "a step", allowed: ["id", "after", "template", "skip_if", "only_if", "class"] + StepFlowLoader.keys,
                                     required: ["id"]),
                   let idNode = m["id"]?.value, let id = r.singleLine(idNode, "step 'id'") else { continue }
             let control = m["wait_for"] != nil || m["if"] != nil
@@ -153,6 +164,13 @@ public enum SequenceLoader {
                 }
             }
             var step = Step(id: id, after: after, template: control ? "" : template)
+            if !control, let (_, n) = m["class"], let text = r.singleLine(n, "'class'") {
+                switch text {
+                case "transactional": step.transactional = true
+                case "nurture": break
+                default: r.error(n, "'class' must be 'nurture' (the default) or 'transactional' (mail the lead asked for)")
+                }
+            }
             references += StepFlowLoader.read(m, into: &step, index: steps.count, reader: r, knownFields: knownFields)
             steps.append(step)
             idNodes.append(idNode)
@@ -181,6 +199,17 @@ public enum SequenceLoader {
             }
         }
         return (steps, positions)
+    }
+
+    /// `reenter: { after: 90d }`: how long after an enrollment ended the lead may enter again.
+    static func reenter(_ node: Node, reader r: NodeReader) -> TimeSpan? {
+        guard let m = r.mapping(node, "'reenter'", allowed: ["after"], required: ["after"]),
+              let (_, n) = m["after"], let after = r.timeSpan(n, "'reenter.after'") else { return nil }
+        guard after.seconds >= 86_400 else {
+            r.error(n, "'reenter.after' must be a day or more: a lead would start the sequence over and over")
+            return nil
+        }
+        return after
     }
 
     static func exits(_ node: Node, reader r: NodeReader) -> [ExitRule] {

@@ -32,7 +32,11 @@ struct LeadShowCommand: AsyncParsableCommand {
 
 /// The lead as shown to operators, in one shape for both text and JSON output.
 struct LeadReport: Encodable {
-    struct ConsentReport: Encodable { var source: String; var at: String; var text: String?; var ip: String? }
+    struct ConsentReport: Encodable {
+        var source: String; var at: String; var text: String?; var ip: String?
+        /// A later choice of the recipient's: unsubscribed, left a sequence, paused.
+        struct Choice: Encodable { var type: String; var sequence: String?; var at: String; var via: String?; var until: String? }
+    }
     struct EnrollmentReport: Encodable {
         var sequence: String; var state: String; var nextStep: String?; var enrolledAt: String; var endedAt: String?; var endReason: String?
     }
@@ -77,6 +81,8 @@ struct LeadReport: Encodable {
     var ledger: [LedgerReport]
     var sends: [SendReport]
     var handoffs: [HandoffReport]
+    var pausedUntil: String?
+    var consentHistory: [ConsentReport.Choice]
 
     init(_ s: StoredLead, defaultTimeZone: String) {
         let iso = DateText.iso
@@ -93,6 +99,8 @@ struct LeadReport: Encodable {
         locale = lead.locale
         fields = lead.fields
         consent = ConsentReport(source: lead.consent.source, at: iso(lead.consent.at), text: lead.consent.text, ip: lead.consent.ip)
+        pausedUntil = s.pausedUntil.map(iso)
+        consentHistory = s.consentHistory.map { ConsentReport.Choice(type: $0.type, sequence: $0.sequenceID, at: iso($0.at), via: $0.via, until: $0.until) }
         recontactAfter = lead.recontactAfter.map(iso)
         createdAt = iso(s.createdAt)
         updatedAt = iso(s.updatedAt)
@@ -138,6 +146,15 @@ struct LeadReport: Encodable {
         if let ip = consent.ip { consentLine += " from \(ip)" }
         row("consent", consentLine)
         if let text = consent.text { row("", "\"\(text)\"") }
+        for c in consentHistory {
+            let what = switch c.type {
+            case "sequence_left": "left \(c.sequence ?? "a sequence")"
+            case "paused": "paused nurture mail" + (c.until.map { " until \($0)" } ?? "")
+            default: "unsubscribed"
+            }
+            row("", "\(c.at) \(what)" + (c.via.map { " (\($0))" } ?? ""))
+        }
+        if let pausedUntil { row("paused", "until \(pausedUntil): due nurture steps wait") }
         row("recontact", recontactAfter ?? "(not set)")
         row("created", createdAt)
         row("updated", updatedAt)

@@ -26,6 +26,8 @@ public struct DispatchInput: Sendable {
     public var lead: Lead?
     /// A `wait_for:` row's timeout.
     public var waitUntil: Date?
+    /// The recipient paused nurture mail until then (the unsubscribe page's choice): steps wait, none is dropped.
+    public var pausedUntil: Date?
 
     public init(now: Date, dueAt: Date, sequence: NurtureSequence, stepID: String, leadSuppressed: Bool, leadScore: Double,
                 eventsSinceEnrollment: Set<String>, engagement: Engagement, recentSends: [Date], sendsSinceEngagement: Int,
@@ -69,10 +71,18 @@ public enum DispatchPolicy {
         if let (reason, handoff) = exitRule(of: i.sequence, events: i.eventsSinceEnrollment, score: i.leadScore, facts: i.leadFacts) {
             return .exit(reason: reason, handoff: handoff, leadWide: handoff)
         }
-        if i.sendsSinceEngagement >= i.throttle.sunsetAfter {
+        let step = i.sequence.step(i.stepID)
+        // Mail the lead asked for (a download) is exempt from pause, sunset and the fatigue throttle; never from
+        // suppression, stage or exit rules.
+        let transactional = step?.transactional == true
+        // A pause holds mail only: a wait still times out and a branch still decides while the lead is paused.
+        if !transactional, step?.flow.isMail ?? true, let until = i.pausedUntil, until > i.now {
+            return .postpone(until: until, reason: "paused by the recipient until \(DateText.iso(until))")
+        }
+        if !transactional && i.sendsSinceEngagement >= i.throttle.sunsetAfter {
             return .exit(reason: "sunset: \(i.sendsSinceEngagement) emails without a human open or click", handoff: false, leadWide: true)
         }
-        guard let step = i.sequence.step(i.stepID) else { return .skip(reason: "step removed from the sequence") }
+        guard let step else { return .skip(reason: "step removed from the sequence") }
         if let flow = StepFlowPolicy.decide(step, i) { return flow }
         let overdue = i.now.timeIntervalSince(i.dueAt)
         if overdue > Double(i.throttle.staleAfter.seconds) {
@@ -82,7 +92,8 @@ public enum DispatchPolicy {
         if !step.onlyIf.isEmpty, !step.onlyIf.contains(where: i.engagement.holds) {
             return .skip(reason: "only_if \(step.onlyIf.map(\.description).joined(separator: " or ")) not met")
         }
-        let slot = SendSlot.earliest(from: i.now, window: i.sequence.window, zone: i.zone, recentSends: i.recentSends, policy: i.throttle)
+        let slot = SendSlot.earliest(from: i.now, window: i.sequence.window, zone: i.zone, recentSends: transactional ? [] : i.recentSends,
+                                     policy: i.throttle)
         if slot > i.now {
             let windowOnly = i.sequence.window.nextOpening(atOrAfter: i.now, in: i.zone)
             return .postpone(until: slot, reason: windowOnly == slot ? "outside send window" : "fatigue throttle")

@@ -4,14 +4,14 @@ public struct EnrollmentCandidate: Sendable {
     public var leadID: Int64
     public var lead: Lead
     public var suppressed: Bool
-    /// Sequences the lead was ever enrolled in (never re-entered).
-    public var enrolledIn: Set<String>
+    /// The lead's latest enrollment in each sequence it was ever in: `ReentryPolicy` says whether it may come back.
+    public var past: [String: PastEnrollment]
 
-    public init(leadID: Int64, lead: Lead, suppressed: Bool, enrolledIn: Set<String>) {
+    public init(leadID: Int64, lead: Lead, suppressed: Bool, past: [String: PastEnrollment]) {
         self.leadID = leadID
         self.lead = lead
         self.suppressed = suppressed
-        self.enrolledIn = enrolledIn
+        self.past = past
     }
 }
 
@@ -65,6 +65,8 @@ public struct DueSend: Sendable {
     public var visits: [String: Int] = [:]
     /// A `wait_for:` row's timeout (nil for mail and branches).
     public var waitUntil: Date?
+    /// The recipient paused nurture mail until then.
+    public var pausedUntil: Date?
     public var engagement: Engagement
     public var eventsSinceEnrollment: Set<String>
     /// The lead's sends (sent or in flight) since `recentSince`, across all sequences.

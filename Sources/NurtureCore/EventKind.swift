@@ -8,6 +8,8 @@ public enum EventKind: Hashable, Sendable {
     case softBounce, complaint, autoReply
     /// Sales answered a hand-off (`handoff_accepted`, `handoff_won`, …): scored like any event (`scoring.points`).
     case salesAnswer(HandoffOutcome)
+    /// The recipient's choices on the unsubscribe page: leave only one sequence, or pause nurture mail.
+    case sequenceLeft, paused
     /// An answer from sales reset the engagement score here: a replay (`rescore`) starts again from zero too.
     case scoreReset
     /// Posted by the API or `nurture event`.
@@ -26,6 +28,8 @@ public enum EventKind: Hashable, Sendable {
         case "complaint": self = .complaint
         case "auto_reply": self = .autoReply
         case "score_reset": self = .scoreReset
+        case "sequence_left": self = .sequenceLeft
+        case "paused": self = .paused
         default:
             if name.hasPrefix("handoff_"), let outcome = HandoffOutcome(rawValue: String(name.dropFirst("handoff_".count))) {
                 self = .salesAnswer(outcome)
@@ -50,13 +54,16 @@ public enum EventKind: Hashable, Sendable {
         case .autoReply: "auto_reply"
         case .salesAnswer(let outcome): "handoff_\(outcome.rawValue)"
         case .scoreReset: "score_reset"
+        case .sequenceLeft: "sequence_left"
+        case .paused: "paused"
         case .custom(let name): name
         }
     }
 
     /// Names a caller cannot post: Nurture records these itself (and `machine_open`/`machine_click` are scoring keys).
     public static let reservedNames: Set<String> = Set<String>(["open", "click", "unsubscribe", "bounce", "handoff", "inactivity", "sent",
-                                                    "soft_bounce", "complaint", "auto_reply", "machine_open", "machine_click", "score_reset"])
+                                                    "soft_bounce", "complaint", "auto_reply", "machine_open", "machine_click", "score_reset",
+                                                    "sequence_left", "paused"])
         .union(HandoffOutcome.allCases.map { "handoff_\($0.rawValue)" })
 
     /// A person's reply: read from inbound mail, and still postable by hand (a reply logged in the CRM).
@@ -69,6 +76,9 @@ public enum EventKind: Hashable, Sendable {
         return .custom(value >= 9 ? "nps_promoter" : value >= 7 ? "nps_passive" : "nps_detractor")
     }
 
+    /// What the recipient decided about their mail: the lead's consent history (`lead show`).
+    public var isConsentChoice: Bool { self == .unsubscribe || self == .sequenceLeft || self == .paused }
+
     /// An open or a click of a message.
     public var isMessageEngagement: Bool { self == .open || self == .click }
 
@@ -76,7 +86,7 @@ public enum EventKind: Hashable, Sendable {
     public var showsInterest: Bool {
         switch self {
         case .open, .click, .custom: true
-        case .unsubscribe, .bounce, .handoff, .inactivity, .sent, .softBounce, .complaint, .autoReply, .salesAnswer, .scoreReset: false
+        case .unsubscribe, .bounce, .handoff, .inactivity, .sent, .softBounce, .complaint, .autoReply, .salesAnswer, .scoreReset, .sequenceLeft, .paused: false
         }
     }
 

@@ -22,6 +22,10 @@ public struct StoredLead: Sendable, Hashable {
     public var suppression: String?
     /// Hand-offs to sales and what sales answered, oldest first.
     public var handoffs: [HandoffSummary] = []
+    /// The recipient paused nurture mail until then (the unsubscribe page).
+    public var pausedUntil: Date?
+    /// What the recipient chose after consenting (unsubscribe, a sequence left, a pause), oldest first.
+    public var consentHistory: [ConsentRecord] = []
 
     public init(id: Int64, lead: Lead, createdAt: Date, updatedAt: Date,
                 enrollments: [EnrollmentSummary] = [], events: [EventSummary] = [], ledger: [LedgerEntry] = [], sends: [SendSummary] = [],
@@ -35,6 +39,26 @@ public struct StoredLead: Sendable, Hashable {
         self.ledger = ledger
         self.sends = sends
         self.suppression = suppression
+    }
+}
+
+/// One of the recipient's choices about their mail, with its time: the consent history.
+public struct ConsentRecord: Sendable, Hashable {
+    /// `unsubscribe`, `sequence_left` or `paused`.
+    public var type: String
+    public var sequenceID: String?
+    public var at: Date
+    /// Where it was chosen (`one-click`, `unsubscribe page`, a reply…).
+    public var via: String?
+    /// A pause's end, as recorded.
+    public var until: String?
+
+    public init(type: String, sequenceID: String?, at: Date, via: String?, until: String?) {
+        self.type = type
+        self.sequenceID = sequenceID
+        self.at = at
+        self.via = via
+        self.until = until
     }
 }
 

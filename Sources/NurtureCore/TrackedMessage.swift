@@ -61,3 +61,39 @@ public enum UnsubscribeResult: Sendable, Hashable {
     case alreadyUnsubscribed
     case unknownMessage
 }
+
+/// The unsubscribe page's choices besides the one-click global unsubscribe (which stays the default).
+public enum RecipientChoice: Sendable, Hashable {
+    /// Leave only the sequence the message came from; the lead's other mail goes on.
+    case leaveSequence
+    /// Pause every nurture email for this many days; due steps wait, none is dropped.
+    case pause(days: Int)
+
+    /// The days a pause may last, as the page offers them.
+    public static let pauseDays = [30, 90]
+
+    /// As a form field carries it (`leave`, `pause30`, `pause90`).
+    public var formValue: String {
+        switch self {
+        case .leaveSequence: "leave"
+        case .pause(let days): "pause\(days)"
+        }
+    }
+
+    public init?(formValue: String) {
+        if formValue == "leave" { self = .leaveSequence; return }
+        guard formValue.hasPrefix("pause"), let days = Int(formValue.dropFirst(5)), Self.pauseDays.contains(days) else { return nil }
+        self = .pause(days: days)
+    }
+}
+
+/// What a recipient's choice did.
+public enum RecipientChoiceResult: Sendable, Hashable {
+    /// Left the sequence (its name as the page shows it comes from the catalog).
+    case left(sequenceID: String)
+    /// Nurture mail waits until then.
+    case paused(until: Date)
+    /// The address is unsubscribed already: nothing more to choose.
+    case alreadyUnsubscribed
+    case unknownMessage
+}

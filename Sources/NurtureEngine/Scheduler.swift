@@ -55,6 +55,7 @@ public actor Scheduler {
     let settings: Settings
     let logger: Logger
     private var lastInactivitySweep: Date?
+    private var lastReentrySweep: Date?
     private var globalBucket: TokenBucket?
     private var domainBuckets: [String: TokenBucket] = [:]
     /// The per-domain rate the buckets were made with: a change in the cluster's size remakes them.
@@ -119,12 +120,13 @@ public actor Scheduler {
     /// Enrolls leads waiting for it into the sequences of their persona whose entry gate they pass.
     private func intake(_ catalog: Catalog, now: Date, report: inout Report) async throws -> Bool {
         try await intakeRequested(catalog, now: now)
+        try await flagReentries(catalog, now: now)
         let candidates = try await store.leadsAwaitingEnrollment(limit: settings.intakeBatch)
         guard !candidates.isEmpty else { return false }
         var enrollments: [NewEnrollment] = []
         for c in candidates where !c.suppressed {
             for sequence in catalog.sequences(forPersona: c.lead.persona)
-            where !c.enrolledIn.contains(sequence.id) && sequence.entry.admits(c.lead) {
+            where ReentryPolicy.mayEnter(sequence, past: c.past[sequence.id], now: now) && sequence.entry.admits(c.lead) {
                 guard let first = sequence.steps.first else { continue }
                 let due = StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: c.lead.recontactAfter)
                 enrollments.append(NewEnrollment(leadID: c.leadID, sequenceID: sequence.id, firstStepID: first.id, dueAt: due,
@@ -136,6 +138,18 @@ public actor Scheduler {
         }
         try await store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
         return candidates.count == settings.intakeBatch
+    }
+
+    /// Once a minute (engine time): leads whose enrollment in a sequence with `reenter` ended a cooldown ago are
+    /// looked at again by intake, which decides (`ReentryPolicy`, the entry gate) whether they start it over.
+    private func flagReentries(_ catalog: Catalog, now: Date) async throws {
+        if let last = lastReentrySweep, now.timeIntervalSince(last) < 60 { return }
+        lastReentrySweep = now
+        for loaded in catalog.sequences {
+            guard let after = loaded.sequence.reenterAfter else { continue }
+            let cutoff = now.addingTimeInterval(-Double(after.seconds))
+            while try await store.flagReentries(sequenceID: loaded.sequence.id, endedBefore: cutoff, limit: 1_000) == 1_000 {}
+        }
     }
 
     /// Enrollments a score threshold asked for (`enroll: SEQUENCE`): the lead enters that sequence now, whatever
@@ -228,6 +242,7 @@ public actor Scheduler {
             input.leadStage = d.lead.stage
             input.lead = d.lead
             input.waitUntil = d.waitUntil
+            input.pausedUntil = d.pausedUntil
             input.leadFacts = LeadCondition.Facts(score: d.lead.score, fit: d.lead.fit, stage: d.lead.stage, grade: d.lead.fitGrade)
             switch DispatchPolicy.decide(input) {
             case .send:

@@ -8,6 +8,9 @@ public protocol SchedulerStore: UnsubscribeGate {
     /// Leads added or changed since their enrollment was last considered (new leads, changed fields, new sequences).
     func leadsAwaitingEnrollment(limit: Int) async throws -> [EnrollmentCandidate]
     /// Creates the enrollments and their first sends, and marks every candidate as considered.
+    /// Has intake look again at leads whose enrollment in `sequenceID` ended before `endedBefore` (its `reenter`
+    /// cooldown is over), each ended enrollment once; returns how many were flagged.
+    func flagReentries(sequenceID: String, endedBefore: Date, limit: Int) async throws -> Int
     func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) async throws
     /// Enrollments a score threshold or an answer from sales asked for (lead, sequence) whose cooldown has passed.
     func pendingEnrollments(at now: Date, limit: Int) async throws -> [(leadID: Int64, sequenceID: String)]

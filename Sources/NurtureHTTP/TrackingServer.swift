@@ -147,6 +147,7 @@ public struct TrackingServer: Sendable {
         router.head("/c/:token") { request, context in try await self.click(request, context) }
         router.get("/u/:token") { request, context in await self.unsubscribePage(request, context) }
         router.post("/u/:token") { request, context in await self.unsubscribe(request, context) }
+        router.post("/u/:token/choice") { request, context in await self.choose(request, context) }
         router.get("/healthz") { _, _ in await self.healthCheck() }
         let v1 = router.group("/api/v1")
         v1.post("/leads") { request, context in await self.apiCall(request, context) { api, body in await api.upsertLead(body) } }
@@ -243,7 +244,8 @@ public struct TrackingServer: Sendable {
                 return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
             }
             // A GET only shows the form: scanners fetch GETs, and some run scripts.
-            return Self.page(.ok, message.suppressed ? .done : .confirm(token: raw), locale: message.locale ?? siteNow.defaultLocale,
+            return Self.page(.ok, message.suppressed ? .done : .confirm(token: raw, choices: choices(for: token.outboxID)),
+                             locale: message.locale ?? siteNow.defaultLocale,
                              site: siteNow, message: message)
         } catch {
             logger.error("unsubscribe page lookup failed: \(error)")
@@ -258,18 +260,9 @@ public struct TrackingServer: Sendable {
             return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
         }
         let body: [UInt8]
-        do {
-            // A client trickling its body cannot hold the request open: 10 s for at most 16 KiB.
-            body = try await Self.within(.seconds(10)) { Array(buffer: try await request.body.collect(upTo: 16 * 1024)) }
-        } catch is TimedOut {
-            return Response(status: .requestTimeout, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
-                            body: .init(byteBuffer: ByteBuffer(string: "Request body too slow\n")))
-        } catch is HTTPParserError {
-            return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
-                            body: .init(byteBuffer: ByteBuffer(string: "Malformed request body\n")))
-        } catch {
-            return Response(status: .contentTooLarge, headers: [.contentType: "text/plain; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: "Request body too large\n")))
+        switch await Self.formBody(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let refusal): return refusal.response
         }
         guard OneClickBody.isValid(contentType: request.headers[.contentType], body: body) else {
             return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -292,6 +285,87 @@ public struct TrackingServer: Sendable {
             logger.error("unsubscribe failed outbox=\(token.outboxID): \(error)")
             return Self.page(.serviceUnavailable, .failed, locale: siteNow.defaultLocale, site: siteNow, message: nil)
         }
+    }
+
+    /// A page form's body: a client trickling it cannot hold the request open (10 s for at most 16 KiB).
+    static func formBody(_ request: Request) async -> Result<[UInt8], BodyRefusal> {
+        do {
+            return .success(try await within(.seconds(10)) { Array(buffer: try await request.body.collect(upTo: 16 * 1024)) })
+        } catch is TimedOut {
+            return .failure(BodyRefusal(response: Response(status: .requestTimeout, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
+                                                           body: .init(byteBuffer: ByteBuffer(string: "Request body too slow\n")))))
+        } catch is HTTPParserError {
+            return .failure(BodyRefusal(response: Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8", .connection: "close"],
+                                                           body: .init(byteBuffer: ByteBuffer(string: "Malformed request body\n")))))
+        } catch {
+            return .failure(BodyRefusal(response: Response(status: .contentTooLarge, headers: [.contentType: "text/plain; charset=utf-8"],
+                                                           body: .init(byteBuffer: ByteBuffer(string: "Request body too large\n")))))
+        }
+    }
+
+    struct BodyRefusal: Error { var response: Response }
+
+    // MARK: the recipient's other choices
+
+    /// The page's other choices, each with its CSRF token: signed for this message and this choice only.
+    func choices(for outboxID: Int64) -> [(value: String, csrf: String)] {
+        ([.leaveSequence] + RecipientChoice.pauseDays.map { .pause(days: $0) }).map { (c: RecipientChoice) in
+            (c.formValue, signer.sign(LinkToken(purpose: .choice, outboxID: outboxID, link: Self.choiceCode(c))))
+        }
+    }
+
+    static func choiceCode(_ c: RecipientChoice) -> UInt16 {
+        switch c {
+        case .leaveSequence: 1
+        case .pause(let days): UInt16(clamping: days)
+        }
+    }
+
+    /// Leave this sequence, or pause for 30/90 days: a POST from the page's own form (its signed CSRF field names
+    /// this message and this choice), committed before the answer. A forged field changes nothing.
+    func choose(_ request: Request, _ context: TrackingContext) async -> Response {
+        let siteNow = site()
+        guard let raw = PathParameter.get("token", context), let token = signer.verify(raw, purpose: .unsubscribe) else {
+            return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+        }
+        // Browsers say where a form came from: another site's page never gets to choose for the reader.
+        if request.headers[HTTPField.Name("Sec-Fetch-Site")!]?.lowercased() == "cross-site" {
+            return Self.plain(.forbidden, "Cross-site request refused\n")
+        }
+        let body: [UInt8]
+        switch await Self.formBody(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let refusal): return refusal.response
+        }
+        guard let (value, csrf) = ChoiceBody.parse(body), let choice = RecipientChoice(formValue: value) else {
+            return Self.plain(.badRequest, "Expected choice=leave, pause30 or pause90 with its csrf field\n")
+        }
+        guard let proof = signer.verify(csrf, purpose: .choice), proof.outboxID == token.outboxID, proof.link == Self.choiceCode(choice) else {
+            return Self.plain(.forbidden, "This form is not valid: use the page the email links to\n")
+        }
+        do {
+            let message = try await store.trackedMessage(token.outboxID)
+            let locale = message?.locale ?? siteNow.defaultLocale
+            switch try await store.recordChoice(choice, outboxID: token.outboxID, at: now(), scoring: siteNow.scoring) {
+            case .unknownMessage:
+                return Self.page(.notFound, .invalid, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+            case .alreadyUnsubscribed:
+                return Self.page(.ok, .done, locale: locale, site: siteNow, message: message)
+            case .left:
+                logger.info("left sequence outbox=\(token.outboxID)")
+                return Self.page(.ok, .left, locale: locale, site: siteNow, message: message)
+            case .paused(let until):
+                logger.info("paused outbox=\(token.outboxID) until=\(DateText.iso(until))")
+                return Self.page(.ok, .paused(until: until), locale: locale, site: siteNow, message: message)
+            }
+        } catch {
+            logger.error("choice failed outbox=\(token.outboxID): \(error)")
+            return Self.page(.serviceUnavailable, .failed, locale: siteNow.defaultLocale, site: siteNow, message: nil)
+        }
+    }
+
+    static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     // MARK: API

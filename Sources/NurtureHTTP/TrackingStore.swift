@@ -23,6 +23,10 @@ public protocol TrackingStore: Sendable {
     /// Suppresses the message's address for every sequence, ends its enrollments and cancels its queued sends,
     /// committed durably before returning. Idempotent.
     func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult
+    /// The unsubscribe page's other choices: leave only the message's sequence (its enrollment ends, never to
+    /// re-enter), or pause nurture mail (due steps wait). Recorded as an event (consent history) and scored,
+    /// committed durably before returning; pressing the same choice again changes nothing.
+    func recordChoice(_ choice: RecipientChoice, outboxID: Int64, at: Date, scoring: ScoringContext) async throws -> RecipientChoiceResult
     /// The database answers a query.
     func isReachable() async -> Bool
     /// Outbox rows by status, for metrics.

@@ -6,6 +6,8 @@ public enum TokenPurpose: UInt8, Sendable {
     case open = 1
     case click = 2
     case unsubscribe = 3
+    /// The CSRF field of an unsubscribe page's other choices: binds the message and the choice (`link`).
+    case choice = 4
 }
 
 /// The content of a link token: which sent message, for what, and (for clicks) which of its links.

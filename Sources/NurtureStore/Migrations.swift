@@ -260,6 +260,15 @@ enum Migrations {
                 ) STRICT, WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v12-reentry-pause") { db in
+            try db.execute(sql: """
+                -- Set once intake was told to look at the lead again after the sequence's reenter cooldown.
+                ALTER TABLE enrollment ADD COLUMN reentry_flagged INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX enrollment_reentry ON enrollment(sequence_id, ended_at) WHERE reentry_flagged = 0 AND state <> 'active';
+                -- The recipient paused nurture mail until then (the unsubscribe page): due steps wait, none is dropped.
+                ALTER TABLE lead ADD COLUMN paused_until INTEGER;
+                """)
+        }
         return m
     }
 

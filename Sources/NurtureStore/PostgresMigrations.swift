@@ -234,5 +234,10 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        Migration(version: 6, name: "reentry and pause", statements: [
+            "ALTER TABLE enrollment ADD COLUMN reentry_flagged boolean NOT NULL DEFAULT false",
+            "CREATE INDEX enrollment_reentry ON enrollment (sequence_id, ended_at) WHERE NOT reentry_flagged AND state <> 'active'",
+            "ALTER TABLE lead ADD COLUMN paused_until bigint",
+        ]),
     ]
 }

@@ -70,7 +70,7 @@ enum PostgresSQL {
         l.consent_ip, l.stage, l.score, l.recontact_after, l.fit, l.fit_grade
         """
     static func leadByKey(_ key: String) -> Q {
-        "SELECT l.id, \(unescaped: leadColumns), l.created_at, l.updated_at FROM lead l WHERE l.email_key = \(key)"
+        "SELECT l.id, \(unescaped: leadColumns), l.created_at, l.updated_at, l.paused_until FROM lead l WHERE l.email_key = \(key)"
     }
     static func enrollmentsOfLead(_ id: Int64) -> Q {
         "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = \(id) ORDER BY enrolled_at, id"
@@ -81,6 +81,13 @@ enum PostgresSQL {
                coalesce((data->>'repeat')::boolean, false) AS repeated,
                coalesce((data->>'status') || coalesce(' ' || (data->>'diagnostic'), ''), data->>'feedback_type', data->>'subject') AS detail
         FROM event WHERE lead_id = \(id) ORDER BY occurred_at DESC, id DESC LIMIT \(limit)
+        """
+    }
+    static func consentOfLead(_ id: Int64) -> Q {
+        """
+        SELECT type, sequence_id, occurred_at, data->>'via' AS via, data->>'until' AS until FROM event
+        WHERE lead_id = \(id) AND type IN (\(unescaped: EventKind.unsubscribe.sql), \(unescaped: EventKind.sequenceLeft.sql), \(unescaped: EventKind.paused.sql))
+        ORDER BY occurred_at, id
         """
     }
     static func sendsOfLead(_ id: Int64, limit: Int64) -> Q {
@@ -100,8 +107,23 @@ enum PostgresSQL {
         """
         SELECT l.id, \(unescaped: leadColumns),
                EXISTS (SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed,
-               (SELECT string_agg(e.sequence_id, ' ') FROM enrollment e WHERE e.lead_id = l.id) AS enrolled_in
+               (SELECT string_agg(e.sequence_id || chr(30) || e.state || chr(30) || coalesce(e.ended_at::text, '') || chr(30)
+                                  || coalesce(e.end_reason, ''), chr(31))
+                FROM enrollment e WHERE e.lead_id = l.id) AS past
         FROM lead l WHERE l.needs_enrollment ORDER BY l.id LIMIT \(limit)
+        """
+    }
+    /// Flags ended enrollments of a re-enterable sequence whose cooldown is over, and has intake look at their leads.
+    static func flagReentries(_ sequenceID: String, endedBefore: Int64, limit: Int64) -> Q {
+        """
+        WITH flagged AS (
+            UPDATE enrollment SET reentry_flagged = true
+            WHERE id IN (SELECT id FROM enrollment
+                         WHERE sequence_id = \(sequenceID) AND NOT reentry_flagged AND state <> \(unescaped: EnrollmentState.active.sql)
+                           AND ended_at <= \(endedBefore)
+                         LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            RETURNING lead_id)
+        UPDATE lead SET needs_enrollment = true WHERE id IN (SELECT lead_id FROM flagged) RETURNING id
         """
     }
     static func markConsidered(_ ids: [Int64]) -> Q { "UPDATE lead SET needs_enrollment = false WHERE id = ANY(\(ids))" }
@@ -182,7 +204,7 @@ enum PostgresSQL {
     static func dueSends(at now: Int64, limit: Int64, node: String) -> Q {
         """
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
-               o.first_attempt_at, o.wait_until, e.enrolled_at, \(unescaped: leadColumns),
+               o.first_attempt_at, o.wait_until, e.enrolled_at, \(unescaped: leadColumns), l.paused_until,
                EXISTS (SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
         FROM outbox o
         JOIN enrollment e ON e.id = o.enrollment_id
@@ -444,6 +466,29 @@ enum PostgresSQL {
         WHERE outbox_id = \(outbox) AND type = \(unescaped: EventKind.click.sql) AND occurred_at >= \(since) AND NOT machine
         """
     }
+    // MARK: recipient choices (as in SQL)
+
+    static func choiceTarget(_ id: Int64) -> Q {
+        """
+        SELECT o.lead_id, o.sequence_id, o.step_id, l.email_key FROM outbox o JOIN lead l ON l.id = o.lead_id
+        WHERE o.id = \(id) AND o.status IN (\(unescaped: OutboxStatus.sending.sql), \(unescaped: OutboxStatus.sent.sql))
+        """
+    }
+    static func activeEnrollmentIn(lead: Int64, sequence: String) -> Q {
+        "SELECT id FROM enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence) AND state = \(unescaped: EnrollmentState.active.sql)"
+    }
+    static func markLeftAfterEnd(lead: Int64, sequence: String) -> Q {
+        """
+        UPDATE enrollment SET end_reason = '\(unescaped: RecipientChoices.leftReason) (after ' || coalesce(end_reason, 'its end') || ')'
+        WHERE id = (SELECT max(id) FROM enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence))
+          AND coalesce(end_reason, '') NOT LIKE '\(unescaped: RecipientChoices.leftReason)%' RETURNING id
+        """
+    }
+    static func pauseLead(_ lead: Int64, until: Int64) -> Q {
+        "UPDATE lead SET paused_until = \(until) WHERE id = \(lead) AND coalesce(paused_until, 0) < \(until) RETURNING id"
+    }
+    static func pausedUntil(_ lead: Int64) -> Q { "SELECT paused_until FROM lead WHERE id = \(lead)" }
+
     static func leadOfOutbox(_ id: Int64) -> Q { "SELECT o.lead_id, l.email_key FROM outbox o JOIN lead l ON l.id = o.lead_id WHERE o.id = \(id)" }
 
     // MARK: scoring and hand-off

@@ -6,9 +6,15 @@ extension PostgresStore {
     public func leadsAwaitingEnrollment(limit: Int) async throws -> [EnrollmentCandidate] {
         try await read { tx in
             try await tx.rows(PostgresSQL.leadsAwaitingEnrollment(limit: Int64(limit))).map { r in
-                let enrolled = (try r["enrolled_in"] as String?)?.split(separator: " ").map(String.init) ?? []
-                return EnrollmentCandidate(leadID: try r["id"], lead: try Self.lead(from: r), suppressed: try r["suppressed"], enrolledIn: Set(enrolled))
+                EnrollmentCandidate(leadID: try r["id"], lead: try Self.lead(from: r), suppressed: try r["suppressed"],
+                                    past: PastEnrollment.parse(try r["past"]))
             }
+        }
+    }
+
+    public func flagReentries(sequenceID: String, endedBefore: Date, limit: Int) async throws -> Int {
+        try await writeProgress { tx in
+            try await tx.count(PostgresSQL.flagReentries(sequenceID, endedBefore: Self.millis(endedBefore), limit: Int64(limit)))
         }
     }
 
@@ -94,7 +100,9 @@ extension PostgresStore {
                     let kind = EventKind(try e["type"] as String)
                     let human = !(try e["machine"] as Bool)
                     if kind.isMessageEngagement {
-                        guard human, try e["sequence_id"] as String? == sequenceID, let step = try e["step_id"] as String? else { continue }
+                        // Only this enrollment's: a lead that re-entered starts with a clean slate.
+                        guard human, try e["sequence_id"] as String? == sequenceID, let step = try e["step_id"] as String?,
+                              Self.date(try e["occurred_at"]) >= enrolledAt else { continue }
                         if kind == .open { engagement.opened.insert(step) } else { engagement.clicked.insert(step) }
                     } else if kind.triggersExitRules, Self.date(try e["occurred_at"]) >= enrolledAt {
                         custom.insert(kind.name)
@@ -109,6 +117,7 @@ extension PostgresStore {
                     recentSends: recent[leadID] ?? [], sendsSinceEngagement: unengaged[leadID] ?? 0)
                 due.visits = visits[enrollmentID] ?? [:]
                 due.waitUntil = (try row["wait_until"] as Int64?).map(Self.date)
+                due.pausedUntil = (try row["paused_until"] as Int64?).map(Self.date)
                 return due
             }
         }

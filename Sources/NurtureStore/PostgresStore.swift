@@ -368,6 +368,11 @@ public final class PostgresStore: Sendable {
             var stored = StoredLead(id: id, lead: lead, createdAt: Self.date(try row["created_at"]), updatedAt: Self.date(try row["updated_at"]),
                                     enrollments: enrollments, events: events, ledger: ledger, sends: sends, suppression: suppression)
             stored.handoffs = try await tx.rows(PostgresSQL.handoffsOfLead(id)).map(Self.handoffSummary)
+            stored.pausedUntil = (try row["paused_until"] as Int64?).map(Self.date)
+            stored.consentHistory = try await tx.rows(PostgresSQL.consentOfLead(id)).map { r in
+                ConsentRecord(type: try r["type"], sequenceID: try r["sequence_id"], at: Self.date(try r["occurred_at"]), via: try r["via"],
+                              until: try r["until"])
+            }
             return stored
         }
     }

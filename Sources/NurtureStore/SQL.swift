@@ -38,7 +38,7 @@ enum SQL {
 
     static let leadByKey = """
         SELECT id, email, persona, timezone, locale, fields, consent_source, consent_at, consent_text, consent_ip,
-               stage, score, recontact_after, created_at, updated_at, fit, fit_grade
+               stage, score, recontact_after, created_at, updated_at, fit, fit_grade, paused_until
         FROM lead WHERE email_key = ?
         """
     static let enrollmentsOfLead = """
@@ -51,6 +51,11 @@ enum SQL {
                coalesce(json_extract(data, '$.status') || coalesce(' ' || json_extract(data, '$.diagnostic'), ''),
                         json_extract(data, '$.feedback_type'), json_extract(data, '$.subject')) AS detail
         FROM event WHERE lead_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?
+        """
+    static let consentOfLead = """
+        SELECT type, sequence_id, occurred_at, json_extract(data, '$.via') AS via, json_extract(data, '$.until') AS until
+        FROM event WHERE lead_id = ? AND type IN (\(EventKind.unsubscribe.sql), \(EventKind.sequenceLeft.sql), \(EventKind.paused.sql))
+        ORDER BY occurred_at, id
         """
     static let sendsOfLead = """
         SELECT id, sequence_id, step_id, status, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply, possibly_sent
@@ -67,9 +72,17 @@ enum SQL {
     static let leadsAwaitingEnrollment = """
         SELECT l.id, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage, l.score,
                l.recontact_after, l.fit, l.fit_grade, EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed,
-               (SELECT group_concat(e.sequence_id, ' ') FROM enrollment e WHERE e.lead_id = l.id) AS enrolled_in
+               (SELECT group_concat(e.sequence_id || char(30) || e.state || char(30) || coalesce(e.ended_at, '') || char(30)
+                                    || coalesce(e.end_reason, ''), char(31))
+                FROM enrollment e WHERE e.lead_id = l.id) AS past
         FROM lead l WHERE l.needs_enrollment = 1 ORDER BY l.id LIMIT ?
         """
+    /// Ended enrollments of a re-enterable sequence whose cooldown is over and that intake was not yet told about.
+    static let reentryDue = """
+        SELECT id, lead_id FROM enrollment
+        WHERE sequence_id = ? AND reentry_flagged = 0 AND state <> \(EnrollmentState.active.sql) AND ended_at <= ? LIMIT ?
+        """
+    static let markReentryFlagged = "UPDATE enrollment SET reentry_flagged = 1 WHERE id = ?"
     static let markConsidered = "UPDATE lead SET needs_enrollment = 0 WHERE id = ?"
     static let insertEnrollment = """
         INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version) VALUES (?, ?, \(EnrollmentState.active.sql), ?, ?, ?)
@@ -103,7 +116,7 @@ enum SQL {
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
                o.first_attempt_at, o.wait_until,
                e.enrolled_at, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage,
-               l.score, l.recontact_after, l.fit, l.fit_grade,
+               l.score, l.recontact_after, l.fit, l.fit_grade, l.paused_until,
                EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
         FROM outbox o
         JOIN enrollment e ON e.id = o.enrollment_id
@@ -381,6 +394,22 @@ enum SQL {
         """
     static let keptInbound = "SELECT id, length(message) AS n FROM inbound WHERE message IS NOT NULL ORDER BY id"
     static let dropInboundCopy = "UPDATE inbound SET message = NULL WHERE id = ?"
+    // MARK: recipient choices
+
+    /// The sent message a choice names: its lead, sequence and whether the address is suppressed.
+    static let choiceTarget = """
+        SELECT o.lead_id, o.sequence_id, o.step_id, l.email_key FROM outbox o JOIN lead l ON l.id = o.lead_id
+        WHERE o.id = ? AND o.status IN (\(OutboxStatus.sending.sql), \(OutboxStatus.sent.sql))
+        """
+    static let activeEnrollmentIn = "SELECT id FROM enrollment WHERE lead_id = ? AND sequence_id = ? AND state = \(EnrollmentState.active.sql)"
+    /// A recipient who leaves a sequence that already ended keeps it ended for good: `reenter` never brings it back.
+    static let markLeftAfterEnd = """
+        UPDATE enrollment SET end_reason = '\(RecipientChoices.leftReason) (after ' || coalesce(end_reason, 'its end') || ')'
+        WHERE id = (SELECT max(id) FROM enrollment WHERE lead_id = ? AND sequence_id = ?) AND coalesce(end_reason, '') NOT LIKE '\(RecipientChoices.leftReason)%'
+        """
+    static let pauseLead = "UPDATE lead SET paused_until = ? WHERE id = ? AND coalesce(paused_until, 0) < ?"
+    static let pausedUntil = "SELECT paused_until FROM lead WHERE id = ?"
+
     static let insertEventWithData = """
         INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at, data) VALUES (?, ?, ?, ?, ?, 0, ?, ?)
         """

@@ -28,10 +28,21 @@ extension SQLiteStore {
     public func leadsAwaitingEnrollment(limit: Int) async throws -> [EnrollmentCandidate] {
         try await read { db in
             try Row.fetchAll(db, sql: SQL.leadsAwaitingEnrollment, arguments: [limit]).map { row in
-                let enrolled = (row["enrolled_in"] as String?)?.split(separator: " ").map(String.init) ?? []
-                return EnrollmentCandidate(leadID: row["id"], lead: try Self.lead(from: row), suppressed: row["suppressed"],
-                                           enrolledIn: Set(enrolled))
+                EnrollmentCandidate(leadID: row["id"], lead: try Self.lead(from: row), suppressed: row["suppressed"],
+                                    past: PastEnrollment.parse(row["past"]))
             }
+        }
+    }
+
+    public func flagReentries(sequenceID: String, endedBefore: Date, limit: Int) async throws -> Int {
+        try await writeProgress { db in
+            let rows = try Row.fetchAll(db, sql: SQL.reentryDue, arguments: [sequenceID, Self.millis(endedBefore), limit])
+            let mark = try db.cachedStatement(sql: SQL.markReentryFlagged), wake = try db.cachedStatement(sql: SQL.leadNeedsEnrollment)
+            for row in rows {
+                try mark.execute(arguments: [row["id"] as Int64])
+                try wake.execute(arguments: [row["lead_id"] as Int64])
+            }
+            return rows.count
         }
     }
 
@@ -121,7 +132,9 @@ extension SQLiteStore {
                     let kind = EventKind(e["type"] as String)
                     let human = (e["machine"] as Int64) == 0
                     if kind.isMessageEngagement {
-                        guard human, e["sequence_id"] as String? == sequenceID, let step = e["step_id"] as String? else { continue }
+                        // Only this enrollment's: a lead that re-entered starts with a clean slate.
+                        guard human, e["sequence_id"] as String? == sequenceID, let step = e["step_id"] as String?,
+                              Self.date(e["occurred_at"]) >= enrolledAt else { continue }
                         if kind == .open { engagement.opened.insert(step) } else { engagement.clicked.insert(step) }
                     } else if kind.triggersExitRules, Self.date(e["occurred_at"]) >= enrolledAt {
                         custom.insert(kind.name)
@@ -136,6 +149,7 @@ extension SQLiteStore {
                     recentSends: recent[leadID] ?? [], sendsSinceEngagement: unengaged[leadID] ?? 0)
                 due.visits = visits[enrollmentID] ?? [:]
                 due.waitUntil = (row["wait_until"] as Int64?).map(Self.date)
+                due.pausedUntil = (row["paused_until"] as Int64?).map(Self.date)
                 return due
             }
         }

@@ -198,6 +198,10 @@ public final class SQLiteStore: Sendable {
             var stored = StoredLead(id: id, lead: lead, createdAt: Self.date(row["created_at"]), updatedAt: Self.date(row["updated_at"]),
                                     enrollments: enrollments, events: events, ledger: ledger, sends: sends, suppression: suppression)
             stored.handoffs = try Row.fetchAll(db, sql: SQL.handoffsOfLead, arguments: [id]).map(Self.handoffSummary)
+            stored.pausedUntil = (row["paused_until"] as Int64?).map(Self.date)
+            stored.consentHistory = try Row.fetchAll(db, sql: SQL.consentOfLead, arguments: [id]).map { r in
+                ConsentRecord(type: r["type"], sequenceID: r["sequence_id"], at: Self.date(r["occurred_at"]), via: r["via"], until: r["until"])
+            }
             return stored
         }
     }

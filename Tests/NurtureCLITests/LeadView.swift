@@ -9,6 +9,7 @@ struct LeadView: Decodable {
     struct Event: Decodable { var type: String; var sequence: String?; var step: String?; var machine: Bool; var link: Int?; var why: String?; var repeated: Bool; var detail: String? }
     struct Enrollment: Decodable { var sequence: String; var state: String; var endReason: String? }
     struct Ledger: Decodable { var delta: Double; var scoreAfter: Double; var cause: String }
+    struct Choice: Decodable { var type: String; var sequence: String?; var via: String?; var until: String? }
 
     var email: String
     var stage: String
@@ -20,6 +21,8 @@ struct LeadView: Decodable {
     var events: [Event]
     var ledger: [Ledger]
     var sends: [Send]
+    var pausedUntil: String?
+    var consentHistory: [Choice]
 
     var chronological: [Event] { events.reversed() }
 

@@ -277,4 +277,81 @@ struct TrackingHTTPTests {
         #expect(try site.project.totals().suppressed == 1)
         #expect(try site.project.lead("ada@example.com").suppressed == "unsubscribed")
     }
+
+    /// Runs the browser script on a page, pressing `choice` (nil: the default unsubscribe button).
+    static func browse(_ url: String, choice: String? = nil, screenshot: String? = nil) throws -> [String: Any] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", NurtureProcess.repository + "/Tests/Support/unsubscribe_browser.py", url, choice ?? ""] + (screenshot.map { [$0] } ?? [])
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(errors)")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(errors)")
+    }
+
+    /// The CSRF field of a choice's form on the page.
+    static func csrf(_ page: String, _ choice: String) throws -> String {
+        let form = try #require(page.components(separatedBy: "value=\"\(choice)\">").dropFirst().first)
+        let field = try #require(form.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first)
+        return String(field.prefix { $0 != "\"" })
+    }
+
+    @Test func theRecipientPausesInARealBrowserOrLeavesOneSequenceAndForgedFormsChangeNothing() throws {
+        let site = try Self.start()
+        defer { site.stop() }
+        let ada = try site.mail(to: "ada@example.com"), zoe = try site.mail(to: "zoe@example.fr")
+
+        // Headless Chromium, JavaScript off, 375 px wide: the pause button works and the unsubscribe stays first.
+        let shot = site.project.path("unsubscribe-375.png")
+        let paused = try Self.browse(site.http.base + "/u/\(ada.unsubscribe)", choice: "pause30", screenshot: shot)
+        let before = try #require(paused["before"] as? String)
+        #expect(before.contains("Stop only this series of emails") && before.contains("Pause all emails for 90 days"))
+        #expect(try #require(before.range(of: "Unsubscribe")).lowerBound < (try #require(before.range(of: "Pause all emails for 30 days"))).lowerBound)
+        #expect((paused["after"] as? String)?.contains("Emails paused") == true, "\(paused)")
+        #expect((paused["console"] as? [String]) == [], "\(paused)")
+        #expect(FileManager.default.fileExists(atPath: shot))
+        let adaNow = try site.project.lead("ada@example.com")
+        #expect(adaNow.suppressed == nil && adaNow.pausedUntil != nil)
+        #expect(adaNow.consentHistory.map { "\($0.type) \($0.via ?? "")" } == ["paused unsubscribe page"])
+        #expect(adaNow.sends(step: "two").map(\.status) == ["scheduled"], "a pause drops nothing")
+
+        // Forged, swapped, cross-site or missing fields: refused, nothing recorded.
+        let page = try site.http.get("/u/\(zoe.unsubscribe)").text
+        let leave = try Self.csrf(page, "leave"), pause = try Self.csrf(page, "pause90")
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        func post(_ body: String, _ headers: [String: String] = form, token: String = zoe.unsubscribe) throws -> Int {
+            try site.http.request("POST", "/u/\(token)/choice", headers: headers, body: Data(body.utf8)).status
+        }
+        let adaPage = try site.http.get("/u/\(ada.unsubscribe)").text
+        #expect(try post("choice=leave&csrf=" + String(repeating: "A", count: TokenSigner.tokenLength)) == 403)
+        #expect(try post("choice=pause30&csrf=\(pause)") == 403, "a token for another choice")
+        #expect(try post("choice=leave&csrf=\(try Self.csrf(adaPage, "leave"))") == 403, "a token for another message")
+        #expect(try post("choice=leave&csrf=\(ada.unsubscribe)") == 403, "an unsubscribe token is no CSRF token")
+        #expect(try post("choice=leave&csrf=\(leave)", form.merging(["Sec-Fetch-Site": "cross-site"]) { $1 }) == 403)
+        #expect(try post("choice=leave") == 400 && post("choice=stop&csrf=\(leave)") == 400)
+        #expect(try post("choice=leave&csrf=\(leave)", token: String(repeating: "A", count: TokenSigner.tokenLength)) == 404)
+        let untouched = try site.project.lead("zoe@example.fr")
+        #expect(untouched.consentHistory.isEmpty && untouched.enrollments.map(\.state) == ["active"])
+
+        // The real form: Zoe leaves this sequence only; pressing it again changes nothing more.
+        let left = try site.http.request("POST", "/u/\(zoe.unsubscribe)/choice", headers: form, body: Data("choice=leave&csrf=\(leave)".utf8))
+        #expect(left.status == 200 && left.text.contains("Vous avez quitté cette série"))
+        #expect(try post("choice=leave&csrf=\(leave)") == 200)
+        let zoeNow = try site.project.lead("zoe@example.fr")
+        #expect(zoeNow.suppressed == nil)
+        #expect(zoeNow.enrollments.map { "\($0.state):\($0.endReason ?? "")" } == ["exited:left by the recipient"])
+        #expect(zoeNow.sends(step: "two").map { "\($0.status):\($0.reason ?? "")" } == ["cancelled:left by the recipient"])
+        #expect(zoeNow.consentHistory.map(\.type) == ["sequence_left"])
+
+        // One-click stays exactly as it was, after a choice too.
+        let oneClick = try site.http.request("POST", "/u/\(ada.unsubscribe)", headers: form, body: Data("List-Unsubscribe=One-Click".utf8))
+        #expect(oneClick.status == 200 && oneClick.text.contains("You are unsubscribed"))
+        #expect(try site.project.lead("ada@example.com").consentHistory.map(\.type) == ["paused", "unsubscribe"])
+        #expect(try post("choice=pause30&csrf=\(try Self.csrf(adaPage, "pause30"))", token: ada.unsubscribe) == 200, "already unsubscribed: the done page")
+    }
 }

@@ -45,6 +45,9 @@ struct EventBatcherTests {
         func unsubscribe(outboxID: Int64, at: Date, via: String, scoring: ScoringContext) async throws -> UnsubscribeResult {
             try await real.unsubscribe(outboxID: outboxID, at: at, via: via, scoring: scoring)
         }
+        func recordChoice(_ choice: RecipientChoice, outboxID: Int64, at: Date, scoring: ScoringContext) async throws -> RecipientChoiceResult {
+            try await real.recordChoice(choice, outboxID: outboxID, at: at, scoring: scoring)
+        }
         func isReachable() async -> Bool { await real.isReachable() }
         func outboxDepth() async throws -> [String: Int] { try await real.outboxDepth() }
     }
