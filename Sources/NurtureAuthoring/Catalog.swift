@@ -59,12 +59,16 @@ public enum CatalogLoader {
         var templates: [String: EmailTemplate] = [:]
         for seq in loaded {
             for step in seq.sequence.steps where !step.template.isEmpty {
-                let file = TemplateLoader.path(of: step.template, in: config.templatesDirectory)
-                if FileManager.default.fileExists(atPath: file) {
-                    names.insert(step.template)
-                } else {
-                    let p = seq.templatePositions[step.id] ?? .start
-                    sink.error(seq.file, p.line, p.column, "unknown template '\(step.template)': \(file) does not exist")
+                // A step's template, or each of its variants' (the first variant's is also `step.template`).
+                let used = step.variants.isEmpty ? [(step.template, step.id)] : step.variants.map { ($0.template, "\(step.id)/\($0.id)") }
+                for (name, key) in used {
+                    let file = TemplateLoader.path(of: name, in: config.templatesDirectory)
+                    if FileManager.default.fileExists(atPath: file) {
+                        names.insert(name)
+                    } else {
+                        let p = seq.templatePositions[key] ?? .start
+                        sink.error(seq.file, p.line, p.column, "unknown template '\(name)': \(file) does not exist")
+                    }
                 }
             }
         }

@@ -16,7 +16,7 @@ public struct LoadedSequence: Sendable {
 
 /// Loads one sequence file and checks everything that can be checked inside that file.
 public enum SequenceLoader {
-    static let topKeys = ["id", "persona", "name", "priority", "sender", "dkim", "entry", "window", "steps", "exit", "reenter"]
+    static let topKeys = ["id", "persona", "name", "priority", "sender", "dkim", "entry", "window", "steps", "exit", "reenter", "goal", "holdout"]
 
     /// - Parameter secrets: where relative DKIM key files resolve; the sequence file's folder when nil.
     public static func load(path: String, knownFields: Set<String>, secrets: String? = nil, sink: DiagnosticSink) -> LoadedSequence? {
@@ -49,6 +49,8 @@ public enum SequenceLoader {
         if let (_, n) = top["steps"] { (seq.steps, loaded.templatePositions) = steps(n, reader: r, knownFields: knownFields) }
         if let (_, n) = top["exit"] { seq.exits = exits(n, reader: r) }
         if let (_, n) = top["reenter"] { seq.reenterAfter = reenter(n, reader: r) }
+        if let (_, n) = top["goal"] { seq.goal = goal(n, reader: r) }
+        if let (_, n) = top["holdout"], let share = holdout(n, reader: r) { seq.holdout = share }
         loaded.sequence = seq
         return loaded
     }
@@ -137,12 +139,17 @@ public enum SequenceLoader {
         var pending: [(stepIndex: Int, node: Node, skip: Bool)] = []
         var references: [StepFlowLoader.Reference] = [], idNodes: [Node] = []
         for item in items {
-            guard let m = r.mapping(item, "a step", allowed: ["id", "after", "template", "skip_if", "only_if", "class"] + StepFlowLoader.keys,
+            guard let m = r.mapping(item, "a step", allowed: ["id", "after", "template", "skip_if", "only_if", "class", "variants"] + StepFlowLoader.keys,
                                     required: ["id"]),
                   let idNode = m["id"]?.value, let id = r.singleLine(idNode, "step 'id'") else { continue }
             let control = m["wait_for"] != nil || m["if"] != nil
             if !control {
-                for key in ["after", "template"] where m[key] == nil { r.error(item, "a step is missing required key '\(key)'") }
+                for key in ["after", "template"] where m[key] == nil && !(key == "template" && m["variants"] != nil) {
+                    r.error(item, "a step is missing required key '\(key)'")
+                }
+                if let (k, _) = m["template"], m["variants"] != nil {
+                    r.error(k, "a step has either a 'template' or 'variants' (each with its template), not both")
+                }
             }
             guard Identifier.isStepID(id) else {
                 r.error(idNode, "step id '\(id)' must be lowercase letters, digits and dashes")
@@ -164,6 +171,10 @@ public enum SequenceLoader {
                 }
             }
             var step = Step(id: id, after: after, template: control ? "" : template)
+            if !control, let (_, n) = m["variants"] {
+                step.variants = variants(n, stepID: id, reader: r, positions: &positions)
+                step.template = step.variants.first?.template ?? ""
+            }
             if !control, let (_, n) = m["class"], let text = r.singleLine(n, "'class'") {
                 switch text {
                 case "transactional": step.transactional = true
@@ -201,6 +212,34 @@ public enum SequenceLoader {
         return (steps, positions)
     }
 
+    /// `goal: { on: converted, within: 30d, exit: true }`: the conversion the sequence works for.
+    static func goal(_ node: Node, reader r: NodeReader) -> Goal? {
+        guard let m = r.mapping(node, "'goal'", allowed: ["on", "within", "exit"], required: ["on", "within"]),
+              let (_, eventNode) = m["on"], let event = r.singleLine(eventNode, "'goal.on'"),
+              let within = m["within"].flatMap({ r.timeSpan($0.value, "'goal.within'") }) else { return nil }
+        guard Identifier.isName(event), !EventKind.reservedNames.contains(event) || event == "replied" else {
+            r.error(eventNode, "goal event '\(PrintableText.escaped(event, limit: 40))' must be an event you post (lowercase letters, digits and underscores), like converted")
+            return nil
+        }
+        guard within.seconds > 0 else {
+            r.error(m["within"]!.value, "'goal.within' must be longer than nothing")
+            return nil
+        }
+        let exits = m["exit"].flatMap { r.bool($0.value, "'goal.exit'") } ?? true
+        return Goal(event: event, within: within, exits: exits)
+    }
+
+    /// `holdout: 10%`: the share of entering leads never mailed, so stats can show the sequence's lift.
+    static func holdout(_ node: Node, reader r: NodeReader) -> Double? {
+        guard let text = r.singleLine(node, "'holdout'") else { return nil }
+        let digits = text.hasSuffix("%") ? String(text.dropLast()).trimmingCharacters(in: .whitespaces) : ""
+        guard let percent = Double(digits), percent.isFinite, percent >= 0, percent <= 50, !digits.hasPrefix("+") else {
+            r.error(node, "bad holdout '\(PrintableText.escaped(text, limit: 40))': write a share from 0% to 50%, like 10%")
+            return nil
+        }
+        return percent / 100
+    }
+
     /// `reenter: { after: 90d }`: how long after an enrollment ended the lead may enter again.
     static func reenter(_ node: Node, reader r: NodeReader) -> TimeSpan? {
         guard let m = r.mapping(node, "'reenter'", allowed: ["after"], required: ["after"]),
@@ -210,6 +249,34 @@ public enum SequenceLoader {
             return nil
         }
         return after
+    }
+
+    /// `variants: [{ id: a, template: T, weight: 50 }, …]`: two or more versions of one step.
+    static func variants(_ node: Node, stepID: String, reader r: NodeReader, positions: inout [String: SourcePosition]) -> [Variant] {
+        guard let items = r.list(node, "'variants'") else { return [] }
+        var out: [Variant] = []
+        for item in items {
+            guard let m = r.mapping(item, "a variant", allowed: ["id", "template", "weight"], required: ["id", "template"]),
+                  let (_, idNode) = m["id"], let id = r.singleLine(idNode, "variant 'id'"),
+                  let (_, tNode) = m["template"], let t = r.singleLine(tNode, "variant 'template'") else { continue }
+            guard Identifier.isStepID(id) else {
+                r.error(idNode, "variant id '\(PrintableText.escaped(id, limit: 40))' must be lowercase letters, digits and dashes")
+                continue
+            }
+            if out.contains(where: { $0.id == id }) {
+                r.error(idNode, "duplicate variant id '\(id)' in step '\(stepID)'")
+                continue
+            }
+            guard TemplateLoader.isValidName(t) else {
+                r.error(tNode, "template name '\(t)' must be a path under templates/ without '.md' (letters, digits, '-', '_', '/')")
+                continue
+            }
+            let weight = m["weight"].flatMap { r.int($0.value, "variant 'weight'", range: 1...10_000) } ?? 1
+            positions["\(stepID)/\(id)"] = r.position(tNode)
+            out.append(Variant(id: id, template: t, weight: weight))
+        }
+        if out.count == 1 { r.error(node, "'variants' needs two or more variants to compare (one is just 'template')") }
+        return out.count >= 2 ? out : []
     }
 
     static func exits(_ node: Node, reader r: NodeReader) -> [ExitRule] {

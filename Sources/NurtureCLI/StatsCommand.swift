@@ -60,19 +60,61 @@ struct StatsCommand: AsyncParsableCommand {
             let share = { (n: Int) in s.enrolled == 0 ? "–" : percent(Double(n) / Double(s.enrolled)) }
             out += "\(s.sequenceID): \(s.enrolled) enrolled, \(s.converted) converted (\(share(s.converted)), median \(duration(s.medianToConvert))), "
                 + "\(s.handedOff) handed to sales (\(share(s.handedOff)), median \(duration(s.medianToHandoff)))\n"
+            if s.goalConverted + s.holdoutConverted > 0 || s.heldOut > 0 {
+                out += "  goal: \(s.goalConverted) of \(s.enrolled - s.heldOut) mailed converted (\(percent(s.conversionRate)))"
+                if s.heldOut > 0 {
+                    out += "; holdout \(s.holdoutConverted) of \(s.heldOut) (\(percent(s.holdoutRate)))"
+                    if let lift = lift(s) { out += ", lift \(lift)" }
+                }
+                out += "\n"
+            }
             out += "  step            sent  bounced  opened        clicked       clicks  unsubscribed  machine opens/clicks"
-                + "  soft bounced  complaints  replied       auto-replies\n"
+                + "  soft bounced  complaints  replied       auto-replies  converted\n"
             for st in s.steps {
                 func cell(_ n: Int) -> String { "\(n) (\(percent(st.rate(n))))" }
-                out += "  " + [st.stepID.padding(toLength: 14, withPad: " ", startingAt: 0), String(st.sent).leftPad(5),
+                let label = st.variant.map { "\(st.stepID) [\($0)]" } ?? st.stepID
+                out += "  " + [label.padding(toLength: max(14, label.count), withPad: " ", startingAt: 0), String(st.sent).leftPad(5),
                                cell(st.bounced).leftPad(8), cell(st.uniqueOpens).leftPad(13), cell(st.uniqueClicks).leftPad(13),
                                String(st.clicks).leftPad(7), cell(st.unsubscribes).leftPad(13), "\(st.machineOpens)/\(st.machineClicks)".leftPad(21),
                                cell(st.softBounced).leftPad(13), cell(st.complaints).leftPad(11), cell(st.replies).leftPad(13),
-                               String(st.autoReplies).leftPad(12)]
+                               String(st.autoReplies).leftPad(12), cell(st.conversions).leftPad(10)]
                     .joined(separator: " ") + "\n"
             }
+            out += comparisons(s.steps).map { "  " + $0 + "\n" }.joined()
         }
         return out.isEmpty ? "no enrollments yet\n" : out
+    }
+
+    /// Relative lift of the mailed side's conversion rate over the holdout's.
+    static func lift(_ s: SequenceStats) -> String? {
+        guard let mailed = s.conversionRate, let held = s.holdoutRate else { return nil }
+        guard held > 0 else { return mailed > 0 ? "+∞" : "0%" }
+        return String(format: "%+.1f%%", (mailed / held - 1) * 100)
+    }
+
+    /// Each A/B-tested step: its variants compared pairwise with the first, on human clicks and conversions.
+    static func comparisons(_ steps: [StepStats]) -> [String] {
+        var lines: [String] = []
+        var seen: [String] = []
+        for st in steps where st.variant != nil && !seen.contains(st.stepID) { seen.append(st.stepID) }
+        for id in seen {
+            let variants = steps.filter { $0.stepID == id && $0.variant != nil }.sorted { $0.variant! < $1.variant! }
+            guard let base = variants.first else { continue }
+            for other in variants.dropFirst() {
+                let c = StepStats.compare(base, other)
+                func p(_ t: ProportionTest?) -> String { t.map { String(format: "p = %.3f", $0.p) } ?? "p = –" }
+                let verdict: String
+                if let w = c.winner {
+                    verdict = "winner: \(w)"
+                } else if min(base.sent, other.sent) < ProportionTest.minimumSample {
+                    verdict = "no winner yet: fewer than \(ProportionTest.minimumSample) sends per variant"
+                } else {
+                    verdict = "no significant difference"
+                }
+                lines.append("\(id): \(base.variant!) vs \(other.variant!): clicks \(p(c.clicks)), conversions \(p(c.conversions)); \(verdict)")
+            }
+        }
+        return lines
     }
 
     /// The nodes registered on a PostgreSQL database: id, host, version and heartbeat age; none on SQLite.
@@ -112,11 +154,14 @@ struct StatsCommand: AsyncParsableCommand {
             [
                 "handoffs": handoffJSON(bySequence[s.sequenceID] ?? HandoffStats(sequenceID: s.sequenceID)),
                 "sequence": s.sequenceID, "enrolled": s.enrolled, "converted": s.converted, "handed_off": s.handedOff,
+                "held_out": s.heldOut, "goal_converted": s.goalConverted, "holdout_converted": s.holdoutConverted,
+                "goal_conversion_rate": s.conversionRate as Any? ?? NSNull(), "holdout_conversion_rate": s.holdoutRate as Any? ?? NSNull(),
+                "variant_tests": comparisons(s.steps),
                 "conversion_rate": s.enrolled == 0 ? NSNull() : Double(s.converted) / Double(s.enrolled) as Any,
                 "handoff_rate": s.enrolled == 0 ? NSNull() : Double(s.handedOff) / Double(s.enrolled) as Any,
                 "median_seconds_to_convert": s.medianToConvert as Any? ?? NSNull(), "median_seconds_to_handoff": s.medianToHandoff as Any? ?? NSNull(),
                 "steps": s.steps.map { st -> [String: Any] in
-                    ["step": st.stepID, "sent": st.sent, "bounced": st.bounced, "unique_opens": st.uniqueOpens, "unique_clicks": st.uniqueClicks,
+                    ["step": st.stepID, "variant": st.variant as Any? ?? NSNull(), "conversions": st.conversions, "sent": st.sent, "bounced": st.bounced, "unique_opens": st.uniqueOpens, "unique_clicks": st.uniqueClicks,
                      "clicks": st.clicks, "machine_opens": st.machineOpens, "machine_clicks": st.machineClicks, "unsubscribes": st.unsubscribes,
                      "open_rate": st.rate(st.uniqueOpens) as Any? ?? NSNull(), "click_rate": st.rate(st.uniqueClicks) as Any? ?? NSNull(),
                      "bounce_rate": st.rate(st.bounced) as Any? ?? NSNull(), "unsubscribe_rate": st.rate(st.unsubscribes) as Any? ?? NSNull(),
@@ -160,12 +205,14 @@ struct StatsCommand: AsyncParsableCommand {
 
     static func csv(_ stats: [SequenceStats]) -> String {
         var rows = [["sequence", "step", "enrolled", "sent", "bounced", "unique_opens", "unique_clicks", "clicks", "machine_opens",
-                     "machine_clicks", "unsubscribes", "soft_bounced", "complaints", "replies", "auto_replies", "converted", "handed_off"]]
+                     "machine_clicks", "unsubscribes", "soft_bounced", "complaints", "replies", "auto_replies", "converted", "handed_off",
+                     "variant", "conversions"]]
         for s in stats {
             for st in s.steps {
                 rows.append([s.sequenceID, st.stepID, "\(s.enrolled)", "\(st.sent)", "\(st.bounced)", "\(st.uniqueOpens)", "\(st.uniqueClicks)",
                              "\(st.clicks)", "\(st.machineOpens)", "\(st.machineClicks)", "\(st.unsubscribes)", "\(st.softBounced)",
-                             "\(st.complaints)", "\(st.replies)", "\(st.autoReplies)", "\(s.converted)", "\(s.handedOff)"])
+                             "\(st.complaints)", "\(st.replies)", "\(st.autoReplies)", "\(s.converted)", "\(s.handedOff)",
+                             st.variant ?? "", "\(st.conversions)"])
             }
         }
         return rows.map { $0.map(CSVWriter.cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"

@@ -28,6 +28,8 @@ public struct DispatchInput: Sendable {
     public var waitUntil: Date?
     /// The recipient paused nurture mail until then (the unsubscribe page's choice): steps wait, none is dropped.
     public var pausedUntil: Date?
+    /// The enrollment is in the sequence's holdout: mail steps are skipped (waits and branches still decide).
+    public var holdout = false
 
     public init(now: Date, dueAt: Date, sequence: NurtureSequence, stepID: String, leadSuppressed: Bool, leadScore: Double,
                 eventsSinceEnrollment: Set<String>, engagement: Engagement, recentSends: [Date], sendsSinceEngagement: Int,
@@ -84,6 +86,8 @@ public enum DispatchPolicy {
         }
         guard let step else { return .skip(reason: "step removed from the sequence") }
         if let flow = StepFlowPolicy.decide(step, i) { return flow }
+        // Even a transactional step: a held-out lead gets nothing from this sequence, or the comparison means nothing.
+        if i.holdout { return .skip(reason: "holdout: never mailed") }
         let overdue = i.now.timeIntervalSince(i.dueAt)
         if overdue > Double(i.throttle.staleAfter.seconds) {
             return .skip(reason: "stale: \(TimeSpan(seconds: Int64(overdue))) overdue (limit \(i.throttle.staleAfter))")
@@ -116,6 +120,8 @@ public enum DispatchPolicy {
             default: continue
             }
         }
+        // After the rules: a rule on the same event (`on: demo_requested then: handoff`) still hands the lead over.
+        if let goal = sequence.goal, goal.exits, events.contains(goal.event) { return ("goal \(goal.event) reached", false) }
         return nil
     }
 

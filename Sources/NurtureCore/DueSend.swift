@@ -26,6 +26,8 @@ public struct NewEnrollment: Sendable {
     public var waitUntil: Date?
     /// The sequence version the enrollment starts under.
     public var version: String
+    /// In the sequence's holdout: enrolled and counted, never mailed.
+    public var holdout = false
 
     public init(leadID: Int64, sequenceID: String, firstStepID: String, dueAt: Date, messageDomain: String, waitUntil: Date? = nil,
                 version: String = "") {
@@ -67,6 +69,8 @@ public struct DueSend: Sendable {
     public var waitUntil: Date?
     /// The recipient paused nurture mail until then.
     public var pausedUntil: Date?
+    /// The enrollment is in the sequence's holdout: its mail steps are skipped.
+    public var holdout = false
     public var engagement: Engagement
     public var eventsSinceEnrollment: Set<String>
     /// The lead's sends (sent or in flight) since `recentSince`, across all sequences.
@@ -137,8 +141,9 @@ public enum DispatchOutcome: Sendable {
 
 public enum DeliveryOutcome: Sendable {
     /// `links`: the message's original link targets, kept for its click redirects.
+    /// `variant`: the A/B variant the message went out as, for per-variant stats.
     case sent(outboxID: Int64, enrollmentID: Int64, leadID: Int64, sequenceID: String, stepID: String, reply: String, links: [String],
-              next: PlannedSend?)
+              next: PlannedSend?, variant: String? = nil)
     /// Temporary failure: try again at `retryAt`.
     case deferred(outboxID: Int64, retryAt: Date, error: String)
     /// Permanent failure; a hard bounce also suppresses the address and ends its enrollments, otherwise the
@@ -157,6 +162,9 @@ public struct NewEvent: Sendable {
     public var at: Date
     /// A number the event carries (an NPS answer's score), kept in the event's data.
     public var value: Double?
+    /// The sequences whose goal this event reaches, each with the earliest enrollment time that still counts
+    /// (`GoalPolicy`): the store credits the conversion to the last step sent before it, in the same transaction.
+    public var goals: [GoalWindow] = []
 
     public init(email: EmailAddress, type: String, sequenceID: String? = nil, stepID: String? = nil, outboxID: Int64? = nil,
                 machine: Bool = false, at: Date) {

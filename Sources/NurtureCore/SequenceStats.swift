@@ -11,6 +11,14 @@ public struct SequenceStats: Sendable, Hashable {
     public var medianToConvert: TimeInterval?
     public var medianToHandoff: TimeInterval?
     public var steps: [StepStats]
+    /// Enrollments in the holdout (counted, never mailed), and goal conversions on each side: the lift.
+    public var heldOut = 0
+    public var goalConverted = 0
+    public var holdoutConverted = 0
+
+    /// The sequence's conversion rate: mailed enrollments that reached the goal in its window.
+    public var conversionRate: Double? { enrolled - heldOut > 0 ? Double(goalConverted) / Double(enrolled - heldOut) : nil }
+    public var holdoutRate: Double? { heldOut > 0 ? Double(holdoutConverted) / Double(heldOut) : nil }
 
     public init(sequenceID: String, enrolled: Int, converted: Int, handedOff: Int, medianToConvert: TimeInterval?,
                 medianToHandoff: TimeInterval?, steps: [StepStats]) {
@@ -33,6 +41,10 @@ public struct SequenceStats: Sendable, Hashable {
 /// One step: sends and what recipients did with them (people and machines apart).
 public struct StepStats: Sendable, Hashable {
     public var stepID: String
+    /// The A/B variant these sends went out as (nil: the step has none, or the row was never sent).
+    public var variant: String?
+    /// Goal conversions credited to these sends (the last step sent before the goal).
+    public var conversions = 0
     public var sent: Int
     public var bounced: Int
     /// Sends opened at least once by a person.
@@ -67,4 +79,24 @@ public struct StepStats: Sendable, Hashable {
     }
 
     public func rate(_ n: Int) -> Double? { sent == 0 ? nil : Double(n) / Double(sent) }
+}
+
+extension StepStats {
+    /// A step's rows as `stats` shows them: an A/B-tested step's never-sent rows (no variant yet) fold into nothing,
+    /// variants in id order after each other.
+    public static func variantsTogether(_ rows: [StepStats]) -> [StepStats] {
+        let tested = Set(rows.filter { $0.variant != nil }.map(\.stepID))
+        return rows.filter { !($0.variant == nil && tested.contains($0.stepID) && $0.sent == 0) }
+    }
+
+    /// Two variants of one step compared on human clicks and on conversions (never opens, which privacy proxies
+    /// inflate): each test's p-value, and a winner only past the minimum sample.
+    public static func compare(_ a: StepStats, _ b: StepStats) -> (clicks: ProportionTest?, conversions: ProportionTest?, winner: String?) {
+        let clicks = ProportionTest(successesA: a.uniqueClicks, trialsA: a.sent, successesB: b.uniqueClicks, trialsB: b.sent)
+        let conversions = ProportionTest(successesA: a.conversions, trialsA: a.sent, successesB: b.conversions, trialsB: b.sent)
+        let byConversions = ProportionTest.winner(successesA: a.conversions, trialsA: a.sent, successesB: b.conversions, trialsB: b.sent)
+        let byClicks = ProportionTest.winner(successesA: a.uniqueClicks, trialsA: a.sent, successesB: b.uniqueClicks, trialsB: b.sent)
+        let side = byConversions ?? byClicks
+        return (clicks, conversions, side.map { $0 == "a" ? a.variant ?? "a" : b.variant ?? "b" })
+    }
 }

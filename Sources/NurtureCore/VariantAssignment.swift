@@ -27,7 +27,7 @@ public enum VariantAssignment {
 
     /// FNV-1a over the parts (NUL-separated), finished with SplitMix64's mixer so nearby keys spread evenly.
     /// Stable across platforms and releases, unlike `Hasher`, which is seeded per process.
-    static func hash(_ parts: [String]) -> UInt64 {
+    public static func hash(_ parts: [String]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for (i, part) in parts.enumerated() {
             if i > 0 { h = (h ^ 0) &* 0x0000_0100_0000_01b3 }

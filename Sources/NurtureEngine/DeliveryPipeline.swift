@@ -239,7 +239,7 @@ struct DeliveryPipeline {
 extension DeliveryOutcome {
     var outboxID: Int64 {
         switch self {
-        case .sent(let id, _, _, _, _, _, _, _), .deferred(let id, _, _), .failed(let id, _, _, _, _, _, _): id
+        case .sent(let id, _, _, _, _, _, _, _, _), .deferred(let id, _, _), .failed(let id, _, _, _, _, _, _): id
         }
     }
 }

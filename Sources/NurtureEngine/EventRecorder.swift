@@ -16,6 +16,8 @@ public struct EventRecorder: Sendable {
     @discardableResult
     public func record(_ event: NewEvent) async throws -> [EnrollmentEnd] {
         let catalog = self.catalog.current
+        var event = event
+        if !event.machine { event.goals = GoalPolicy.windows(catalog.sequences.map(\.sequence), event: event.type, at: event.at) }
         let active = try await store.recordEvent(event, scoring: catalog.scoringContext)
         let ends = Self.exitRuleEnds(active, catalog: catalog, at: event.at)
         if !ends.isEmpty { try await store.endEnrollments(ends, now: event.at) }

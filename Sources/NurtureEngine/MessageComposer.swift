@@ -33,7 +33,9 @@ public struct MessageComposer: Sendable {
     /// Renders and encodes one step for one lead; `send-test` uses it directly, with no outbox row.
     public func compose(lead: Lead, sequence: NurtureSequence, step: Step, catalog: Catalog, date: Date, outboxID: Int64,
                         messageID: String, unsubscribeURL unsubscribe: String) throws -> OutgoingMessage {
-        guard let template = catalog.templates[step.template] else { throw Problem.unknownTemplate(step.template) }
+        // An A/B-tested step sends the lead's variant: the same keyed hash the scheduler records it under.
+        let name = VariantAssignment.variant(of: step, sequenceID: sequence.id, leadKey: lead.email.key)?.template ?? step.template
+        guard let template = catalog.templates[name] else { throw Problem.unknownTemplate(name) }
         var email = catalog.renderer.render(template, variables: catalog.variables(for: lead, sequence: sequence, unsubscribeURL: unsubscribe))
         let http = catalog.config.http
         var links: [String] = []

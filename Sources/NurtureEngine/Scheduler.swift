@@ -129,11 +129,14 @@ public actor Scheduler {
             where ReentryPolicy.mayEnter(sequence, past: c.past[sequence.id], now: now) && sequence.entry.admits(c.lead) {
                 guard let first = sequence.steps.first else { continue }
                 let due = StepPlanner.due(first, previousResolvedAt: nil, enrolledAt: now, recontactAfter: c.lead.recontactAfter)
-                enrollments.append(NewEnrollment(leadID: c.leadID, sequenceID: sequence.id, firstStepID: first.id, dueAt: due,
-                                                 messageDomain: MessageComposer.messageDomain(sequence, catalog),
-                                                 waitUntil: StepPlanner.waitUntil(first, dueAt: due), version: sequence.version))
+                var enrollment = NewEnrollment(leadID: c.leadID, sequenceID: sequence.id, firstStepID: first.id, dueAt: due,
+                                               messageDomain: MessageComposer.messageDomain(sequence, catalog),
+                                               waitUntil: StepPlanner.waitUntil(first, dueAt: due), version: sequence.version)
+                enrollment.holdout = VariantAssignment.isHeldOut(sequence, leadKey: c.lead.email.key)
+                enrollments.append(enrollment)
                 report.entries.append(.init(kind: .enrolled, at: now, email: c.lead.email.value, sequenceID: sequence.id,
-                                            stepID: first.id, detail: "first step due \(DateText.iso(due))", leadID: c.leadID))
+                                            stepID: first.id, detail: "first step due \(DateText.iso(due))" + (enrollment.holdout ? " (holdout: never mailed)" : ""),
+                                            leadID: c.leadID))
             }
         }
         try await store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
@@ -243,6 +246,7 @@ public actor Scheduler {
             input.lead = d.lead
             input.waitUntil = d.waitUntil
             input.pausedUntil = d.pausedUntil
+            input.holdout = d.holdout
             input.leadFacts = LeadCondition.Facts(score: d.lead.score, fit: d.lead.fit, stage: d.lead.stage, grade: d.lead.fitGrade)
             switch DispatchPolicy.decide(input) {
             case .send:
@@ -444,7 +448,8 @@ public actor Scheduler {
             var e = Self.entry(.sent, d, now, d.possiblySent ? "\(reply) (possibly sent before the restart)" : reply)
             e.subject = message.subject
             return (.sent(outboxID: d.outboxID, enrollmentID: d.enrollmentID, leadID: d.leadID, sequenceID: d.sequenceID, stepID: d.stepID,
-                          reply: reply, links: message.links, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog)), e)
+                          reply: reply, links: message.links, next: Self.plan(after: d, in: sequence, resolvedAt: now, catalog),
+                          variant: sequence.step(d.stepID).flatMap { VariantAssignment.variant(of: $0, sequenceID: sequence.id, leadKey: d.lead.email.key)?.id }), e)
         case .temporaryFailure(let error):
             if let at = retry.retryAt(attempts: d.attempts + 1, firstAttempt: d.firstAttemptAt ?? now, now: now, jitter: Double.random(in: 0...1)) {
                 return (.deferred(outboxID: d.outboxID, retryAt: at, error: error),

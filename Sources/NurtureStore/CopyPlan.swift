@@ -51,7 +51,7 @@ struct CopyPlan: Sendable {
 
     /// Parents before children, so every foreign key finds its row.
     static let order = ["meta", "lead", "enrollment", "outbox", "event", "score_ledger", "suppression", "inbound", "handoff",
-                         "pending_enrollment", "sequence_version"]
+                         "pending_enrollment", "sequence_version", "conversion"]
     /// Tables only PostgreSQL has: its migration record, and the cluster's node registry and leases (must be empty).
     static let targetOnly = ["schema_migration", "node", "lead_lease", "job_lease"]
 

@@ -269,6 +269,25 @@ enum Migrations {
                 ALTER TABLE lead ADD COLUMN paused_until INTEGER;
                 """)
         }
+        m.registerMigration("v13-goals-variants") { db in
+            try db.execute(sql: """
+                -- The A/B variant a send went out as (NULL: the step has none).
+                ALTER TABLE outbox ADD COLUMN variant TEXT;
+                -- Held out: enrolled and counted, never mailed (the sequence's holdout share).
+                ALTER TABLE enrollment ADD COLUMN holdout INTEGER NOT NULL DEFAULT 0;
+                -- A goal reached within its window, credited to the last step (and variant) sent before it.
+                CREATE TABLE conversion (
+                    enrollment_id INTEGER PRIMARY KEY REFERENCES enrollment(id) ON DELETE CASCADE,
+                    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+                    sequence_id TEXT NOT NULL,
+                    step_id TEXT,
+                    variant TEXT,
+                    holdout INTEGER NOT NULL,
+                    at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX conversion_sequence ON conversion(sequence_id, step_id);
+                """)
+        }
         return m
     }
 

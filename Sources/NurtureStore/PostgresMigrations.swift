@@ -239,5 +239,21 @@ enum PostgresMigrations {
             "CREATE INDEX enrollment_reentry ON enrollment (sequence_id, ended_at) WHERE NOT reentry_flagged AND state <> 'active'",
             "ALTER TABLE lead ADD COLUMN paused_until bigint",
         ]),
+        Migration(version: 7, name: "goals and variants", statements: [
+            "ALTER TABLE outbox ADD COLUMN variant text",
+            "ALTER TABLE enrollment ADD COLUMN holdout boolean NOT NULL DEFAULT false",
+            """
+            CREATE TABLE conversion (
+                enrollment_id bigint PRIMARY KEY REFERENCES enrollment(id) ON DELETE CASCADE,
+                lead_id bigint NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+                sequence_id text NOT NULL,
+                step_id text,
+                variant text,
+                holdout boolean NOT NULL,
+                at bigint NOT NULL
+            )
+            """,
+            "CREATE INDEX conversion_sequence ON conversion (sequence_id, step_id)",
+        ]),
     ]
 }

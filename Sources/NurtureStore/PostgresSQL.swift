@@ -127,10 +127,10 @@ enum PostgresSQL {
         """
     }
     static func markConsidered(_ ids: [Int64]) -> Q { "UPDATE lead SET needs_enrollment = false WHERE id = ANY(\(ids))" }
-    static func insertEnrollment(lead: Int64, sequence: String, firstStep: String, now: Int64, version: String) -> Q {
+    static func insertEnrollment(lead: Int64, sequence: String, firstStep: String, now: Int64, version: String, holdout: Bool = false) -> Q {
         """
-        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version)
-        VALUES (\(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now), \(version))
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version, holdout)
+        VALUES (\(lead), \(sequence), \(unescaped: EnrollmentState.active.sql), \(firstStep), \(now), \(version), \(holdout))
         ON CONFLICT (lead_id, sequence_id) WHERE state = \(unescaped: EnrollmentState.active.sql) DO NOTHING RETURNING id
         """
     }
@@ -204,7 +204,7 @@ enum PostgresSQL {
     static func dueSends(at now: Int64, limit: Int64, node: String) -> Q {
         """
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
-               o.first_attempt_at, o.wait_until, e.enrolled_at, \(unescaped: leadColumns), l.paused_until,
+               o.first_attempt_at, o.wait_until, e.enrolled_at, e.holdout, \(unescaped: leadColumns), l.paused_until,
                EXISTS (SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
         FROM outbox o
         JOIN enrollment e ON e.id = o.enrollment_id
@@ -291,11 +291,11 @@ enum PostgresSQL {
     }
     /// A group's deliveries in one statement; `links` '' is none. Returns the rows now sent: only the claiming
     /// node's result counts, so a late one, after the row was recovered, changes nothing.
-    static func markSent(_ ids: [Int64], node: String, replies: [String], links: [String], now: Int64) -> Q {
+    static func markSent(_ ids: [Int64], node: String, replies: [String], links: [String], variants: [String], now: Int64) -> Q {
         """
         UPDATE outbox o SET status = \(unescaped: OutboxStatus.sent.sql), sent_at = \(now), server_reply = v.reply, links = NULLIF(v.links, ''),
-                            last_error = NULL, updated_at = \(now)
-        FROM unnest(\(ids)::bigint[], \(replies)::text[], \(links)::text[]) AS v(id, reply, links)
+                            last_error = NULL, updated_at = \(now), variant = NULLIF(v.variant, '')
+        FROM unnest(\(ids)::bigint[], \(replies)::text[], \(links)::text[], \(variants)::text[]) AS v(id, reply, links, variant)
         WHERE o.id = v.id AND o.status = \(unescaped: OutboxStatus.sending.sql) AND o.claimed_by = \(node) RETURNING o.id
         """
     }
@@ -629,22 +629,41 @@ enum PostgresSQL {
     static let leadCount: Q = "SELECT count(*) AS n FROM lead"
     static let suppressionCounts: Q = "SELECT reason, count(*) AS n FROM suppression GROUP BY reason"
     static func enrollmentStats(since: Int64) -> Q {
-        "SELECT sequence_id, count(*) AS enrolled FROM enrollment WHERE enrolled_at >= \(since) GROUP BY sequence_id"
+        """
+        SELECT e.sequence_id, count(*) AS enrolled, count(*) FILTER (WHERE e.holdout) AS held_out,
+               count(c.enrollment_id) FILTER (WHERE NOT e.holdout) AS goal_converted,
+               count(c.enrollment_id) FILTER (WHERE e.holdout) AS holdout_converted
+        FROM enrollment e LEFT JOIN conversion c ON c.enrollment_id = e.id
+        WHERE e.enrolled_at >= \(since) GROUP BY e.sequence_id
+        """
+    }
+    /// As in SQL.insertConversion.
+    static func insertConversion(lead: Int64, sequence: String, since: Int64, at: Int64) -> Q {
+        """
+        INSERT INTO conversion (enrollment_id, lead_id, sequence_id, step_id, variant, holdout, at)
+        SELECT e.id, e.lead_id, e.sequence_id, o.step_id, o.variant, e.holdout, \(at)
+        FROM enrollment e
+        LEFT JOIN outbox o ON o.id = (SELECT x.id FROM outbox x WHERE x.enrollment_id = e.id AND x.status = \(unescaped: OutboxStatus.sent.sql)
+                                        AND x.sent_at <= \(at) ORDER BY x.sent_at DESC, x.id DESC LIMIT 1)
+        WHERE e.id = (SELECT max(id) FROM enrollment WHERE lead_id = \(lead) AND sequence_id = \(sequence) AND enrolled_at >= \(since)
+                        AND enrolled_at <= \(at))
+        ON CONFLICT (enrollment_id) DO NOTHING
+        """
     }
     static func stepStats(since: Int64) -> Q {
         """
-        SELECT o.sequence_id, o.step_id,
+        SELECT o.sequence_id, o.step_id, o.variant,
                count(*) FILTER (WHERE o.status = \(unescaped: OutboxStatus.sent.sql)) AS sent,
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(unescaped: EventKind.bounce.sql))) AS bounced,
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(unescaped: EventKind.open.sql)
                                               AND NOT e.machine)) AS opened,
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(unescaped: EventKind.click.sql)
                                               AND NOT e.machine)) AS clicked,
-               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id AND x.variant IS NOT DISTINCT FROM o.variant
                   AND e.type = \(unescaped: EventKind.click.sql) AND NOT e.machine AND e.occurred_at >= \(since)) AS clicks,
-               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id AND x.variant IS NOT DISTINCT FROM o.variant
                   AND e.type = \(unescaped: EventKind.open.sql) AND e.machine AND e.occurred_at >= \(since)) AS machine_opens,
-               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id AND x.variant IS NOT DISTINCT FROM o.variant
                   AND e.type = \(unescaped: EventKind.click.sql) AND e.machine AND e.occurred_at >= \(since)) AS machine_clicks,
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
                                               AND e.type = \(unescaped: EventKind.unsubscribe.sql))) AS unsubscribed,
@@ -655,8 +674,10 @@ enum PostgresSQL {
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
                                               AND e.type = \(unescaped: EventKind.replied.sql))) AS replied,
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM event e WHERE e.outbox_id = o.id
-                                              AND e.type = \(unescaped: EventKind.autoReply.sql))) AS auto_replied
-        FROM outbox o WHERE o.created_at >= \(since) GROUP BY o.sequence_id, o.step_id
+                                              AND e.type = \(unescaped: EventKind.autoReply.sql))) AS auto_replied,
+               (SELECT count(*) FROM conversion c WHERE c.sequence_id = o.sequence_id AND c.step_id = o.step_id
+                  AND c.variant IS NOT DISTINCT FROM o.variant AND c.at >= \(since)) AS converted
+        FROM outbox o WHERE o.created_at >= \(since) GROUP BY o.sequence_id, o.step_id, o.variant
         """
     }
     /// Per enrollment: how long after entering the sequence the lead converted or was handed to sales, if it did.

@@ -60,15 +60,22 @@ extension PostgresStore {
         let from = since.map(Self.millis) ?? 0
         return try await read { tx in
             var enrolled: [String: Int] = [:]
-            for r in try await tx.rows(PostgresSQL.enrollmentStats(since: from)) { enrolled[try r["sequence_id"]] = Int(try r["enrolled"] as Int64) }
+            var sides: [String: (heldOut: Int, converted: Int, holdoutConverted: Int)] = [:]
+            for r in try await tx.rows(PostgresSQL.enrollmentStats(since: from)) {
+                enrolled[try r["sequence_id"]] = Int(try r["enrolled"] as Int64)
+                sides[try r["sequence_id"]] = (Int(try r["held_out"] as Int64), Int(try r["goal_converted"] as Int64), Int(try r["holdout_converted"] as Int64))
+            }
             var steps: [String: [StepStats]] = [:]
             for r in try await tx.rows(PostgresSQL.stepStats(since: from)) {
                 func n(_ column: String) throws -> Int { Int(try r[column] as Int64? ?? 0) }
-                steps[try r["sequence_id"], default: []].append(StepStats(
+                var step = StepStats(
                     stepID: try r["step_id"], sent: try n("sent"), bounced: try n("bounced"), uniqueOpens: try n("opened"),
                     uniqueClicks: try n("clicked"), clicks: try n("clicks"), machineOpens: try n("machine_opens"),
                     machineClicks: try n("machine_clicks"), unsubscribes: try n("unsubscribed"), softBounced: try n("soft_bounced"),
-                    complaints: try n("complained"), replies: try n("replied"), autoReplies: try n("auto_replied")))
+                    complaints: try n("complained"), replies: try n("replied"), autoReplies: try n("auto_replied"))
+                step.variant = try r["variant"]
+                step.conversions = try n("converted")
+                steps[try r["sequence_id"], default: []].append(step)
             }
             var toConvert: [String: [TimeInterval]] = [:], toHandoff: [String: [TimeInterval]] = [:]
             for r in try await tx.rows(PostgresSQL.outcomesOfEnrollments(since: from)) {
@@ -77,9 +84,11 @@ extension PostgresStore {
                 if let ms = try r["handed_off_after"] as Int64? { toHandoff[sequence, default: []].append(Double(ms) / 1000) }
             }
             return Set(enrolled.keys).union(steps.keys).sorted().map { id in
-                SequenceStats(sequenceID: id, enrolled: enrolled[id] ?? 0, converted: toConvert[id]?.count ?? 0,
-                              handedOff: toHandoff[id]?.count ?? 0, medianToConvert: SequenceStats.median(toConvert[id] ?? []),
-                              medianToHandoff: SequenceStats.median(toHandoff[id] ?? []), steps: steps[id] ?? [])
+                var s = SequenceStats(sequenceID: id, enrolled: enrolled[id] ?? 0, converted: toConvert[id]?.count ?? 0,
+                                      handedOff: toHandoff[id]?.count ?? 0, medianToConvert: SequenceStats.median(toConvert[id] ?? []),
+                                      medianToHandoff: SequenceStats.median(toHandoff[id] ?? []), steps: StepStats.variantsTogether(steps[id] ?? []))
+                (s.heldOut, s.goalConverted, s.holdoutConverted) = sides[id] ?? (0, 0, 0)
+                return s
             }
         }
     }

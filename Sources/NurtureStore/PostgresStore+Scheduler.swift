@@ -47,7 +47,8 @@ extension PostgresStore {
     private func enroll(_ tx: PostgresTransaction, _ e: NewEnrollment, now: Int64, requested: Bool = false) async throws {
         let insert = requested ? PostgresSQL.insertRequestedEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now,
                                                                        version: e.version)
-            : PostgresSQL.insertEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now, version: e.version)
+            : PostgresSQL.insertEnrollment(lead: e.leadID, sequence: e.sequenceID, firstStep: e.firstStepID, now: now, version: e.version,
+                                           holdout: e.holdout)
         guard let id: Int64 = try await tx.row(insert)?["id"] else { return }
         try await insertSend(tx, enrollmentID: id, leadID: e.leadID, sequenceID: e.sequenceID, next: e.firstSend, now: now)
     }
@@ -118,6 +119,7 @@ extension PostgresStore {
                 due.visits = visits[enrollmentID] ?? [:]
                 due.waitUntil = (try row["wait_until"] as Int64?).map(Self.date)
                 due.pausedUntil = (try row["paused_until"] as Int64?).map(Self.date)
+                due.holdout = try row["holdout"] as Bool? ?? false
                 return due
             }
         }
@@ -188,13 +190,15 @@ extension PostgresStore {
         let t = Self.millis(now)
         return try await writeProgress { tx in
             // Deliveries first, as one statement each for the group (the common case); then the rest, in order.
-            var delivered: [(id: Int64, reply: String, links: String, plan: (enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend?))] = []
-            for case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next) in results {
-                delivered.append((id, reply, links.isEmpty ? "" : JSONText.array(links), (enrollmentID, leadID, sequenceID, next)))
+            var delivered: [(id: Int64, reply: String, links: String, variant: String,
+                             plan: (enrollmentID: Int64, leadID: Int64, sequenceID: String, next: PlannedSend?))] = []
+            for case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next, variant) in results {
+                delivered.append((id, reply, links.isEmpty ? "" : JSONText.array(links), variant ?? "", (enrollmentID, leadID, sequenceID, next)))
             }
             if !delivered.isEmpty {
                 let marked = Set(try await tx.rows(PostgresSQL.markSent(delivered.map(\.id), node: nodeID, replies: delivered.map(\.reply),
-                                                                        links: delivered.map(\.links), now: t)).map { try $0["id"] as Int64 })
+                                                                        links: delivered.map(\.links), variants: delivered.map(\.variant),
+                                                                        now: t)).map { try $0["id"] as Int64 })
                 try await plan(tx, delivered.filter { marked.contains($0.id) }.map(\.plan), now: t)
             }
             for result in results {
@@ -285,6 +289,9 @@ extension PostgresStore {
                                                                             step: event.stepID, type: event.type, machine: event.machine, at: t,
                                                                             data: event.value.map { "{\"value\":\($0)}" }))?["id"]
             try await tx.execute(PostgresSQL.wakeWaits(lead: leadID, now: t))
+            for goal in event.goals {
+                try await tx.execute(PostgresSQL.insertConversion(lead: leadID, sequence: goal.sequenceID, since: Self.millis(goal.since), at: t))
+            }
             // The enrollments the event finds active, read before scoring: a hand-off the score triggers ends them,
             // yet exit rules still judge them (with the new score).
             var active: [(id: Int64, sequenceID: String, since: Int64, events: Set<String>)] = []

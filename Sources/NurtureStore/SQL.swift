@@ -85,7 +85,7 @@ enum SQL {
     static let markReentryFlagged = "UPDATE enrollment SET reentry_flagged = 1 WHERE id = ?"
     static let markConsidered = "UPDATE lead SET needs_enrollment = 0 WHERE id = ?"
     static let insertEnrollment = """
-        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version) VALUES (?, ?, \(EnrollmentState.active.sql), ?, ?, ?)
+        INSERT INTO enrollment (lead_id, sequence_id, state, next_step, enrolled_at, version, holdout) VALUES (?, ?, \(EnrollmentState.active.sql), ?, ?, ?, ?)
         ON CONFLICT (lead_id, sequence_id) WHERE state = \(EnrollmentState.active.sql) DO NOTHING
         """
     /// A requested enrollment: re-entering an ended sequence only when the request says so (an answer from sales),
@@ -115,7 +115,7 @@ enum SQL {
     static let dueSends = """
         SELECT o.id, o.enrollment_id, o.lead_id, o.sequence_id, o.step_id, o.due_at, o.attempts, o.message_id, o.possibly_sent,
                o.first_attempt_at, o.wait_until,
-               e.enrolled_at, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage,
+               e.enrolled_at, e.holdout, l.email, l.persona, l.timezone, l.locale, l.fields, l.consent_source, l.consent_at, l.stage,
                l.score, l.recontact_after, l.fit, l.fit_grade, l.paused_until,
                EXISTS(SELECT 1 FROM suppression s WHERE s.email_key = l.email_key) AS suppressed
         FROM outbox o
@@ -151,7 +151,7 @@ enum SQL {
         WHERE id = :id AND status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql))
         """
     static let markSent = """
-        UPDATE outbox SET status = \(OutboxStatus.sent.sql), sent_at = ?, server_reply = ?, links = ?, last_error = NULL, updated_at = ?
+        UPDATE outbox SET status = \(OutboxStatus.sent.sql), sent_at = ?, server_reply = ?, links = ?, last_error = NULL, updated_at = ?, variant = ?
         WHERE id = ? AND status = \(OutboxStatus.sending.sql)
         """
     static let markDeferred = """
@@ -336,26 +336,32 @@ enum SQL {
     static let leadCount = "SELECT count(*) FROM lead"
     static let suppressionCounts = "SELECT reason, count(*) AS n FROM suppression GROUP BY reason"
     static let enrollmentStats = """
-        SELECT sequence_id, count(*) AS enrolled FROM enrollment WHERE enrolled_at >= ? GROUP BY sequence_id
+        SELECT e.sequence_id, count(*) AS enrolled, sum(e.holdout) AS held_out,
+               sum(c.enrollment_id IS NOT NULL AND e.holdout = 0) AS goal_converted,
+               sum(c.enrollment_id IS NOT NULL AND e.holdout = 1) AS holdout_converted
+        FROM enrollment e LEFT JOIN conversion c ON c.enrollment_id = e.id
+        WHERE e.enrolled_at >= ? GROUP BY e.sequence_id
         """
     static let stepStats = """
-        SELECT o.sequence_id, o.step_id,
+        SELECT o.sequence_id, o.step_id, o.variant,
                sum(o.status = \(OutboxStatus.sent.sql)) AS sent,
                sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.bounce.sql))) AS bounced,
                sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.open.sql) AND e.machine = 0)) AS opened,
                sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.click.sql) AND e.machine = 0)) AS clicked,
-               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id AND x.variant IS o.variant
                   AND e.type = \(EventKind.click.sql) AND e.machine = 0 AND e.occurred_at >= :since) AS clicks,
-               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id AND x.variant IS o.variant
                   AND e.type = \(EventKind.open.sql) AND e.machine = 1 AND e.occurred_at >= :since) AS machine_opens,
-               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id
+               (SELECT count(*) FROM event e JOIN outbox x ON x.id = e.outbox_id WHERE x.sequence_id = o.sequence_id AND x.step_id = o.step_id AND x.variant IS o.variant
                   AND e.type = \(EventKind.click.sql) AND e.machine = 1 AND e.occurred_at >= :since) AS machine_clicks,
                sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.unsubscribe.sql))) AS unsubscribed,
                sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.softBounce.sql))) AS soft_bounced,
                sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.complaint.sql))) AS complained,
                sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.replied.sql))) AS replied,
-               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.autoReply.sql))) AS auto_replied
-        FROM outbox o WHERE o.created_at >= :since GROUP BY o.sequence_id, o.step_id
+               sum(EXISTS(SELECT 1 FROM event e WHERE e.outbox_id = o.id AND e.type = \(EventKind.autoReply.sql))) AS auto_replied,
+               (SELECT count(*) FROM conversion c WHERE c.sequence_id = o.sequence_id AND c.step_id = o.step_id AND c.variant IS o.variant
+                  AND c.at >= :since) AS converted
+        FROM outbox o WHERE o.created_at >= :since GROUP BY o.sequence_id, o.step_id, o.variant
         """
     /// Per enrollment: how long after entering the sequence the lead converted or was handed to sales, if it did.
     static let outcomesOfEnrollments = """
@@ -410,6 +416,17 @@ enum SQL {
     static let pauseLead = "UPDATE lead SET paused_until = ? WHERE id = ? AND coalesce(paused_until, 0) < ?"
     static let pausedUntil = "SELECT paused_until FROM lead WHERE id = ?"
 
+    /// A goal reached: credited to the lead's latest enrollment in the sequence that began in the window, once,
+    /// with the last step (and variant) sent to it before the event. Parameters: lead, sequence, since, at.
+    static let insertConversion = """
+        INSERT INTO conversion (enrollment_id, lead_id, sequence_id, step_id, variant, holdout, at)
+        SELECT e.id, e.lead_id, e.sequence_id, o.step_id, o.variant, e.holdout, :at
+        FROM enrollment e
+        LEFT JOIN outbox o ON o.id = (SELECT x.id FROM outbox x WHERE x.enrollment_id = e.id AND x.status = \(OutboxStatus.sent.sql)
+                                        AND x.sent_at <= :at ORDER BY x.sent_at DESC, x.id DESC LIMIT 1)
+        WHERE e.id = (SELECT max(id) FROM enrollment WHERE lead_id = :lead AND sequence_id = :sequence AND enrolled_at >= :since AND enrolled_at <= :at)
+        ON CONFLICT (enrollment_id) DO NOTHING
+        """
     static let insertEventWithData = """
         INSERT INTO event (lead_id, outbox_id, sequence_id, step_id, type, machine, occurred_at, data) VALUES (?, ?, ?, ?, ?, 0, ?, ?)
         """

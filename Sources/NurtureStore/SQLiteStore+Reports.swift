@@ -66,14 +66,21 @@ extension SQLiteStore {
         let from = since.map(Self.millis) ?? 0
         return try await read { db in
             var enrolled: [String: Int] = [:]
-            for r in try Row.fetchAll(db, sql: SQL.enrollmentStats, arguments: [from]) { enrolled[r["sequence_id"]] = r["enrolled"] }
+            var sides: [String: (heldOut: Int, converted: Int, holdoutConverted: Int)] = [:]
+            for r in try Row.fetchAll(db, sql: SQL.enrollmentStats, arguments: [from]) {
+                enrolled[r["sequence_id"]] = r["enrolled"]
+                sides[r["sequence_id"]] = (r["held_out"] ?? 0, r["goal_converted"] ?? 0, r["holdout_converted"] ?? 0)
+            }
             var steps: [String: [StepStats]] = [:]
             for r in try Row.fetchAll(db, sql: SQL.stepStats, arguments: ["since": from]) {
-                steps[r["sequence_id"], default: []].append(StepStats(
+                var step = StepStats(
                     stepID: r["step_id"], sent: r["sent"] ?? 0, bounced: r["bounced"] ?? 0, uniqueOpens: r["opened"] ?? 0,
                     uniqueClicks: r["clicked"] ?? 0, clicks: r["clicks"] ?? 0, machineOpens: r["machine_opens"] ?? 0,
                     machineClicks: r["machine_clicks"] ?? 0, unsubscribes: r["unsubscribed"] ?? 0, softBounced: r["soft_bounced"] ?? 0,
-                    complaints: r["complained"] ?? 0, replies: r["replied"] ?? 0, autoReplies: r["auto_replied"] ?? 0))
+                    complaints: r["complained"] ?? 0, replies: r["replied"] ?? 0, autoReplies: r["auto_replied"] ?? 0)
+                step.variant = r["variant"]
+                step.conversions = r["converted"] ?? 0
+                steps[r["sequence_id"], default: []].append(step)
             }
             var toConvert: [String: [TimeInterval]] = [:], toHandoff: [String: [TimeInterval]] = [:]
             for r in try Row.fetchAll(db, sql: SQL.outcomesOfEnrollments, arguments: [from]) {
@@ -82,9 +89,11 @@ extension SQLiteStore {
                 if let ms = r["handed_off_after"] as Int64? { toHandoff[sequence, default: []].append(Double(ms) / 1000) }
             }
             return Set(enrolled.keys).union(steps.keys).sorted().map { id in
-                SequenceStats(sequenceID: id, enrolled: enrolled[id] ?? 0, converted: toConvert[id]?.count ?? 0,
-                              handedOff: toHandoff[id]?.count ?? 0, medianToConvert: SequenceStats.median(toConvert[id] ?? []),
-                              medianToHandoff: SequenceStats.median(toHandoff[id] ?? []), steps: steps[id] ?? [])
+                var s = SequenceStats(sequenceID: id, enrolled: enrolled[id] ?? 0, converted: toConvert[id]?.count ?? 0,
+                                      handedOff: toHandoff[id]?.count ?? 0, medianToConvert: SequenceStats.median(toConvert[id] ?? []),
+                                      medianToHandoff: SequenceStats.median(toHandoff[id] ?? []), steps: StepStats.variantsTogether(steps[id] ?? []))
+                (s.heldOut, s.goalConverted, s.holdoutConverted) = sides[id] ?? (0, 0, 0)
+                return s
             }
         }
     }

@@ -50,7 +50,7 @@ extension SQLiteStore {
         let t = Self.millis(now)
         try await writeProgress { [self] db in
             for e in enrollments {
-                try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t, e.version])
+                try db.execute(sql: SQL.insertEnrollment, arguments: [e.leadID, e.sequenceID, e.firstStepID, t, e.version, e.holdout ? 1 : 0])
                 guard db.changesCount > 0 else { continue }
                 try insertSend(db, enrollmentID: db.lastInsertedRowID, leadID: e.leadID, sequenceID: e.sequenceID, next: e.firstSend, now: t)
             }
@@ -150,6 +150,7 @@ extension SQLiteStore {
                 due.visits = visits[enrollmentID] ?? [:]
                 due.waitUntil = (row["wait_until"] as Int64?).map(Self.date)
                 due.pausedUntil = (row["paused_until"] as Int64?).map(Self.date)
+                due.holdout = (row["holdout"] as Int64? ?? 0) != 0
                 return due
             }
         }
@@ -198,9 +199,9 @@ extension SQLiteStore {
         return try await writeProgress { [self] db in
             for result in results {
                 switch result {
-                case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next):
+                case let .sent(id, enrollmentID, leadID, sequenceID, _, reply, links, next, variant):
                     // Kept to the minimum of pages: this commit is paid once per message on the delivery path.
-                    try db.cachedStatement(sql: SQL.markSent).execute(arguments: [t, reply, links.isEmpty ? nil : JSONText.array(links), t, id])
+                    try db.cachedStatement(sql: SQL.markSent).execute(arguments: [t, reply, links.isEmpty ? nil : JSONText.array(links), t, variant, id])
                     guard db.changesCount > 0 else { continue }
                     try plan(db, enrollmentID: enrollmentID, leadID: leadID, sequenceID: sequenceID, next: next, now: t)
                 case let .deferred(id, retryAt, error):
@@ -297,6 +298,11 @@ extension SQLiteStore {
             }
             let eventID = db.lastInsertedRowID
             try wakeWaits(db, leadID: leadID, now: t)
+            for goal in event.goals {
+                try db.cachedStatement(sql: SQL.insertConversion).execute(arguments: [
+                    "lead": leadID, "sequence": goal.sequenceID, "since": Self.millis(goal.since), "at": t,
+                ])
+            }
             // The enrollments the event finds active, read before scoring: a hand-off the score triggers ends them,
             // yet exit rules still judge them (with the new score).
             let active = try Row.fetchAll(db, sql: SQL.activeEnrollmentsOfLead, arguments: [leadID]).map { row in

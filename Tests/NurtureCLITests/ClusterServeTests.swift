@@ -158,7 +158,7 @@ struct ClusterServeTests {
         defer { h.stop() }
         let nodes = try (0..<2).map { try h.start(node: $0) }
         #expect(BoundedPoll.until(timeout: 30) { nodes.allSatisfy { $0.stderr().contains("HTTP listening") } }, "\(nodes.map { $0.stderr() })")
-        #expect(try h.query("SELECT version FROM schema_migration ORDER BY version").map { $0[0] } == ["1", "2", "3", "4", "5", "6"])
+        #expect(try h.query("SELECT version FROM schema_migration ORDER BY version").map { $0[0] } == ["1", "2", "3", "4", "5", "6", "7"])
         #expect(try h.query("SELECT count(*) FROM node").first?.first == "2")
         // Each node's /metrics names both, with their heartbeat age.
         #expect(BoundedPoll.until(timeout: 10) {

@@ -29,7 +29,7 @@ struct DeliveryPipelineTests {
     static func describe(_ o: DeliveryOutcome) -> String {
         switch o {
         case let .deferred(id, _, error): error.hasPrefix("result of") ? "\(id)" : "\(id) deferred (\(error))"
-        case .sent(let id, _, _, _, _, _, _, _): "\(id) sent"
+        case .sent(let id, _, _, _, _, _, _, _, _): "\(id) sent"
         case .failed(let id, _, _, _, _, _, _): "\(id) failed"
         }
     }
