@@ -1,5 +1,6 @@
 import Foundation
 import NurtureCore
+import NurtureSigning
 
 /// Config, sequences, templates and layouts loaded together and cross-checked: what `validate`, `preview`,
 /// `simulate` and the daemon all run on, so they agree.
@@ -78,7 +79,25 @@ public enum CatalogLoader {
         if let layout { checkTemplates(templates.values, layout: layout, config: config, sink: sink) }
 
         guard !sink.items[before...].contains(where: { $0.severity == .error }), let layout else { return nil }
-        return Catalog(config: config, sequences: loaded.sorted { $0.sequence.id < $1.sequence.id }, templates: templates, layout: layout)
+        return Catalog(config: config, sequences: loaded.map { versioned($0, templatesDirectory: config.templatesDirectory) }
+                                                    .sorted { $0.sequence.id < $1.sequence.id },
+                       templates: templates, layout: layout)
+    }
+
+    /// Sets the sequence's version: a digest of its file and of each template it names, so an edit of either is a
+    /// new version; and keeps the snapshot `plan` compares against later (the file, and each template's digest).
+    static func versioned(_ loaded: LoadedSequence, templatesDirectory: String) -> LoadedSequence {
+        var loaded = loaded
+        let file = Array((try? Data(contentsOf: URL(fileURLWithPath: loaded.file))) ?? Data())
+        let names = Set(loaded.sequence.steps.flatMap { [$0.template] + $0.variants.map(\.template) }.filter { !$0.isEmpty }).sorted()
+        var digests: [String: String] = [:]
+        for name in names {
+            let bytes = Array((try? Data(contentsOf: URL(fileURLWithPath: TemplateLoader.path(of: name, in: templatesDirectory)))) ?? Data())
+            digests[name] = ContentDigest.hex([bytes])
+        }
+        loaded.sequence.version = ContentDigest.hex([file] + names.flatMap { [Array($0.utf8), Array(digests[$0]!.utf8)] })
+        loaded.snapshot = SequenceSnapshot(file: String(decoding: file, as: UTF8.self), templates: digests)
+        return loaded
     }
 
     /// Parses the sequence files on every core (a thousand take a third of a second on one, before each

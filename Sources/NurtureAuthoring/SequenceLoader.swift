@@ -12,6 +12,27 @@ public struct LoadedSequence: Sendable {
     public var templatePositions: [String: SourcePosition]
     /// The sequence's own `dkim:`, when it sends from another domain than the config's.
     public var dkim: DKIMSettings?
+    /// What its version names (the catalog sets it): recorded by the daemon, compared by `plan`.
+    public var snapshot = SequenceSnapshot(file: "", templates: [:])
+}
+
+/// A sequence version as the database keeps it: the file's text and each template's digest.
+public struct SequenceSnapshot: Sendable, Hashable, Codable {
+    public var file: String
+    public var templates: [String: String]
+
+    public init(file: String, templates: [String: String]) {
+        self.file = file
+        self.templates = templates
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    public static func decode(_ json: String) -> SequenceSnapshot? { try? JSONDecoder().decode(SequenceSnapshot.self, from: Data(json.utf8)) }
 }
 
 /// Loads one sequence file and checks everything that can be checked inside that file.
@@ -26,6 +47,15 @@ public enum SequenceLoader {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let loaded = read(root, reader: NodeReader(file: path, sink: sink), knownFields: knownFields, secrets: secrets ?? folder)
         return sink.items[before...].contains { $0.severity == .error } ? nil : loaded
+    }
+
+    /// A recorded version's file, read back for `plan` (its diagnostics are not the operator's concern: nil if broken).
+    public static func load(text: String, path: String, knownFields: Set<String>) -> NurtureSequence? {
+        let sink = DiagnosticSink()
+        guard let root = YAMLSource.parse(text, path: path, sink: sink),
+              let loaded = read(root, reader: NodeReader(file: path, sink: sink), knownFields: knownFields),
+              !sink.items.contains(where: { $0.severity == .error }) else { return nil }
+        return loaded.sequence
     }
 
     static func read(_ root: Node, reader r: NodeReader, knownFields: Set<String>, secrets: String = ".") -> LoadedSequence? {

@@ -39,6 +39,7 @@ struct LeadReport: Encodable {
     }
     struct EnrollmentReport: Encodable {
         var sequence: String; var state: String; var nextStep: String?; var enrolledAt: String; var endedAt: String?; var endReason: String?
+        var version: String?
     }
     struct EventReport: Encodable {
         var type: String; var sequence: String?; var step: String?; var machine: Bool; var at: String
@@ -106,7 +107,7 @@ struct LeadReport: Encodable {
         updatedAt = iso(s.updatedAt)
         enrollments = s.enrollments.map {
             EnrollmentReport(sequence: $0.sequenceID, state: $0.state.rawValue, nextStep: $0.nextStep, enrolledAt: iso($0.enrolledAt),
-                             endedAt: $0.endedAt.map(iso), endReason: $0.endReason)
+                             endedAt: $0.endedAt.map(iso), endReason: $0.endReason, version: $0.version.flatMap { $0.isEmpty ? nil : $0 })
         }
         events = s.events.map {
             EventReport(type: $0.type, sequence: $0.sequenceID, step: $0.stepID, machine: $0.machine, at: iso($0.at), link: $0.link,
@@ -164,6 +165,7 @@ struct LeadReport: Encodable {
             if let next = e.nextStep { line += ", next step \(next)" }
             line += ", enrolled \(e.enrolledAt)"
             if let end = e.endedAt { line += ", ended \(end)" + (e.endReason.map { " (\($0))" } ?? "") }
+            if let version = e.version { line += ", version \(version)" }
             out.append(line)
         }
         out.append("sends (latest first):" + (sends.isEmpty ? " none" : ""))

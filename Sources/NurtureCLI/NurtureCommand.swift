@@ -12,7 +12,7 @@ public struct NurtureCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [ServeCommand.self, ValidateCommand.self, PreviewCommand.self, SimulateCommand.self, SendTestCommand.self, LeadCommand.self,
                       EventCommand.self, RescoreCommand.self, StatsCommand.self, DKIMCommand.self, DNSCommand.self, DBCommand.self,
-                      InboundCommand.self, HandoffCommand.self]
+                      InboundCommand.self, HandoffCommand.self, PlanCommand.self]
     )
 
     public init() {}

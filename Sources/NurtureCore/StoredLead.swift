@@ -99,6 +99,8 @@ public struct EnrollmentSummary: Sendable, Hashable {
     public var enrolledAt: Date
     public var endedAt: Date?
     public var endReason: String?
+    /// The sequence version (content hash) its latest step was planned under.
+    public var version: String?
 
     public init(sequenceID: String, state: EnrollmentState, nextStep: String?, enrolledAt: Date, endedAt: Date?, endReason: String?) {
         self.sequenceID = sequenceID

@@ -56,6 +56,8 @@ public actor Scheduler {
     let logger: Logger
     private var lastInactivitySweep: Date?
     private var lastReentrySweep: Date?
+    /// The sequence versions already recorded by this process (a reload records the new ones).
+    private var recordedVersions: Set<String> = []
     private var globalBucket: TokenBucket?
     private var domainBuckets: [String: TokenBucket] = [:]
     /// The per-domain rate the buckets were made with: a change in the cluster's size remakes them.
@@ -80,6 +82,7 @@ public actor Scheduler {
         do {
             let catalog = self.catalog.current
             try await commitUncommitted(catalog, now: now)
+            try await recordVersions(catalog, now: now)
             var report = Report()
             // One node at a time enrolls and sweeps (a job lease): the others skip it this tick.
             if try await store.takeJob(Self.intakeJob, now: now) {
@@ -141,6 +144,15 @@ public actor Scheduler {
         }
         try await store.applyEnrollments(enrollments, considered: candidates.map(\.leadID), now: now)
         return candidates.count == settings.intakeBatch
+    }
+
+    private func recordVersions(_ catalog: Catalog, now: Date) async throws {
+        let fresh = catalog.sequences.filter { !recordedVersions.contains("\($0.sequence.id) \($0.sequence.version)") }
+        guard !fresh.isEmpty else { return }
+        try await store.recordSequenceVersions(fresh.map {
+            SequenceVersionRecord(sequenceID: $0.sequence.id, version: $0.sequence.version, source: $0.snapshot.json)
+        }, at: now)
+        for s in fresh { recordedVersions.insert("\(s.sequence.id) \(s.sequence.version)") }
     }
 
     /// Once a minute (engine time): leads whose enrollment in a sequence with `reenter` ended a cooldown ago are

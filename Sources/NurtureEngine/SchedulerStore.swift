@@ -11,6 +11,9 @@ public protocol SchedulerStore: UnsubscribeGate {
     /// Has intake look again at leads whose enrollment in `sequenceID` ended before `endedBefore` (its `reenter`
     /// cooldown is over), each ended enrollment once; returns how many were flagged.
     func flagReentries(sequenceID: String, endedBefore: Date, limit: Int) async throws -> Int
+    /// Keeps each sequence version the engine runs (its file and templates' digests), once: `plan` compares the files
+    /// on disk with what enrollments were scheduled under.
+    func recordSequenceVersions(_ versions: [SequenceVersionRecord], at: Date) async throws
     func applyEnrollments(_ enrollments: [NewEnrollment], considered: [Int64], now: Date) async throws
     /// Enrollments a score threshold or an answer from sales asked for (lead, sequence) whose cooldown has passed.
     func pendingEnrollments(at now: Date, limit: Int) async throws -> [(leadID: Int64, sequenceID: String)]

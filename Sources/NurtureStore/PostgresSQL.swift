@@ -73,7 +73,7 @@ enum PostgresSQL {
         "SELECT l.id, \(unescaped: leadColumns), l.created_at, l.updated_at, l.paused_until FROM lead l WHERE l.email_key = \(key)"
     }
     static func enrollmentsOfLead(_ id: Int64) -> Q {
-        "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = \(id) ORDER BY enrolled_at, id"
+        "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason, version FROM enrollment WHERE lead_id = \(id) ORDER BY enrolled_at, id"
     }
     static func recentEventsOfLead(_ id: Int64, limit: Int64) -> Q {
         """
@@ -466,6 +466,28 @@ enum PostgresSQL {
         WHERE outbox_id = \(outbox) AND type = \(unescaped: EventKind.click.sql) AND occurred_at >= \(since) AND NOT machine
         """
     }
+    // MARK: sequence versions and plan (as in SQL)
+
+    static func insertSequenceVersion(_ id: String, version: String, source: String, at: Int64) -> Q {
+        "INSERT INTO sequence_version (sequence_id, version, source, loaded_at) VALUES (\(id), \(version), \(source), \(at)) ON CONFLICT DO NOTHING"
+    }
+    static func sequenceSources(_ id: String) -> Q { "SELECT version, source FROM sequence_version WHERE sequence_id = \(id)" }
+    static func planEnrollments(_ id: String) -> Q {
+        """
+        SELECT e.id, e.version, e.enrolled_at, l.email, l.score, l.stage, l.fit, l.fit_grade, w.step_id, w.due_at,
+               (SELECT string_agg(o.step_id, ',') FROM outbox o WHERE o.enrollment_id = e.id
+                  AND o.status IN (\(unescaped: OutboxStatus.sent.sql), \(unescaped: OutboxStatus.skipped.sql), \(unescaped: OutboxStatus.cancelled.sql),
+                                   \(unescaped: OutboxStatus.failed.sql), \(unescaped: OutboxStatus.passed.sql))) AS done,
+               (SELECT string_agg(DISTINCT ev.type, ',') FROM event ev WHERE ev.lead_id = e.lead_id AND ev.occurred_at >= e.enrolled_at) AS events
+        FROM enrollment e JOIN lead l ON l.id = e.lead_id
+        LEFT JOIN outbox w ON w.id = (SELECT o.id FROM outbox o WHERE o.enrollment_id = e.id
+                                        AND o.status IN (\(unescaped: OutboxStatus.scheduled.sql), \(unescaped: OutboxStatus.deferred.sql),
+                                                         \(unescaped: OutboxStatus.sending.sql))
+                                      ORDER BY o.id DESC LIMIT 1)
+        WHERE e.sequence_id = \(id) AND e.state = \(unescaped: EnrollmentState.active.sql) ORDER BY e.id
+        """
+    }
+
     // MARK: recipient choices (as in SQL)
 
     static func choiceTarget(_ id: Int64) -> Q {

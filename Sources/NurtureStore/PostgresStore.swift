@@ -346,9 +346,11 @@ public final class PostgresStore: Sendable {
             let id: Int64 = try row["id"]
             let lead = try Self.lead(from: row)
             let enrollments = try await tx.rows(PostgresSQL.enrollmentsOfLead(id)).map { r in
-                EnrollmentSummary(sequenceID: try r["sequence_id"], state: EnrollmentState(rawValue: try r["state"]) ?? .exited,
-                                  nextStep: try r["next_step"], enrolledAt: Self.date(try r["enrolled_at"]),
-                                  endedAt: (try r["ended_at"] as Int64?).map(Self.date), endReason: try r["end_reason"])
+                var e = EnrollmentSummary(sequenceID: try r["sequence_id"], state: EnrollmentState(rawValue: try r["state"]) ?? .exited,
+                                          nextStep: try r["next_step"], enrolledAt: Self.date(try r["enrolled_at"]),
+                                          endedAt: (try r["ended_at"] as Int64?).map(Self.date), endReason: try r["end_reason"])
+                e.version = try r["version"]
+                return e
             }
             let events = try await tx.rows(PostgresSQL.recentEventsOfLead(id, limit: 50)).map { r in
                 EventSummary(type: try r["type"], sequenceID: try r["sequence_id"], stepID: try r["step_id"], machine: try r["machine"],

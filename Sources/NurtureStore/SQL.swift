@@ -42,7 +42,7 @@ enum SQL {
         FROM lead WHERE email_key = ?
         """
     static let enrollmentsOfLead = """
-        SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason
+        SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason, version
         FROM enrollment WHERE lead_id = ? ORDER BY enrolled_at, id
         """
     static let recentEventsOfLead = """
@@ -400,6 +400,22 @@ enum SQL {
         """
     static let keptInbound = "SELECT id, length(message) AS n FROM inbound WHERE message IS NOT NULL ORDER BY id"
     static let dropInboundCopy = "UPDATE inbound SET message = NULL WHERE id = ?"
+    // MARK: sequence versions and plan
+
+    static let insertSequenceVersion = "INSERT INTO sequence_version (sequence_id, version, source, loaded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    static let sequenceSources = "SELECT version, source FROM sequence_version WHERE sequence_id = ?"
+    static let planEnrollments = """
+        SELECT e.id, e.version, e.enrolled_at, l.email, l.score, l.stage, l.fit, l.fit_grade, w.step_id, w.due_at,
+               (SELECT group_concat(o.step_id) FROM outbox o WHERE o.enrollment_id = e.id
+                  AND o.status IN (\(OutboxStatus.sent.sql), \(OutboxStatus.skipped.sql), \(OutboxStatus.cancelled.sql), \(OutboxStatus.failed.sql), \(OutboxStatus.passed.sql))) AS done,
+               (SELECT group_concat(DISTINCT ev.type) FROM event ev WHERE ev.lead_id = e.lead_id AND ev.occurred_at >= e.enrolled_at) AS events
+        FROM enrollment e JOIN lead l ON l.id = e.lead_id
+        LEFT JOIN outbox w ON w.id = (SELECT o.id FROM outbox o WHERE o.enrollment_id = e.id
+                                        AND o.status IN (\(OutboxStatus.scheduled.sql), \(OutboxStatus.deferred.sql), \(OutboxStatus.sending.sql))
+                                      ORDER BY o.id DESC LIMIT 1)
+        WHERE e.sequence_id = ? AND e.state = \(EnrollmentState.active.sql) ORDER BY e.id
+        """
+
     // MARK: recipient choices
 
     /// The sent message a choice names: its lead, sequence and whether the address is suppressed.

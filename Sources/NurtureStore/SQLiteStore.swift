@@ -177,9 +177,11 @@ public final class SQLiteStore: Sendable {
             let id: Int64 = row["id"]
             let lead = try Self.lead(from: row)
             let enrollments = try Row.fetchAll(db, sql: SQL.enrollmentsOfLead, arguments: [id]).map { r in
-                EnrollmentSummary(sequenceID: r["sequence_id"], state: EnrollmentState(rawValue: r["state"]) ?? .exited, nextStep: r["next_step"],
-                                  enrolledAt: Self.date(r["enrolled_at"]), endedAt: (r["ended_at"] as Int64?).map(Self.date),
-                                  endReason: r["end_reason"])
+                var e = EnrollmentSummary(sequenceID: r["sequence_id"], state: EnrollmentState(rawValue: r["state"]) ?? .exited, nextStep: r["next_step"],
+                                          enrolledAt: Self.date(r["enrolled_at"]), endedAt: (r["ended_at"] as Int64?).map(Self.date),
+                                          endReason: r["end_reason"])
+                e.version = r["version"]
+                return e
             }
             let events = try Row.fetchAll(db, sql: SQL.recentEventsOfLead, arguments: [id, 50]).map { r in
                 EventSummary(type: r["type"], sequenceID: r["sequence_id"], stepID: r["step_id"],

@@ -354,4 +354,32 @@ struct TrackingHTTPTests {
         #expect(try site.project.lead("ada@example.com").consentHistory.map(\.type) == ["paused", "unsubscribe"])
         #expect(try post("choice=pause30&csrf=\(try Self.csrf(adaPage, "pause30"))", token: ada.unsubscribe) == 200, "already unsubscribed: the done page")
     }
+
+    @Test func planShowsWhatAnEditWouldDoAndFailsCIOnAResend() throws {
+        let site = try Self.start()
+        site.stop()
+        let unchanged = try site.project.run(["plan"])
+        #expect(unchanged.status == 0 && unchanged.stdout.contains("nothing to plan"), "\(unchanged.stdout)\(unchanged.stderr)")
+        // Step two renamed: both leads, waiting at it, would get the same template again under its new name.
+        try """
+            id: guide
+            persona: reader
+            steps:
+              - { id: one, after: 0m, template: step }
+              - { id: second, after: 30d, template: step }
+            """.write(toFile: site.project.path("sequences/guide.yaml"), atomically: true, encoding: .utf8)
+        let text = try site.project.run(["plan"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("changes: + second, - two") && text.stdout.contains("two                 2  resend    step removed; second sends step again"),
+                "\(text.stdout)")
+        #expect(try site.project.run(["plan", "--fail-on", "resend,skip"]).status == 2)
+        #expect(try site.project.run(["plan", "--fail-on", "exit"]).status == 0)
+        #expect(try site.project.run(["plan", "--fail-on", "kept"]).status != 0 && (try site.project.run(["plan", "--fail-on", "kept"]).stderr.contains("--fail-on")))
+        let json = try site.project.run(["plan", "--json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect((document.first?["totals"] as? [String: Int])?["resend"] == 2, "\(json.stdout)")
+        // `lead show` says which version a lead runs.
+        let version = try #require((document.first?["running"] as? [String: Int])?.keys.first)
+        #expect(try site.project.run(["lead", "show", "ada@example.com"]).stdout.contains("version \(version)"))
+    }
 }
