@@ -71,6 +71,12 @@ enum LeadJSON {
             }
             strings[key] = s
         }
+        return input(strings, defaultEmail: defaultEmail, defaultPersona: defaultPersona)
+    }
+
+    /// A lead from named text values (a JSON object, or a CSV row under its header).
+    static func input(_ values: [String: String], defaultEmail: String, defaultPersona: String?) -> LeadInput {
+        var strings = values
         var input = LeadInput(email: strings.removeValue(forKey: "email") ?? defaultEmail,
                               persona: strings.removeValue(forKey: "persona") ?? defaultPersona ?? "")
         input.timeZone = strings.removeValue(forKey: "timezone")

@@ -25,6 +25,8 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "The lead as a JSON object of field names to text values.") var leadJSON: String = "{}"
     @Option(help: "Start (ISO 8601 or YYYY-MM-DD; default: now).") var start: String?
     @Option(name: .customLong("event"), help: "An event, e.g. clicked(welcome)@2d or converted@10d (repeatable).") var events: [String] = []
+    @Option(help: "A CSV of leads (a header row of field names: email, timezone, first_name…; an optional 'events' column of space-separated events): each is simulated and the distribution of their paths printed.")
+    var leads: String?
     @Flag(help: "Print JSON instead of text.") var json = false
 
     func run() async throws {
@@ -32,8 +34,9 @@ struct SimulateCommand: AsyncParsableCommand {
         guard let seq = catalog.sequence(sequence) else {
             throw ValidationError("unknown sequence '\(sequence)'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
         }
-        let input = try LeadJSON.parse(leadJSON, defaultEmail: "lead@example.com", defaultPersona: seq.persona)
         let rules = LeadRules(declaredFields: Set(catalog.config.fields), personas: nil, defaultTimeZone: catalog.config.defaultTimeZone)
+        if let leads { return try await many(leads, catalog: catalog, sequence: seq, rules: rules) }
+        let input = try LeadJSON.parse(leadJSON, defaultEmail: "lead@example.com", defaultPersona: seq.persona)
         let lead: Lead
         do { lead = try rules.lead(from: input, now: Date(), requireConsent: false) } catch { throw ValidationError("lead: \(error)") }
         let zoneName = seq.window.zoneName(lead: lead.timeZone, default: catalog.config.defaultTimeZone)
@@ -76,7 +79,59 @@ struct SimulateCommand: AsyncParsableCommand {
             print(text)
         }
         let sent = lines.filter { $0.kind == "sent" }.count
-        print("\(sent) of \(seq.steps.count) steps sent")
+        // Waits and branches send nothing: the count is of mail steps (a re-entered run counts again).
+        print("\(sent) sent; the sequence has \(seq.steps.filter(\.flow.isMail).count) mail steps")
+    }
+
+    /// `--leads FILE.csv`: every row simulated like `--lead-json`, then how many leads took each path.
+    func many(_ path: String, catalog: Catalog, sequence seq: NurtureSequence, rules: LeadRules) async throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        var reader = CSVReader(data: data)
+        var header: [String] = []
+        var paths: [String: Int] = [:], order: [String] = [], refused: [String] = []
+        var results: [[String: Any]] = []
+        let begin = try start.map { text -> Date in
+            guard let d = DateText.parse(text, in: TimeZone(identifier: catalog.config.defaultTimeZone) ?? .gmt) else {
+                throw ValidationError("--start must be ISO 8601 or YYYY-MM-DD")
+            }
+            return d
+        } ?? Date()
+        var row = 0
+        while let next = reader.next() {
+            guard case .success(let record) = next else {
+                refused.append("\(path): a row could not be read: \(next)")
+                continue
+            }
+            if header.isEmpty { header = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }; continue }
+            row += 1
+            var values = Dictionary(zip(header, record.fields), uniquingKeysWith: { a, _ in a })
+            let scripted = try (values.removeValue(forKey: "events") ?? "").split(separator: " ").map { try Simulation.parseEvent(String($0)) }
+                + events.map { try Simulation.parseEvent($0) }
+            let input = LeadJSON.input(values.filter { !$0.value.isEmpty }, defaultEmail: "lead\(row)@example.com", defaultPersona: seq.persona)
+            do {
+                let lead = try rules.lead(from: input, now: begin, requireConsent: false)
+                let lines = try await Simulation.run(catalog: catalog, sequenceID: sequence, lead: lead, start: begin, events: scripted,
+                                                     openStore: StoreOpener.scratch)
+                let p = Simulation.path(lines)
+                if paths[p] == nil { order.append(p) }
+                paths[p, default: 0] += 1
+                results.append(["lead": lead.email.value, "path": p, "line": record.line])
+            } catch {
+                refused.append("\(path):\(record.line): \(error)")
+            }
+        }
+        if json {
+            let document: [String: Any] = ["leads": results, "paths": order.map { ["path": $0, "leads": paths[$0]!] }, "refused": refused]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+        } else {
+            let total = paths.values.reduce(0, +)
+            print("\(sequence): \(total) leads from \(path), from \(Self.format(begin, .gmt)) UTC")
+            for p in order.sorted(by: { (paths[$1]!, $0) < (paths[$0]!, $1) }) {
+                print("  " + String(paths[p]!).leftPad(5) + "  " + String(format: "%5.1f%%", Double(paths[p]!) * 100 / Double(max(1, total))) + "  " + p)
+            }
+        }
+        for r in refused { Terminal.error(r) }
+        if !refused.isEmpty { throw ExitCode(1) }
     }
 
     static func format(_ date: Date, _ zone: TimeZone) -> String {

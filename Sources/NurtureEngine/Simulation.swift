@@ -55,8 +55,10 @@ public enum Simulation {
     public typealias Store = SchedulerStore & EventStore & LeadsAPIStore & StoreLifecycle
 
     /// - Parameter openStore: opens a fresh store at the given path (the composition root knows which kind).
+    /// - Parameter reentries: how many times a lead that may come back (`reenter`) is followed into another run.
     public static func run(catalog: Catalog, sequenceID: String, lead input: Lead, start: Date, events: [ScriptedEvent],
-                           horizon: TimeSpan = .days(400), openStore: @Sendable (String) async throws -> any Store) async throws -> [Line] {
+                           horizon: TimeSpan = .days(400), reentries: Int = 1,
+                           openStore: @Sendable (String) async throws -> any Store) async throws -> [Line] {
         guard let sequence = catalog.sequence(sequenceID) else {
             throw Problem(description: "unknown sequence '\(sequenceID)'; known: \(catalog.sequences.map(\.sequence.id).joined(separator: ", "))")
         }
@@ -101,17 +103,38 @@ public enum Simulation {
                     let ends = try await recorder.record(NewEvent(email: lead.email, type: e.type, sequenceID: e.step == nil ? nil : sequenceID,
                                                             stepID: e.step, at: eventTime(e)!))
                     lines.append(Line(at: eventTime(e)!, kind: "event", step: e.step, detail: e.description))
+                    if let goal = sequence.goal, goal.event == e.type,
+                       let run = try await store.lead(lead.email)?.enrollments.last,
+                       eventTime(e)!.timeIntervalSince(run.enrolledAt) <= Double(goal.within.seconds) {
+                        let credited = lines.last { $0.kind == "sent" }?.step
+                        lines.append(Line(at: eventTime(e)!, kind: "goal", step: credited,
+                                          detail: "\(goal.event) within \(goal.within) of entering: a conversion" + (credited.map { ", credited to \($0)" } ?? "")))
+                    }
                     for end in ends { lines.append(Line(at: now, kind: "exited", step: nil, detail: end.handoff ? "\(end.reason), handed to sales" : end.reason)) }
                 }
                 let report = try await scheduler.tick(now: now)
                 for e in report.entries {
                     if e.kind == .sent { sentAt[e.stepID] = e.at }
+                    let variant = e.kind == .sent ? sequence.step(e.stepID).flatMap {
+                        VariantAssignment.variant(of: $0, sequenceID: sequence.id, leadKey: lead.email.key)
+                    } : nil
                     lines.append(Line(at: e.at, kind: e.kind.rawValue, step: e.kind == .enrolled ? nil : e.stepID,
-                                      detail: e.kind == .sent ? "" : e.detail, subject: e.subject))
+                                      detail: e.kind == .sent ? variant.map { "variant \($0.id)" } ?? "" : e.detail, subject: e.subject))
                 }
                 // The daemon's own decision, with no poll (nothing else adds leads here), and the scripted events.
                 let wake = NextWake.after(report, nextDue: report.moreWork ? nil : try await store.nextDueAt(), now: now, poll: nil)
-                guard let next = wake.earliest(with: pending.compactMap(eventTime).filter { $0 > now }, now: now), next <= end,
+                var later = pending.compactMap(eventTime).filter { $0 > now }
+                // Nothing is due once a run ended: a lead that may re-enter comes back after the cooldown (intake
+                // looks once a minute).
+                if wake == .idle, reentries > lines.filter({ $0.kind == "enrolled" }).count - 1, let after = sequence.reenterAfter,
+                   let last = try await store.lead(lead.email)?.enrollments.last, last.state != .active, let ended = last.endedAt,
+                   ReentryPolicy.mayEnter(sequence, past: PastEnrollment(active: false, endedAt: ended, endReason: last.endReason),
+                                          now: ended.addingTimeInterval(Double(after.seconds))) {
+                    let back = ended.addingTimeInterval(Double(after.seconds) + 60)
+                    lines.append(Line(at: ended, kind: "ended", step: nil, detail: "\(last.endReason ?? "ended"); may re-enter from \(DateText.iso(back))"))
+                    later.append(back)
+                }
+                guard let next = wake.earliest(with: later, now: now), next <= end,
                       next > now || wake == .now else { break }
                 now = next
                 clock.advance(to: now)
@@ -122,5 +145,24 @@ public enum Simulation {
             lines.append(Line(at: end, kind: "note", step: e.step, detail: "\(e.description) never happens: step \(e.step ?? "?") was not sent"))
         }
         return lines
+    }
+
+    /// One lead's path through the sequence, for the distribution over many: the steps sent, each decided wait or
+    /// branch with where it went, skips and the end.
+    public static func path(_ lines: [Line]) -> String {
+        var parts: [String] = []
+        for line in lines {
+            switch line.kind {
+            case "enrolled" where !parts.isEmpty: parts.append("re-entered")
+            case "enrolled" where line.detail.contains("holdout"): parts.append("holdout")
+            case "sent": parts.append((line.step ?? "?") + (line.detail.hasPrefix("variant ") ? "[\(line.detail.dropFirst(8))]" : ""))
+            case "passed": parts.append("\(line.step ?? "?")→\(line.detail.components(separatedBy: "→ ").last ?? "?")")
+            case "skipped" where !line.detail.hasPrefix("holdout"): parts.append("(\(line.step ?? "?") skipped)")
+            case "goal": parts.append("goal")
+            case "exited": parts.append("exit: " + line.detail)
+            default: continue
+            }
+        }
+        return parts.isEmpty ? "(nothing)" : parts.joined(separator: " → ")
     }
 }

@@ -31,7 +31,75 @@ struct SimulateReloadTests {
         #expect(lines.contains { $0.contains("sent      welcome") })
         #expect(lines.contains { $0.contains("sent      case-study") })      // only_if opened(welcome) now holds
         #expect(lines.contains { $0.contains("exited    event converted") })
-        #expect(lines.last == "3 of 4 steps sent")
+        #expect(lines.last == "3 sent; the sequence has 4 mail steps")
+    }
+
+    @Test func simulateManyLeadsFromACSVPrintsTheDistributionOfTheirPaths() throws {
+        let p = try NurtureProcess()
+        try p.write("leads.csv", Array("""
+            email,first_name,company,whitepaper_title,timezone,events
+            ada@example.com,Ada,Analytical,The Playbook,Europe/London,clicked(case-study)@1h demo_requested@12d
+            bob@example.com,Bob,Builders,The Playbook,America/New_York,
+            cy@example.com,Cy,Cyber,The Playbook,Europe/Paris,clicked(webinar)@2h
+            dee@example.com,Dee,Dev,The Playbook,Europe/Paris,
+            eve@example.com,Eve,,The Playbook,Europe/Paris,
+
+            """.utf8))
+        let r = try p.run(["simulate", "cto-whitepaper", "--leads", p.path("leads.csv"), "--start", "2026-11-27T16:00:00Z"])
+        // Eve has no company: refused by the entry gate, named with her line; the others are simulated.
+        #expect(r.status == 1 && r.stderr.contains("leads.csv:6: ") && r.stderr.contains("entry gate"), "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines == [
+            "cto-whitepaper: 4 leads from \(p.path("leads.csv")), from Fri 2026-11-27 16:00 UTC",
+            "      2   50.0%  whitepaper → case-study → webinar → interested→end",
+            "      1   25.0%  whitepaper → case-study → webinar → exit: event demo_requested, handed to sales",
+            "      1   25.0%  whitepaper → case-study → webinar → interested→demo-offer → demo-offer → wait-demo→last-call → last-call",
+        ], "\(r.stdout)")
+    }
+
+    @Test func simulateShowsTheVariantTheGoalAHoldoutAndAReentry() throws {
+        let p = try NurtureProcess()
+        let fm = FileManager.default
+        for dir in ["sequences", "templates"] { try fm.createDirectory(atPath: p.path(dir), withIntermediateDirectories: true) }
+        try """
+            database: var/nurture.sqlite
+            sequences: sequences
+            templates: templates
+            timezone: UTC
+            fields: [first_name]
+            sender: { name: Sim, email: sim@example.com, postal_address: 1 Test Street }
+            """.write(toFile: p.path("nurture.yaml"), atomically: true, encoding: .utf8)
+        try """
+            id: loop
+            persona: reader
+            goal: { on: converted, within: 10d }
+            holdout: 50%
+            reenter: { after: 30d }
+            steps:
+              - { id: one, after: 0m, template: a }
+              - id: two
+                after: 1d
+                variants:
+                  - { id: x, template: a }
+                  - { id: y, template: b }
+            """.write(toFile: p.path("sequences/loop.yaml"), atomically: true, encoding: .utf8)
+        try "<html><body>{{{content}}}<a href=\"{{unsubscribe_url}}\">u</a> {{postal_address}}</body></html>\n".write(toFile: p.path("templates/_layout.html"), atomically: true, encoding: .utf8)
+        try "{{{content}}}\n{{unsubscribe_url}}\n{{postal_address}}\n".write(toFile: p.path("templates/_layout.txt"), atomically: true, encoding: .utf8)
+        for t in ["a", "b"] { try "---\nsubject: Hello \(t)\n---\nHi.\n".write(toFile: p.path("templates/\(t).md"), atomically: true, encoding: .utf8) }
+        var rows = "email,first_name\n"
+        for i in 0..<12 { rows += "lead\(i)@example.com,L\(i)\n" }
+        try p.write("leads.csv", Array(rows.utf8))
+        let many = try p.run(["simulate", "loop", "--leads", p.path("leads.csv"), "--start", "2026-11-02T10:00:00Z", "--event", "converted@2d"])
+        #expect(many.status == 0, "\(many.stderr)")
+        // Mailed leads get one or the other variant, held-out ones nothing; each converts, and each comes back once.
+        // (The default throttle holds step two back two days: the goal comes first, so the lead leaves before it.)
+        #expect(many.stdout.contains("one → goal → exit: goal converted reached → re-entered → one → two[x]")
+                && many.stdout.contains("one → goal → exit: goal converted reached → re-entered → one → two[y]"), "\(many.stdout)")
+        #expect(many.stdout.contains("holdout → goal → re-entered"), "\(many.stdout)")
+        let one = try p.run(["simulate", "loop", "--lead-json", "{\"email\":\"lead0@example.com\",\"first_name\":\"L\"}",
+                             "--start", "2026-11-02T10:00:00Z", "--event", "converted@2d"])
+        #expect(one.stdout.contains("goal") && one.stdout.contains("may re-enter from") && one.stdout.components(separatedBy: "enrolled").count == 3,
+                "\(one.stdout)")
     }
 
     @Test func simulateRejectsEventsOnUnknownSteps() throws {
