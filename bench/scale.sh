@@ -14,10 +14,39 @@ cd "$work"
 mkdir -p sequences templates
 cp "$here"/templates/_layout.* templates/
 printf -- '---\nsubject: Hi {{first_name}}\n---\nHello {{first_name}}.\n' > templates/step.md
-for persona in cto marketing_manager founder; do
-  printf 'id: scale-%s\npersona: %s\nsteps:\n  - { id: one, after: 30d, template: step }\n  - { id: two, after: 3d, template: step }\n' \
-    "${persona//_/-}" "$persona" > "sequences/$persona.yaml"
-done
+printf -- '---\nsubject: Hey {{first_name}}\n---\nHello again {{first_name}}.\n' > templates/step-b.md
+# Sequences v2 at scale: the CTO track branches and waits, the marketing one A/B-tests its first step against a
+# holdout, the founder one stays linear.
+cat > sequences/cto.yaml <<'YAML'
+id: scale-cto
+persona: cto
+goal: { on: converted, within: 60d }
+steps:
+  - { id: one, after: 30d, template: step }
+  - id: route
+    if: "clicked(one) or score >= 10"
+    then: goto two
+    else: goto wait
+  - id: wait
+    wait_for: { event: demo_requested, within: 5d }
+    then: goto two
+    else: exit
+  - { id: two, after: 3d, template: step }
+YAML
+cat > sequences/marketing_manager.yaml <<'YAML'
+id: scale-marketing-manager
+persona: marketing_manager
+holdout: 10%
+steps:
+  - id: one
+    after: 30d
+    variants:
+      - { id: a, template: step, weight: 50 }
+      - { id: b, template: step-b, weight: 50 }
+  - { id: two, after: 3d, template: step }
+YAML
+printf 'id: scale-founder\npersona: founder\nreenter: { after: 90d }\nsteps:\n  - { id: one, after: 30d, template: step }\n  - { id: two, after: 3d, template: step }\n' \
+  > sequences/founder.yaml
 port=$((40000 + RANDOM % 10000))
 cat > nurture.yaml <<YAML
 database: var/nurture.sqlite

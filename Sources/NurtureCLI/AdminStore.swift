@@ -5,7 +5,6 @@ import NurtureEngine
 /// What the administration commands (`lead add/import/show/export/erase`, `event`, `stats`, `rescore`) need from
 /// storage, beyond what the API needs.
 protocol AdminStore: LeadsAPIStore, InboundStore, StoreLifecycle, PlanStore {
-    func stats(since: Date?) async throws -> [SequenceStats]
     /// Leads stored and suppressed addresses per reason, for the last line of `nurture stats`.
     func totals() async throws -> StoreTotals
     /// The `nurture serve` nodes registered on the database (PostgreSQL; SQLite has none to list), for `nurture stats`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NurtureAuthoring
 import NurtureCore
+import NurtureEngine
 
 /// `nurture stats`: per sequence and step, what was sent and what people (and machines) did with it, and how
 /// many enrolled leads converted or were handed to sales.
@@ -64,7 +65,7 @@ struct StatsCommand: AsyncParsableCommand {
                 out += "  goal: \(s.goalConverted) of \(s.enrolled - s.heldOut) mailed converted (\(percent(s.conversionRate)))"
                 if s.heldOut > 0 {
                     out += "; holdout \(s.holdoutConverted) of \(s.heldOut) (\(percent(s.holdoutRate)))"
-                    if let lift = lift(s) { out += ", lift \(lift)" }
+                    if let lift = StatsComparisons.lift(s) { out += ", lift \(lift)" }
                 }
                 out += "\n"
             }
@@ -80,41 +81,9 @@ struct StatsCommand: AsyncParsableCommand {
                                String(st.autoReplies).leftPad(12), cell(st.conversions).leftPad(10)]
                     .joined(separator: " ") + "\n"
             }
-            out += comparisons(s.steps).map { "  " + $0 + "\n" }.joined()
+            out += StatsComparisons.lines(s.steps).map { "  " + $0 + "\n" }.joined()
         }
         return out.isEmpty ? "no enrollments yet\n" : out
-    }
-
-    /// Relative lift of the mailed side's conversion rate over the holdout's.
-    static func lift(_ s: SequenceStats) -> String? {
-        guard let mailed = s.conversionRate, let held = s.holdoutRate else { return nil }
-        guard held > 0 else { return mailed > 0 ? "+∞" : "0%" }
-        return String(format: "%+.1f%%", (mailed / held - 1) * 100)
-    }
-
-    /// Each A/B-tested step: its variants compared pairwise with the first, on human clicks and conversions.
-    static func comparisons(_ steps: [StepStats]) -> [String] {
-        var lines: [String] = []
-        var seen: [String] = []
-        for st in steps where st.variant != nil && !seen.contains(st.stepID) { seen.append(st.stepID) }
-        for id in seen {
-            let variants = steps.filter { $0.stepID == id && $0.variant != nil }.sorted { $0.variant! < $1.variant! }
-            guard let base = variants.first else { continue }
-            for other in variants.dropFirst() {
-                let c = StepStats.compare(base, other)
-                func p(_ t: ProportionTest?) -> String { t.map { String(format: "p = %.3f", $0.p) } ?? "p = –" }
-                let verdict: String
-                if let w = c.winner {
-                    verdict = "winner: \(w)"
-                } else if min(base.sent, other.sent) < ProportionTest.minimumSample {
-                    verdict = "no winner yet: fewer than \(ProportionTest.minimumSample) sends per variant"
-                } else {
-                    verdict = "no significant difference"
-                }
-                lines.append("\(id): \(base.variant!) vs \(other.variant!): clicks \(p(c.clicks)), conversions \(p(c.conversions)); \(verdict)")
-            }
-        }
-        return lines
     }
 
     /// The nodes registered on a PostgreSQL database: id, host, version and heartbeat age; none on SQLite.
@@ -151,24 +120,9 @@ struct StatsCommand: AsyncParsableCommand {
     static func json(_ stats: [SequenceStats], handoffs: [HandoffStats] = []) -> String {
         let bySequence = Dictionary(handoffs.map { ($0.sequenceID, $0) }, uniquingKeysWith: { a, _ in a })
         let document: [[String: Any]] = stats.map { s in
-            [
-                "handoffs": handoffJSON(bySequence[s.sequenceID] ?? HandoffStats(sequenceID: s.sequenceID)),
-                "sequence": s.sequenceID, "enrolled": s.enrolled, "converted": s.converted, "handed_off": s.handedOff,
-                "held_out": s.heldOut, "goal_converted": s.goalConverted, "holdout_converted": s.holdoutConverted,
-                "goal_conversion_rate": s.conversionRate as Any? ?? NSNull(), "holdout_conversion_rate": s.holdoutRate as Any? ?? NSNull(),
-                "variant_tests": comparisons(s.steps),
-                "conversion_rate": s.enrolled == 0 ? NSNull() : Double(s.converted) / Double(s.enrolled) as Any,
-                "handoff_rate": s.enrolled == 0 ? NSNull() : Double(s.handedOff) / Double(s.enrolled) as Any,
-                "median_seconds_to_convert": s.medianToConvert as Any? ?? NSNull(), "median_seconds_to_handoff": s.medianToHandoff as Any? ?? NSNull(),
-                "steps": s.steps.map { st -> [String: Any] in
-                    ["step": st.stepID, "variant": st.variant as Any? ?? NSNull(), "conversions": st.conversions, "sent": st.sent, "bounced": st.bounced, "unique_opens": st.uniqueOpens, "unique_clicks": st.uniqueClicks,
-                     "clicks": st.clicks, "machine_opens": st.machineOpens, "machine_clicks": st.machineClicks, "unsubscribes": st.unsubscribes,
-                     "open_rate": st.rate(st.uniqueOpens) as Any? ?? NSNull(), "click_rate": st.rate(st.uniqueClicks) as Any? ?? NSNull(),
-                     "bounce_rate": st.rate(st.bounced) as Any? ?? NSNull(), "unsubscribe_rate": st.rate(st.unsubscribes) as Any? ?? NSNull(),
-                     "soft_bounced": st.softBounced, "complaints": st.complaints, "replies": st.replies, "auto_replies": st.autoReplies,
-                     "complaint_rate": st.rate(st.complaints) as Any? ?? NSNull(), "reply_rate": st.rate(st.replies) as Any? ?? NSNull()]
-                },
-            ]
+            var o = s.document
+            o["handoffs"] = handoffJSON(bySequence[s.sequenceID] ?? HandoffStats(sequenceID: s.sequenceID))
+            return o
         }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
         return String(decoding: data, as: UTF8.self)

@@ -173,6 +173,10 @@ public struct LeadsAPIBackend: LeadsAPI {
         }
     }
 
+    public func stats() async -> APIResponse {
+        await guarded { APIResponse(status: 200, json: ["sequences": try await store.stats(since: nil).map(\.document)]) }
+    }
+
     public func export(_ email: String) async -> APIResponse {
         await guarded {
             do {

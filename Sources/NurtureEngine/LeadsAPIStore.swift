@@ -9,6 +9,8 @@ public protocol LeadsAPIStore: EventStore, ErasureStore, HandoffAnswerStore {
     /// Creates or updates leads in one transaction; engine-owned state (stage, score) is never overwritten.
     func upsert(_ prepared: PreparedLeads, now: Date) async throws -> [UpsertOutcome]
     func lead(_ email: EmailAddress) async throws -> StoredLead?
+    /// Per sequence, step and variant: sends and what people did with them, goal conversions and the holdout.
+    func stats(since: Date?) async throws -> [SequenceStats]
     /// Everything stored about a lead (a data-subject access request); nil if unknown.
     func export(_ email: EmailAddress) async throws -> LeadExport?
 }

@@ -11,6 +11,8 @@ public protocol LeadsAPI: Sendable {
     func lead(_ email: String) async -> APIResponse
     /// `GET /api/v1/leads/{email}/export`: everything stored about the lead.
     func export(_ email: String) async -> APIResponse
+    /// `GET /api/v1/stats`: what `nurture stats --json` shows per sequence, step and variant.
+    func stats() async -> APIResponse
     /// `DELETE /api/v1/leads/{email}`: erasure.
     func erase(_ email: String) async -> APIResponse
     /// `POST /api/v1/handoffs/{id}`: sales' answer about a hand-off (`{"outcome": "won", "reason": "…"}`).

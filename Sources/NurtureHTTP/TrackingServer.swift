@@ -152,6 +152,7 @@ public struct TrackingServer: Sendable {
         let v1 = router.group("/api/v1")
         v1.post("/leads") { request, context in await self.apiCall(request, context) { api, body in await api.upsertLead(body) } }
         v1.post("/events") { request, context in await self.apiCall(request, context) { api, body in await api.recordEvent(body) } }
+        v1.get("/stats") { request, context in await self.apiCall(request, context) { api, _ in await api.stats() } }
         v1.get("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.lead(email) } }
         v1.get("/leads/:email/export") { request, context in await self.leadCall(request, context) { api, email in await api.export(email) } }
         v1.delete("/leads/:email") { request, context in await self.leadCall(request, context) { api, email in await api.erase(email) } }

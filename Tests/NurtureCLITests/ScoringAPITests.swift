@@ -97,6 +97,16 @@ struct ScoringAPITests {
         #expect(try site.api("POST", "/events", json: #"{"email":"ada@example.com","name":"Drop Table"}"#).status == 422)
         #expect(try site.api("POST", "/events", json: #"{"email":"nobody@example.com","name":"replied"}"#).status == 404)
         #expect(try site.api("GET", "/leads/nobody@example.com").status == 404)
+
+        // The stats `nurture stats --json` prints, behind the same token.
+        #expect(try site.api("GET", "/stats", token: nil).status == 401)
+        var cto: [String: Any]?
+        #expect(BoundedPoll.until(timeout: 20) {
+            let sequences = (try? site.api("GET", "/stats")).map { site.json($0)["sequences"] as? [[String: Any]] ?? [] } ?? []
+            cto = sequences.first { $0["sequence"] as? String == "cto-whitepaper" }
+            return cto?["enrolled"] as? Int == 1
+        }, "\(String(describing: cto))")
+        #expect(cto?["held_out"] as? Int == 0 && cto?["steps"] is [[String: Any]] && cto?["variant_tests"] is [String])
     }
 
     @Test func crossingTheHandoffThresholdDeliversASignedWebhookDespiteAFirstFailure() throws {
