@@ -612,9 +612,10 @@ enum PostgresSQL {
     static func exportLead(_ id: Int64) -> Q {
         """
         SELECT email, persona, timezone, locale, fields::text AS fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
-               recontact_after, created_at, updated_at, fit, fit_grade FROM lead WHERE id = \(id)
+               recontact_after, created_at, updated_at, fit, fit_grade, paused_until FROM lead WHERE id = \(id)
         """
     }
+    static func exportConversions(_ id: Int64) -> Q { "SELECT sequence_id, step_id, variant, holdout, at FROM conversion WHERE lead_id = \(id) ORDER BY at" }
     static func exportEvents(_ id: Int64) -> Q {
         "SELECT type, sequence_id, step_id, machine, occurred_at, data::text AS data FROM event WHERE lead_id = \(id) ORDER BY occurred_at, id"
     }
@@ -623,12 +624,12 @@ enum PostgresSQL {
     }
     static func exportSends(_ id: Int64) -> Q {
         """
-        SELECT sequence_id, step_id, status, message_id, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
+        SELECT sequence_id, step_id, status, message_id, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply, variant
         FROM outbox WHERE lead_id = \(id) ORDER BY id
         """
     }
     static func exportEnrollments(_ id: Int64) -> Q {
-        "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = \(id) ORDER BY id"
+        "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason, holdout, version FROM enrollment WHERE lead_id = \(id) ORDER BY id"
     }
     static func handoffsOfLead(_ id: Int64) -> Q {
         """

@@ -34,19 +34,24 @@ extension PostgresStore {
                     "locale": orNull(try lead["locale"]), "fields": JSONText.decodeObject(try lead["fields"]),
                     "stage": try lead["stage"] as String, "score": try lead["score"] as Double, "recontact_after": iso(try lead["recontact_after"]),
                     "fit": try lead["fit"] as Double, "fit_grade": orNull(try lead["fit_grade"]),
-                    "created_at": iso(try lead["created_at"]), "updated_at": iso(try lead["updated_at"]),
+                    "created_at": iso(try lead["created_at"]), "updated_at": iso(try lead["updated_at"]), "paused_until": iso(try lead["paused_until"]),
                 ] as [String: Any],
                 "consent": ["source": try lead["consent_source"] as String, "at": iso(try lead["consent_at"]),
                             "text": orNull(try lead["consent_text"]), "ip": orNull(try lead["consent_ip"])] as [String: Any],
             ]
             out["enrollments"] = try await tx.rows(PostgresSQL.exportEnrollments(id)).map { r -> [String: Any] in
                 ["sequence": try r["sequence_id"] as String, "state": try r["state"] as String, "next_step": orNull(try r["next_step"]),
-                 "enrolled_at": iso(try r["enrolled_at"]), "ended_at": iso(try r["ended_at"]), "end_reason": orNull(try r["end_reason"])]
+                 "enrolled_at": iso(try r["enrolled_at"]), "ended_at": iso(try r["ended_at"]), "end_reason": orNull(try r["end_reason"]),
+                 "holdout": try r["holdout"] as Bool, "version": orNull(try r["version"])]
             }
             out["sends"] = try await tx.rows(PostgresSQL.exportSends(id)).map { r -> [String: Any] in
                 ["sequence": try r["sequence_id"] as String, "step": try r["step_id"] as String, "status": try r["status"] as String,
                  "message_id": try r["message_id"] as String, "due_at": iso(try r["due_at"]), "sent_at": iso(try r["sent_at"]),
-                 "attempts": Int(try r["attempts"] as Int64), "reason": orNull(try r["why"])]
+                 "attempts": Int(try r["attempts"] as Int64), "reason": orNull(try r["why"]), "variant": orNull(try r["variant"])]
+            }
+            out["conversions"] = try await tx.rows(PostgresSQL.exportConversions(id)).map { r -> [String: Any] in
+                ["sequence": try r["sequence_id"] as String, "step": orNull(try r["step_id"]), "variant": orNull(try r["variant"]),
+                 "holdout": try r["holdout"] as Bool, "at": iso(try r["at"])]
             }
             out["events"] = try await tx.rows(PostgresSQL.exportEvents(id)).map { r -> [String: Any] in
                 ["type": try r["type"] as String, "sequence": orNull(try r["sequence_id"]), "step": orNull(try r["step_id"]),

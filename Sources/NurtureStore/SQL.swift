@@ -316,15 +316,18 @@ enum SQL {
     static let deleteInboundFrom = "DELETE FROM inbound WHERE sender_key = ?"
     static let exportLead = """
         SELECT email, persona, timezone, locale, fields, consent_source, consent_at, consent_text, consent_ip, stage, score,
-               recontact_after, created_at, updated_at, fit, fit_grade FROM lead WHERE id = ?
+               recontact_after, created_at, updated_at, fit, fit_grade, paused_until FROM lead WHERE id = ?
         """
+    static let exportConversions = "SELECT sequence_id, step_id, variant, holdout, at FROM conversion WHERE lead_id = ? ORDER BY at"
     static let exportEvents = "SELECT type, sequence_id, step_id, machine, occurred_at, data FROM event WHERE lead_id = ? ORDER BY occurred_at, id"
     static let exportLedger = "SELECT at, delta, score_after, cause, kind FROM score_ledger WHERE lead_id = ? ORDER BY at, id"
     static let exportSends = """
-        SELECT sequence_id, step_id, status, message_id, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply
+        SELECT sequence_id, step_id, status, message_id, due_at, sent_at, attempts, coalesce(last_error, reason) AS why, server_reply, variant
         FROM outbox WHERE lead_id = ? ORDER BY id
         """
-    static let exportEnrollments = "SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason FROM enrollment WHERE lead_id = ? ORDER BY id"
+    static let exportEnrollments = """
+        SELECT sequence_id, state, next_step, enrolled_at, ended_at, end_reason, holdout, version FROM enrollment WHERE lead_id = ? ORDER BY id
+        """
 
     // MARK: rescore and stats
 

@@ -50,18 +50,23 @@ extension SQLiteStore {
                     "locale": lead["locale"] as String? ?? NSNull(), "fields": JSONText.decodeObject(lead["fields"]),
                     "stage": lead["stage"] as String, "score": lead["score"] as Double, "recontact_after": iso(lead["recontact_after"]),
                     "fit": lead["fit"] as Double, "fit_grade": lead["fit_grade"] as String? ?? NSNull(),
-                    "created_at": iso(lead["created_at"]), "updated_at": iso(lead["updated_at"]),
+                    "created_at": iso(lead["created_at"]), "updated_at": iso(lead["updated_at"]), "paused_until": iso(lead["paused_until"]),
                 ] as [String: Any],
                 "consent": ["source": lead["consent_source"] as String, "at": iso(lead["consent_at"]),
                             "text": lead["consent_text"] as String? ?? NSNull(), "ip": lead["consent_ip"] as String? ?? NSNull()] as [String: Any],
                 "enrollments": try rows(SQL.exportEnrollments) { r in
                     ["sequence": r["sequence_id"] as String, "state": r["state"] as String, "next_step": r["next_step"] as String? ?? NSNull(),
-                     "enrolled_at": iso(r["enrolled_at"]), "ended_at": iso(r["ended_at"]), "end_reason": r["end_reason"] as String? ?? NSNull()]
+                     "enrolled_at": iso(r["enrolled_at"]), "ended_at": iso(r["ended_at"]), "end_reason": r["end_reason"] as String? ?? NSNull(),
+                     "holdout": (r["holdout"] as Int64) != 0, "version": r["version"] as String? ?? NSNull()]
                 },
                 "sends": try rows(SQL.exportSends) { r in
                     ["sequence": r["sequence_id"] as String, "step": r["step_id"] as String, "status": r["status"] as String,
                      "message_id": r["message_id"] as String, "due_at": iso(r["due_at"]), "sent_at": iso(r["sent_at"]),
-                     "attempts": r["attempts"] as Int, "reason": r["why"] as String? ?? NSNull()]
+                     "attempts": r["attempts"] as Int, "reason": r["why"] as String? ?? NSNull(), "variant": r["variant"] as String? ?? NSNull()]
+                },
+                "conversions": try rows(SQL.exportConversions) { r in
+                    ["sequence": r["sequence_id"] as String, "step": r["step_id"] as String? ?? NSNull(), "variant": r["variant"] as String? ?? NSNull(),
+                     "holdout": (r["holdout"] as Int64) != 0, "at": iso(r["at"])]
                 },
                 "events": try rows(SQL.exportEvents) { r in
                     ["type": r["type"] as String, "sequence": r["sequence_id"] as String? ?? NSNull(), "step": r["step_id"] as String? ?? NSNull(),
