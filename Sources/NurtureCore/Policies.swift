@@ -51,7 +51,7 @@ public struct ScoringRules: Hashable, Sendable {
 
     public static let defaultPoints: [String: Double] = [
         "open": 1, "machine_open": 0, "click": 5, "machine_click": 0,
-        "unsubscribe": -50, "bounce": -20, "inactivity": -10,
+        "unsubscribe": -50, "bounce": -20, "inactivity": -10, "sequence_left": -10, "paused": -5,
         "replied": 15, "complaint": -100, "soft_bounce": 0, "auto_reply": 0,
         // After the sale: what makes a customer an ambassador.
         "referred": 30, "reviewed": 20, "nps_promoter": 20, "nps_passive": 0, "nps_detractor": -10,

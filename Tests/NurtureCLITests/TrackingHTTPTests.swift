@@ -257,19 +257,7 @@ struct TrackingHTTPTests {
         let site = try Self.start()
         defer { site.stop() }
         let ada = try site.mail(to: "ada@example.com")
-        let script = NurtureProcess.repository + "/Tests/Support/unsubscribe_browser.py"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, site.http.base + "/u/\(ada.unsubscribe)"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(errors)")
-        let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(errors)")
+        let result = try Self.browse(site.http.base + "/u/\(ada.unsubscribe)")
         #expect((result["title"] as? String) == "Unsubscribe from Track Test?")
         #expect((result["before"] as? String)?.contains("ada@example.com") == true)
         #expect((result["after"] as? String)?.contains("You are unsubscribed") == true)
