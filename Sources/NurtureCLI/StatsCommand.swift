@@ -69,12 +69,13 @@ struct StatsCommand: AsyncParsableCommand {
                 }
                 out += "\n"
             }
-            out += "  step            sent  bounced  opened        clicked       clicks  unsubscribed  machine opens/clicks"
+            func label(_ st: StepStats) -> String { st.variant.map { "\(st.stepID) [\($0)]" } ?? st.stepID }
+            let width = max(14, s.steps.map { label($0).count }.max() ?? 0)
+            out += "  " + "step".padding(toLength: width + 1, withPad: " ", startingAt: 0) + " sent  bounced  opened        clicked       clicks  unsubscribed  machine opens/clicks"
                 + "  soft bounced  complaints  replied       auto-replies  converted\n"
             for st in s.steps {
                 func cell(_ n: Int) -> String { "\(n) (\(percent(st.rate(n))))" }
-                let label = st.variant.map { "\(st.stepID) [\($0)]" } ?? st.stepID
-                out += "  " + [label.padding(toLength: max(14, label.count), withPad: " ", startingAt: 0), String(st.sent).leftPad(5),
+                out += "  " + [label(st).padding(toLength: width, withPad: " ", startingAt: 0), String(st.sent).leftPad(5),
                                cell(st.bounced).leftPad(8), cell(st.uniqueOpens).leftPad(13), cell(st.uniqueClicks).leftPad(13),
                                String(st.clicks).leftPad(7), cell(st.unsubscribes).leftPad(13), "\(st.machineOpens)/\(st.machineClicks)".leftPad(21),
                                cell(st.softBounced).leftPad(13), cell(st.complaints).leftPad(11), cell(st.replies).leftPad(13),

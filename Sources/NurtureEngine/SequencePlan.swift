@@ -80,8 +80,9 @@ public struct SequencePlan: Sendable {
         let templatesSent = Set(e.done.compactMap { (old ?? new).step($0)?.template }.filter { !$0.isEmpty })
         guard let step = new.step(current) else {
             let next = StepPlanner.next(in: new, after: current, jump: nil, done: e.done)?.step
-            let oldTemplate = old?.step(current)?.template
-            if let next, next.flow.isMail, templatesSent.contains(next.template) || next.template == oldTemplate {
+            // Only what was sent counts: the waiting step itself never went out.
+            let sentTemplates = templatesSent.union(e.done.flatMap { id in (old ?? new).step(id)?.variants.map(\.template) ?? [] })
+            if let next, next.flow.isMail, sentTemplates.contains(next.template) {
                 return (.resend, "step removed; \(next.id) sends \(next.template) again")
             }
             return (.skip, "step removed; goes on to \(next?.id ?? "the end")")

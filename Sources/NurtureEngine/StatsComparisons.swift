@@ -5,7 +5,7 @@ import NurtureCore
 public enum StatsComparisons {
     /// Relative lift of the mailed side's conversion rate over the holdout's.
     public static func lift(_ s: SequenceStats) -> String? {
-        guard let mailed = s.conversionRate, let held = s.holdoutRate else { return nil }
+        guard let mailed = s.conversionRate, let held = s.holdoutRate, mailed + held > 0 else { return nil }
         guard held > 0 else { return mailed > 0 ? "+∞" : "0%" }
         return String(format: "%+.1f%%", (mailed / held - 1) * 100)
     }

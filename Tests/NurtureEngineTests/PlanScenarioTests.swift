@@ -17,7 +17,7 @@ struct PlanScenarioTests {
           - { id: d, after: 2d, template: d }
         """
 
-    /// Step c removed, d renamed "last" (same template), a new step e inserted before b, and an exit rule on converted.
+    /// Steps c and d renamed c2 and last (same templates), a new step e inserted before b, an exit rule on converted.
     static let after = """
         id: track
         persona: p
@@ -25,6 +25,7 @@ struct PlanScenarioTests {
           - { id: a, after: 0m, template: a }
           - { id: e, after: 1d, template: e }
           - { id: b, after: 2d, template: b }
+          - { id: c2, after: 2d, template: c }
           - { id: last, after: 2d, template: d }
         exit:
           - on: converted
@@ -80,14 +81,14 @@ struct PlanScenarioTests {
         let text = SequencePlan.text([(p, [])]).replacingOccurrences(of: p.version, with: "NEW").replacingOccurrences(of: version, with: "OLD")
         #expect(text == """
             track: files on disk are version NEW; enrollments run OLD: 4
-              changes: + e, + last, - c, - d, ~ exit rules
+              changes: + e, + c2, + last, - c, - d, ~ exit rules
               step            leads  effect    detail
               b                   1  exit      event converted
-              b                   1  kept      will get new last; new e is behind it: not sent
-              c                   1  skip      step removed; goes on to last
-              d                   1  resend    step removed; last sends d again
+              b                   1  kept      will get new c2, last; new e is behind it: not sent
+              c                   1  skip      step removed; goes on to c2
+              d                   1  resend    step removed; c2 sends c again
               totals: kept 1, moved 0, skip 1, resend 1, exit 1, reassign 0
-              sends due in 24 h: 0 now, 0 after the change; in 7 d: 9 now, 4 after (due times, before windows and the throttle)
+              sends due in 24 h: 0 now, 0 after the change; in 7 d: 9 now, 7 after (due times, before windows and the throttle)
 
             """, "\(text)")
         // After the reload the daemon records the new version; an enrollment moves to it with its next step.
