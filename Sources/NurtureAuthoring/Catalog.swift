@@ -79,24 +79,23 @@ public enum CatalogLoader {
         if let layout { checkTemplates(templates.values, layout: layout, config: config, sink: sink) }
 
         guard !sink.items[before...].contains(where: { $0.severity == .error }), let layout else { return nil }
-        return Catalog(config: config, sequences: loaded.map { versioned($0, templatesDirectory: config.templatesDirectory) }
+        var digests: [String: String] = [:] // a template many sequences share is read once
+        return Catalog(config: config, sequences: loaded.map { versioned($0, templatesDirectory: config.templatesDirectory, digests: &digests) }
                                                     .sorted { $0.sequence.id < $1.sequence.id },
                        templates: templates, layout: layout)
     }
 
     /// Sets the sequence's version: a digest of its file and of each template it names, so an edit of either is a
     /// new version; and keeps the snapshot `plan` compares against later (the file, and each template's digest).
-    static func versioned(_ loaded: LoadedSequence, templatesDirectory: String) -> LoadedSequence {
+    static func versioned(_ loaded: LoadedSequence, templatesDirectory: String, digests: inout [String: String]) -> LoadedSequence {
         var loaded = loaded
-        let file = Array((try? Data(contentsOf: URL(fileURLWithPath: loaded.file))) ?? Data())
         let names = Set(loaded.sequence.steps.flatMap { [$0.template] + $0.variants.map(\.template) }.filter { !$0.isEmpty }).sorted()
-        var digests: [String: String] = [:]
-        for name in names {
+        for name in names where digests[name] == nil {
             let bytes = Array((try? Data(contentsOf: URL(fileURLWithPath: TemplateLoader.path(of: name, in: templatesDirectory)))) ?? Data())
             digests[name] = ContentDigest.hex([bytes])
         }
-        loaded.sequence.version = ContentDigest.hex([file] + names.flatMap { [Array($0.utf8), Array(digests[$0]!.utf8)] })
-        loaded.snapshot = SequenceSnapshot(file: String(decoding: file, as: UTF8.self), templates: digests)
+        loaded.sequence.version = ContentDigest.hex([Array(loaded.snapshot.file.utf8)] + names.flatMap { [Array($0.utf8), Array(digests[$0]!.utf8)] })
+        loaded.snapshot.templates = Dictionary(uniqueKeysWithValues: names.map { ($0, digests[$0]!) })
         return loaded
     }
 

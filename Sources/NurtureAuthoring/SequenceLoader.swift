@@ -45,7 +45,8 @@ public enum SequenceLoader {
               let root = YAMLSource.parse(text, path: path, sink: sink) else { return nil }
         let before = sink.items.count
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let loaded = read(root, reader: NodeReader(file: path, sink: sink), knownFields: knownFields, secrets: secrets ?? folder)
+        var loaded = read(root, reader: NodeReader(file: path, sink: sink), knownFields: knownFields, secrets: secrets ?? folder)
+        loaded?.snapshot.file = text // its version's digest is taken from this text, not from a second read
         return sink.items[before...].contains { $0.severity == .error } ? nil : loaded
     }
 

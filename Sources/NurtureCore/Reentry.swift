@@ -44,13 +44,4 @@ public enum ReentryPolicy {
         if let reason = past.endReason, barred.contains(where: { reason.hasPrefix($0) }) { return false }
         return ended.addingTimeInterval(Double(after.seconds)) <= now
     }
-
-    /// Why a re-entry is refused, for `simulate` and `lead show`; nil when it is allowed.
-    public static func refusal(_ sequence: NurtureSequence, past: PastEnrollment, now: Date) -> String? {
-        if mayEnter(sequence, past: past, now: now) { return nil }
-        if past.active { return "already enrolled" }
-        guard let after = sequence.reenterAfter else { return "the sequence has no 'reenter'" }
-        if let reason = past.endReason, barred.contains(where: { reason.hasPrefix($0) }) { return "ended by \(reason)" }
-        return "cooling down: \(after) after it ended"
-    }
 }

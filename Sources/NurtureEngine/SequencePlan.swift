@@ -55,12 +55,15 @@ public struct SequencePlan: Sendable {
             let before = e.version.flatMap { old[$0] }
             let (effect, detail) = judge(e, old: before, new: new)
             tally[Group(stepID: e.stepID ?? "(in flight)", effect: effect, detail: detail, count: 0), default: 0] += 1
-            for (horizon, keyPath) in [(86_400.0, \SendsPair.day), (7 * 86_400.0, \SendsPair.week)] {
-                let until = now.addingTimeInterval(horizon)
-                var pair = SendsPair(day: sends.day, week: sends.week)
-                pair[keyPath: keyPath].now += projected(e, in: before ?? new, removedCurrent: false, until: until)
-                pair[keyPath: keyPath].after += effect == .exit ? 0 : projected(e, in: new, removedCurrent: new.step(e.stepID ?? "") == nil, until: until)
-                sends = (pair.day, pair.week)
+            let removed = new.step(e.stepID ?? "") == nil
+            func due(within horizon: TimeInterval, _ s: NurtureSequence, removed: Bool) -> Int {
+                projected(e, in: s, removedCurrent: removed, until: now.addingTimeInterval(horizon))
+            }
+            sends.day.now += due(within: 86_400, before ?? new, removed: false)
+            sends.week.now += due(within: 7 * 86_400, before ?? new, removed: false)
+            if effect != .exit {
+                sends.day.after += due(within: 86_400, new, removed: removed)
+                sends.week.after += due(within: 7 * 86_400, new, removed: removed)
             }
         }
         let order = Dictionary(uniqueKeysWithValues: new.steps.enumerated().map { ($1.id, $0) })
@@ -69,20 +72,17 @@ public struct SequencePlan: Sendable {
         return SequencePlan(sequenceID: new.id, version: new.version, running: running, stepChanges: changes, groups: groups, sends: sends)
     }
 
-    struct SendsPair { var day: (now: Int, after: Int); var week: (now: Int, after: Int) }
-
     static func judge(_ e: PlanEnrollment, old: NurtureSequence?, new: NurtureSequence) -> (Effect, String) {
         if !new.entry.stages.contains(e.facts.stage) { return (.exit, "stage \(e.facts.stage.rawValue) is no longer admitted") }
         if let (reason, handoff) = DispatchPolicy.exitRule(of: new, events: e.events, score: e.facts.score, facts: e.facts) {
             return (.exit, handoff ? "\(reason): handed to sales" : reason)
         }
         guard let current = e.stepID else { return (.kept, "a step is being sent") }
-        let templatesSent = Set(e.done.compactMap { (old ?? new).step($0)?.template }.filter { !$0.isEmpty })
         guard let step = new.step(current) else {
             let next = StepPlanner.next(in: new, after: current, jump: nil, done: e.done)?.step
-            // Only what was sent counts: the waiting step itself never went out.
-            let sentTemplates = templatesSent.union(e.done.flatMap { id in (old ?? new).step(id)?.variants.map(\.template) ?? [] })
-            if let next, next.flow.isMail, sentTemplates.contains(next.template) {
+            // Only what went out counts (the waiting step itself never did): each done step's template or variants'.
+            let sent = Set(e.done.compactMap { (old ?? new).step($0) }.flatMap { [$0.template] + $0.variants.map(\.template) })
+            if let next, next.flow.isMail, sent.contains(next.template) {
                 return (.resend, "step removed; \(next.id) sends \(next.template) again")
             }
             return (.skip, "step removed; goes on to \(next?.id ?? "the end")")
